@@ -1,0 +1,84 @@
+"""Application factory: ``create_app()`` builds a configured app; nothing happens at import."""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, g, request
+
+from app import config as app_config
+from app.extensions import csrf, db, limiter, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_path=str(ROOT / "instance"),
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+    )
+    app_config.load(app, overrides)
+    _configure_logging(app)
+
+    from app import database  # noqa: F401  (registers the SQLite engine events)
+    from app.auth.permissions import init_permissions
+    from app.i18n import init_i18n
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    init_i18n(app)
+    init_permissions(app)
+
+    from app import errors, security
+
+    security.init_app(app)
+    errors.init_app(app)
+    _register_blueprints(app)
+
+    from app.cli import register_cli
+
+    register_cli(app)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from app.admin.views import bp as admin_bp
+    from app.auth.views import bp as auth_bp
+    from app.main.views import bp as main_bp
+    from app.rooms.views import bp as rooms_bp
+
+    for bp in (main_bp, auth_bp, admin_bp, rooms_bp):
+        app.register_blueprint(bp)
+
+
+class _RequestIdFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        from flask import has_request_context
+
+        record.request_id = g.get("request_id", "-") if has_request_context() else "-"
+        return True
+
+
+def _configure_logging(app: Flask) -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(
+        logging.Formatter("%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s")
+    )
+    handler.addFilter(_RequestIdFilter())
+    app.logger.handlers[:] = [handler]
+    app.logger.setLevel(app.config.get("LOG_LEVEL", "INFO"))
+
+    @app.before_request
+    def _assign_request_id() -> None:
+        incoming = request.headers.get("X-Request-ID", "")
+        g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex

@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, SearchField, StringField
+from wtforms.validators import DataRequired, Length, Optional
+
+from app.forms import email_field, strip, timezone_field
+from app.rooms.forms import MultiCheckboxField
+
+
+class UserForm(FlaskForm):
+    name = StringField(_l("Name"), filters=[strip], validators=[DataRequired(), Length(max=120)])
+    email = email_field()
+    timezone = timezone_field()
+    is_facilitator = BooleanField(_l("Facilitator (may run circles)"))
+    is_admin = BooleanField(_l("Administrator"))
+    managed_branches = MultiCheckboxField(_l("Branch manager of"), coerce=int)
+    active = BooleanField(_l("Active (may sign in)"), default=True)
+
+
+class UserSearchForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    q = SearchField(
+        _l("Search by name or email"), filters=[strip], validators=[Optional(), Length(max=100)]
+    )

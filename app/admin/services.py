@@ -1,0 +1,78 @@
+"""User and role administration."""
+
+from __future__ import annotations
+
+import secrets
+
+import sqlalchemy as sa
+from flask import render_template
+from flask_babel import gettext as _
+
+from app.auth.services import reset_token
+from app.extensions import db
+from app.models import Branch, User
+from app.outbox import queue_email
+from app.rules import RuleViolation, unique_or_violation
+
+
+def search_users(q: str | None) -> sa.Select[tuple[User]]:
+    query = sa.select(User).order_by(User.name, User.id)
+    if q:
+        escaped = q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{escaped}%"
+        query = query.where(
+            sa.or_(
+                sa.func.lower(User.name).like(pattern, escape="\\"),
+                User.email.like(pattern, escape="\\"),
+            )
+        )
+    return query
+
+
+def save_user(
+    user: User | None,
+    *,
+    acting: User,
+    name: str,
+    email: str,
+    timezone: str,
+    is_facilitator: bool,
+    is_admin: bool,
+    active: bool,
+    branch_ids: list[int],
+) -> User:
+    if user is acting and (not is_admin or not active):
+        raise RuleViolation(
+            _("You cannot remove your own administrator role or deactivate yourself."), "is_admin"
+        )
+    branches = (
+        list(db.session.scalars(sa.select(Branch).where(Branch.id.in_(branch_ids))))
+        if branch_ids
+        else []
+    )
+    if len(branches) != len(set(branch_ids)):
+        raise RuleViolation(_("Unknown branch."), "managed_branches")
+    user = user or User(password_hash=None)
+    if user.active and not active:
+        user.end_sessions()
+    user.name = name
+    user.email = email.strip().lower()
+    user.timezone = timezone
+    user.is_facilitator = is_facilitator
+    user.is_admin = is_admin
+    user.active = active
+    user.managed_branches = branches
+    with unique_or_violation(_("Another account already uses that email."), "email"):
+        db.session.add(user)
+    return user
+
+
+def invite(user: User, reset_url_for) -> None:
+    """A new account has no password: the welcome email links to setting one."""
+    if user.password_hash is None:
+        user.set_password(secrets.token_urlsafe(32))
+    queue_email(
+        user.email,
+        _("Your Learning Circles account"),
+        render_template("admin/email/welcome.txt", user=user, url=reset_url_for(reset_token(user))),
+    )

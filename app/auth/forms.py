@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length
+
+from app.forms import email_field, new_password_fields, strip, timezone_field
+
+
+class LoginForm(FlaskForm):
+    email = email_field()
+    password = PasswordField(
+        _l("Password"),
+        validators=[DataRequired(), Length(max=256)],
+        render_kw={"autocomplete": "current-password"},
+    )
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = email_field()
+
+
+class ResetPasswordForm(FlaskForm):
+    password, confirm = new_password_fields()
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(
+        _l("Current password"),
+        validators=[DataRequired(), Length(max=256)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    password, confirm = new_password_fields()
+
+
+class ProfileForm(FlaskForm):
+    name = StringField(_l("Name"), filters=[strip], validators=[DataRequired(), Length(max=120)])
+    timezone = timezone_field()
+    locale = SelectField(_l("Language"), validators=[DataRequired()])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.locale.choices = [
+            SelectChoice(code, name) for code, name in current_app.config["LANGUAGES"].items()
+        ]

@@ -1,0 +1,120 @@
+"""Who may do what, in one place. Deny by default.
+
+Every endpoint requires a signed-in user unless its view is marked ``@public``; role and
+object checks below are the only places that decide access, and views call them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import TypeVar
+
+import sqlalchemy as sa
+from flask import Flask, abort, current_app, request
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from app.extensions import db, login_manager
+from app.models import Branch, Room, User
+
+F = TypeVar("F", bound=Callable)
+
+
+def public(view: F) -> F:
+    """Mark a view as open to anonymous visitors."""
+    view.is_public = True  # type: ignore[attr-defined]
+    return view
+
+
+def is_public_endpoint(endpoint: str | None) -> bool:
+    if endpoint is None or endpoint == "static":
+        return True  # 404s and the stylesheet
+    view = current_app.view_functions.get(endpoint)
+    return bool(getattr(view, "is_public", False))
+
+
+def admin_required(view: F) -> F:
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if not (current_user.is_authenticated and current_user.is_admin):
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped  # type: ignore[return-value]
+
+
+# --- object rules ------------------------------------------------------------------------
+
+
+def can_manage_branch(user: User, branch: Branch) -> bool:
+    return user.is_authenticated and (user.is_admin or branch in user.managed_branches)
+
+
+def can_create_branch(user: User) -> bool:
+    return user.is_authenticated and user.is_admin
+
+
+def can_see_branch_admin(user: User) -> bool:
+    """Whether the branches area is worth showing in the navigation at all."""
+    return user.is_authenticated and (user.is_admin or bool(user.managed_branches))
+
+
+def managed_branch_or_404(branch_id: int) -> Branch:
+    """A branch the current user may manage; others are indistinguishable from missing."""
+    branch = db.session.get(Branch, branch_id)
+    if branch is None or not can_manage_branch(current_user, branch):
+        abort(404)
+    return branch
+
+
+def managed_room_or_404(room_id: int) -> Room:
+    room = db.session.get(Room, room_id)
+    if room is None or not can_manage_branch(current_user, room.branch):
+        abort(404)
+    return room
+
+
+def manageable_branches(user: User) -> sa.Select[tuple[Branch]]:
+    query = sa.select(Branch).order_by(Branch.name)
+    if not user.is_admin:
+        query = query.where(Branch.managers.any(User.id == user.id))
+    return query
+
+
+# --- wiring --------------------------------------------------------------------------------
+
+
+@login_manager.user_loader
+def _load_user(user_id: str) -> User | None:
+    """The cookie holds "<id>:<session_version>"; an old version means signed out."""
+    raw_id, _, raw_version = user_id.partition(":")
+    if not (raw_id.isdigit() and raw_version.isdigit()):
+        return None
+    user = db.session.get(User, int(raw_id))
+    if user is None or user.session_version != int(raw_version):
+        return None
+    return user
+
+
+def init_permissions(app: Flask) -> None:
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please sign in to see this page.")
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+
+    @app.before_request
+    def _require_login() -> None:
+        if is_public_endpoint(request.endpoint) or current_user.is_authenticated:
+            return None
+        return login_manager.unauthorized()
+
+    @app.context_processor
+    def _navigation() -> dict:
+        user = current_user
+        return {
+            "nav": {
+                "branches": can_see_branch_admin(user),
+                "admin": user.is_authenticated and user.is_admin,
+            }
+        }

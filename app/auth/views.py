@@ -1,0 +1,149 @@
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+
+from app.auth import services
+from app.auth.forms import (
+    ChangePasswordForm,
+    ForgotPasswordForm,
+    LoginForm,
+    ProfileForm,
+    ResetPasswordForm,
+)
+from app.auth.permissions import public
+from app.extensions import db, limiter
+
+bp = Blueprint("auth", __name__)
+
+
+def safe_next(target: str | None, fallback: str) -> str:
+    """Only same-site paths: no scheme, no host, no protocol-relative or backslash tricks."""
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return fallback
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or any(ord(c) < 32 for c in target):
+        return fallback
+    return target
+
+
+def _login_limits() -> str:
+    return current_app.config["LOGIN_LIMITS"]
+
+
+def _email_key() -> str:
+    return "login:" + (request.form.get("email") or "").strip().lower()[:254]
+
+
+def _start_session(user) -> None:
+    # A fresh session at sign-in: nothing planted before it (fixation) survives.
+    session.clear()
+    login_user(user)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+@limiter.limit(_login_limits, methods=["POST"])
+@limiter.limit(_login_limits, methods=["POST"], key_func=_email_key)
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.index"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = services.authenticate(form.email.data, form.password.data)
+        if user is None:
+            form.password.errors.append(_("That email and password do not match an account."))
+        else:
+            db.session.commit()
+            _start_session(user)
+            flash(_("Welcome, %(name)s.", name=user.name), "success")
+            return redirect(safe_next(request.args.get("next"), url_for("main.index")))
+    return render_template("auth/login.html", form=form)
+
+
+@bp.post("/logout")
+def logout():
+    current_user.end_sessions()
+    db.session.commit()
+    logout_user()
+    session.clear()
+    flash(_("You are signed out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@public
+@limiter.limit(_login_limits, methods=["POST"])
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        services.send_password_reset(
+            form.email.data,
+            lambda token: url_for("auth.reset_password", token=token, _external=True),
+        )
+        db.session.commit()
+        flash(
+            _("If that address has an account, a reset link is on its way. It works once."),
+            "info",
+        )
+        return redirect(url_for("auth.login"))
+    return render_template("auth/forgot.html", form=form)
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+@public
+def reset_password(token: str):
+    user = services.user_for_reset_token(token)
+    if user is None:
+        flash(_("That reset link has expired or was already used. Ask for a new one."), "error")
+        return redirect(url_for("auth.forgot_password"))
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        services.change_password(user, form.password.data)
+        db.session.commit()
+        logout_user()
+        session.clear()
+        flash(_("Your password is changed. Please sign in."), "success")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/reset.html", form=form)
+
+
+@bp.route("/account", methods=["GET", "POST"])
+def profile():
+    form = ProfileForm(obj=current_user)
+    if form.validate_on_submit():
+        current_user.name = form.name.data
+        current_user.timezone = form.timezone.data
+        current_user.locale = form.locale.data
+        db.session.commit()
+        flash(_("Your profile is saved."), "success")
+        return redirect(url_for("auth.profile"))
+    return render_template("auth/profile.html", form=form)
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        if not current_user.check_password(form.current_password.data):
+            form.current_password.errors.append(_("That is not your current password."))
+        else:
+            services.change_password(current_user, form.password.data)
+            db.session.commit()
+            # Keep this browser signed in with the new session version; others are out.
+            _start_session(current_user._get_current_object())
+            flash(_("Your password is changed. Other devices are signed out."), "success")
+            return redirect(url_for("auth.profile"))
+    return render_template("auth/password.html", form=form)

@@ -1,0 +1,48 @@
+"""Command-line tasks: `flask demo load`, `flask outbox send`."""
+
+from __future__ import annotations
+
+import time
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from app.extensions import db
+
+demo_cli = AppGroup("demo", help="Demo data.")
+outbox_cli = AppGroup("outbox", help="The email outbox.")
+
+
+@demo_cli.command("load")
+def demo_load() -> None:
+    """Load demo branches, rooms and people (once; safe to repeat)."""
+    from app.demo import DEMO_PASSWORD, USERS, load_demo
+
+    added = load_demo()
+    db.session.commit()
+    click.echo("Demo data loaded." if added else "Demo data already present.")
+    click.echo(f"Demo logins (password for all: {DEMO_PASSWORD}):")
+    for email, name, *_ in USERS:
+        click.echo(f"  {email:<26} {name}")
+
+
+@outbox_cli.command("send")
+@click.option("--every", type=int, default=0, help="Keep running, sending every N seconds.")
+def outbox_send(every: int) -> None:
+    """Deliver due emails; failures are retried later with back-off."""
+    from app.outbox import deliver_due
+
+    while True:
+        sent, failed = deliver_due()
+        if sent or failed or not every:
+            click.echo(f"Outbox: {sent} sent, {failed} failed.")
+        if not every:
+            return
+        db.session.remove()
+        time.sleep(every)
+
+
+def register_cli(app: Flask) -> None:
+    app.cli.add_command(demo_cli)
+    app.cli.add_command(outbox_cli)

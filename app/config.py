@@ -1,0 +1,105 @@
+"""Settings: defaults here, overridden by ``instance/config.py``, then by environment variables.
+
+The SQLite database and the generated ``SECRET_KEY`` live in ``instance/`` (git-ignored), so a
+fresh clone runs with zero set-up and no secret is ever committed.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+# Settings that may come from the environment, with how to read them.
+_ENV_SETTINGS: dict[str, type] = {
+    "SECRET_KEY": str,
+    "DATABASE_URL": str,
+    "RATELIMIT_STORAGE_URI": str,
+    "MAIL_BACKEND": str,
+    "MAIL_SERVER": str,
+    "MAIL_PORT": int,
+    "MAIL_USE_TLS": bool,
+    "MAIL_USE_SSL": bool,
+    "MAIL_USERNAME": str,
+    "MAIL_PASSWORD": str,
+    "MAIL_DEFAULT_SENDER": str,
+    "SESSION_COOKIE_SECURE": bool,
+    "PREFERRED_URL_SCHEME": str,
+    "SERVER_NAME": str,
+    "LOG_LEVEL": str,
+}
+
+
+def defaults(instance_path: str) -> dict[str, Any]:
+    return {
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{Path(instance_path) / 'circles.sqlite'}",
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": False,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
+        "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "RATELIMIT_HEADERS_ENABLED": False,
+        "LOGIN_LIMITS": "10 per minute;50 per hour",
+        "MAIL_BACKEND": "console",  # "smtp" in production
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": 25,
+        "MAIL_USE_TLS": False,
+        "MAIL_USE_SSL": False,
+        "MAIL_USERNAME": None,
+        "MAIL_PASSWORD": None,
+        "MAIL_DEFAULT_SENDER": "Learning Circles <no-reply@localhost>",
+        "MAIL_TIMEOUT": 10,
+        "OUTBOX_MAX_ATTEMPTS": 8,
+        "PASSWORD_RESET_MAX_AGE": 3600,
+        "BABEL_DEFAULT_LOCALE": "en",
+        "BABEL_DEFAULT_TIMEZONE": "UTC",
+        "LANGUAGES": {"en": "English", "es": "Español"},
+        "PER_PAGE": 25,
+    }
+
+
+def _parse(kind: type, raw: str) -> Any:
+    if kind is bool:
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    return kind(raw)
+
+
+def load(app: Flask, overrides: dict[str, Any] | None) -> None:
+    app.config.from_mapping(defaults(app.instance_path))
+    app.config.from_pyfile("config.py", silent=True)
+    for name, kind in _ENV_SETTINGS.items():
+        if name in os.environ:
+            app.config[name] = _parse(kind, os.environ[name])
+    if overrides:
+        app.config.from_mapping(overrides)
+    if app.config.get("DATABASE_URL"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
+
+
+def _instance_secret(instance: Path) -> str:
+    """Read, or create once, a random key in instance/ so sessions survive restarts."""
+    path = instance / "secret_key"
+    if not path.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        # Several gunicorn workers may start at once: write aside, then link atomically;
+        # whoever links first wins and everyone reads the same key.
+        tmp = instance / f".secret_key.{os.getpid()}"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32))
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    return path.read_text().strip()

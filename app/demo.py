@@ -1,0 +1,118 @@
+"""Demo data for `make run`: loads once, and a second run changes nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import Branch, Closure, OpeningHours, Room, User
+
+DEMO_PASSWORD = "learning-circles-demo"  # noqa: S105  (printed for demo logins)
+
+USERS = [
+    # email, name, admin, facilitator, manages (branch slugs)
+    ("admin@example.org", "Alex Admin", True, False, []),
+    ("manager@example.org", "Maria Manager", False, False, ["main-library"]),
+    ("facilitator@example.org", "Frank Facilitator", False, True, []),
+    ("participant@example.org", "Pat Participant", False, False, []),
+]
+
+WEEKDAY_HOURS = (dt.time(9, 30), dt.time(18, 0))
+SATURDAY_HOURS = (dt.time(10, 0), dt.time(17, 0))
+
+BRANCHES = [
+    # slug, name, address, rooms: (name, capacity, features)
+    (
+        "main-library",
+        "Main Library",
+        "101 W Flagler St, Miami, FL 33130",
+        [
+            ("Auditorium", 120, ["projector", "accessible", "hearing_loop"]),
+            ("Computer Lab", 20, ["computers", "projector", "accessible"]),
+            ("Meeting Room A", 12, ["whiteboard", "video_conferencing", "accessible"]),
+        ],
+    ),
+    (
+        "coral-gables",
+        "Coral Gables Branch",
+        "3443 Segovia St, Coral Gables, FL 33134",
+        [
+            ("Community Room", 40, ["projector", "accessible"]),
+            ("Study Room 2", 6, ["whiteboard"]),
+        ],
+    ),
+    (
+        "north-dade",
+        "North Dade Regional",
+        "2455 NW 183rd St, Miami Gardens, FL 33056",
+        [
+            ("Program Room", 30, ["projector", "accessible", "video_conferencing"]),
+            ("Training Lab", 16, ["computers", "accessible"]),
+        ],
+    ),
+    (
+        "kendall",
+        "Kendall Branch",
+        "9101 SW 97th Ave, Miami, FL 33176",
+        [("Meeting Room", 25, ["projector", "accessible"])],
+    ),
+]
+
+CLOSURES = [
+    (dt.date(2026, 12, 24), "Christmas Eve"),
+    (dt.date(2026, 12, 25), "Christmas Day"),
+    (dt.date(2027, 1, 1), "New Year's Day"),
+    (dt.date(2027, 1, 18), "Martin Luther King Jr. Day"),
+    (dt.date(2027, 5, 31), "Memorial Day"),
+]
+
+
+def _get_or_add(model, where: dict, **values):
+    row = db.session.scalar(sa.select(model).filter_by(**where))
+    if row is None:
+        row = model(**where, **values)
+        db.session.add(row)
+    return row
+
+
+def load_demo() -> bool:
+    """Insert what is missing; returns True when anything was added."""
+    added = False
+    branches: dict[str, Branch] = {}
+    for slug, name, address, rooms in BRANCHES:
+        if db.session.scalar(sa.select(Branch).filter_by(slug=slug)) is None:
+            added = True
+        branch = _get_or_add(
+            Branch, {"slug": slug}, name=name, address=address, timezone="America/New_York"
+        )
+        db.session.flush()
+        branches[slug] = branch
+        if not branch.hours:
+            for weekday in range(5):
+                branch.hours.append(
+                    OpeningHours(weekday=weekday, opens=WEEKDAY_HOURS[0], closes=WEEKDAY_HOURS[1])
+                )
+            branch.hours.append(
+                OpeningHours(weekday=5, opens=SATURDAY_HOURS[0], closes=SATURDAY_HOURS[1])
+            )
+        for date, reason in CLOSURES:
+            _get_or_add(Closure, {"branch_id": branch.id, "date": date}, reason=reason)
+        for room_name, capacity, features in rooms:
+            _get_or_add(
+                Room,
+                {"branch_id": branch.id, "name": room_name},
+                capacity=capacity,
+                features=features,
+            )
+    for email, name, is_admin, is_facilitator, manages in USERS:
+        user = db.session.scalar(sa.select(User).filter_by(email=email))
+        if user is None:
+            added = True
+            user = User(email=email, name=name, is_admin=is_admin, is_facilitator=is_facilitator)
+            user.set_password(DEMO_PASSWORD)
+            user.managed_branches = [branches[slug] for slug in manages]
+            db.session.add(user)
+    db.session.flush()
+    return added

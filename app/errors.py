@@ -1,0 +1,64 @@
+"""Error pages: HTML for people, JSON problem bodies under /api/, never a stack trace."""
+
+from __future__ import annotations
+
+from flask import Flask, g, jsonify, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from app.extensions import db
+
+MESSAGES = {
+    400: (_l("Bad request"), _l("The request could not be understood.")),
+    403: (_l("Not allowed"), _l("You do not have permission to do that.")),
+    404: (_l("Page not found"), _l("There is nothing here, or you may not see it.")),
+    405: (_l("Not allowed"), _l("That action is not available here.")),
+    409: (_l("Conflict"), _l("That clashes with something that already exists.")),
+    413: (_l("Too large"), _l("What you sent is too large.")),
+    429: (_l("Too many attempts"), _l("Please wait a minute and try again.")),
+    500: (_l("Something went wrong"), _l("We have been told and will look into it.")),
+}
+
+
+def _render(code: int, detail: str | None = None):
+    title, message = MESSAGES.get(code, MESSAGES[500] if code >= 500 else MESSAGES[400])
+    request_id = g.get("request_id", "")
+    if request.path.startswith("/api/"):
+        body = {"status": code, "title": str(title), "detail": detail or str(message)}
+        response = jsonify(body)
+        response.status_code = code
+        response.mimetype = "application/problem+json"
+        return response
+    return (
+        render_template(
+            "errors/error.html",
+            code=code,
+            title=title,
+            message=detail or message,
+            request_id=request_id,
+        ),
+        code,
+    )
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def _csrf_error(error: CSRFError):
+        return _render(400, str(_l("Your form expired. Please reload the page and try again.")))
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException):
+        if error.code is None or error.code < 400:
+            return error
+        if isinstance(error, InternalServerError):
+            return _internal_error(error)
+        # Only our own messages are shown; a default werkzeug description is not.
+        detail = error.description if getattr(error, "user_message", False) else None
+        return _render(error.code, detail)
+
+    @app.errorhandler(Exception)
+    def _internal_error(error: Exception):
+        db.session.rollback()
+        app.logger.exception("Unhandled error on %s %s", request.method, request.path)
+        return _render(500)

@@ -1,0 +1,112 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    FieldList,
+    Form,
+    FormField,
+    IntegerField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import (
+    DataRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from app.forms import strip, timezone_field
+from app.models import RoomFeature
+
+WEEKDAYS = [
+    _l("Monday"),
+    _l("Tuesday"),
+    _l("Wednesday"),
+    _l("Thursday"),
+    _l("Friday"),
+    _l("Saturday"),
+    _l("Sunday"),
+]
+
+FEATURE_LABELS = {
+    RoomFeature.projector: _l("Projector"),
+    RoomFeature.computers: _l("Computers"),
+    RoomFeature.accessible: _l("Wheelchair accessible"),
+    RoomFeature.video_conferencing: _l("Video conferencing"),
+    RoomFeature.whiteboard: _l("Whiteboard"),
+    RoomFeature.hearing_loop: _l("Hearing loop"),
+}
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class BranchForm(FlaskForm):
+    name = StringField(_l("Name"), filters=[strip], validators=[DataRequired(), Length(max=120)])
+    slug = StringField(
+        _l("Short name for links"),
+        filters=[lambda v: v.strip().lower() if v else v],
+        validators=[
+            Optional(),
+            Length(max=64),
+            Regexp(
+                r"^[a-z0-9]+(?:-[a-z0-9]+)*$",
+                message=_l("Use lowercase letters, digits and single hyphens."),
+            ),
+        ],
+        description=_l("Leave empty to make one from the name."),
+    )
+    address = TextAreaField(_l("Address"), filters=[strip], validators=[Length(max=300)])
+    timezone = timezone_field()
+
+
+class DayHoursForm(Form):
+    opens = TimeField(_l("Opens"), validators=[Optional()])
+    closes = TimeField(_l("Closes"), validators=[Optional()])
+
+    def validate_closes(self, field) -> None:
+        if (self.opens.data is None) != (field.data is None):
+            raise ValidationError(_l("Give both times, or neither for a closed day."))
+        if field.data is not None and field.data <= self.opens.data:
+            raise ValidationError(_l("Closing time must be after opening time."))
+
+
+class HoursForm(FlaskForm):
+    days = FieldList(FormField(DayHoursForm), min_entries=7, max_entries=7)
+
+
+class ClosureForm(FlaskForm):
+    date = DateField(_l("Date"), validators=[DataRequired(message=_l("Enter a date."))])
+    reason = StringField(_l("Reason"), filters=[strip], validators=[Length(max=120)])
+
+
+class RoomForm(FlaskForm):
+    name = StringField(_l("Name"), filters=[strip], validators=[DataRequired(), Length(max=120)])
+    capacity = IntegerField(
+        _l("Seats"),
+        validators=[
+            DataRequired(message=_l("Enter the number of seats.")),
+            NumberRange(min=1, max=1000, message=_l("Between 1 and 1000 seats.")),
+        ],
+    )
+    features = MultiCheckboxField(
+        _l("Features"),
+        choices=[SelectChoice(f.value, label) for f, label in FEATURE_LABELS.items()],
+    )
+    bookable = BooleanField(_l("Can be booked"), default=True)
+
+
+class ConfirmForm(FlaskForm):
+    """An empty form: its CSRF token is the confirmation."""

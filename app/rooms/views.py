@@ -1,0 +1,242 @@
+"""Branches (address, time zone, opening hours, closures) and their rooms."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app.auth.permissions import (
+    admin_required,
+    can_create_branch,
+    can_see_branch_admin,
+    manageable_branches,
+    managed_branch_or_404,
+    managed_room_or_404,
+)
+from app.extensions import db
+from app.models import Closure
+from app.rooms import services
+from app.rooms.forms import (
+    FEATURE_LABELS,
+    WEEKDAYS,
+    BranchForm,
+    ClosureForm,
+    ConfirmForm,
+    HoursForm,
+    RoomForm,
+)
+from app.rules import RuleViolation, show_violation
+from app.timeutil import local_today
+
+bp = Blueprint("rooms", __name__)
+
+
+@bp.get("/branches/")
+def branches():
+    if not can_see_branch_admin(current_user):
+        abort(403)
+    items = db.session.scalars(manageable_branches(current_user)).all()
+    return render_template(
+        "rooms/branches.html", branches=items, can_create=can_create_branch(current_user)
+    )
+
+
+@bp.route("/branches/new", methods=["GET", "POST"])
+@admin_required
+def new_branch():
+    form = BranchForm()
+    if form.validate_on_submit():
+        try:
+            branch = services.save_branch(
+                None,
+                name=form.name.data,
+                slug=form.slug.data,
+                address=form.address.data,
+                timezone=form.timezone.data,
+            )
+        except RuleViolation as violation:
+            show_violation(form, violation)
+        else:
+            db.session.commit()
+            flash(
+                _("Branch %(name)s created. Now set its opening hours.", name=branch.name),
+                "success",
+            )
+            return redirect(url_for("rooms.edit_hours", branch_id=branch.id))
+    return render_template("rooms/branch_form.html", form=form, branch=None)
+
+
+@bp.get("/branches/<int:branch_id>")
+def branch(branch_id: int):
+    item = managed_branch_or_404(branch_id)
+    today = local_today(item.timezone)
+    upcoming = [c for c in item.closures if c.date >= today]
+    return render_template(
+        "rooms/branch.html",
+        branch=item,
+        closures=upcoming,
+        weekdays=WEEKDAYS,
+        feature_labels=FEATURE_LABELS,
+    )
+
+
+@bp.route("/branches/<int:branch_id>/edit", methods=["GET", "POST"])
+def edit_branch(branch_id: int):
+    item = managed_branch_or_404(branch_id)
+    form = BranchForm(obj=item)
+    if form.validate_on_submit():
+        try:
+            services.save_branch(
+                item,
+                name=form.name.data,
+                slug=form.slug.data,
+                address=form.address.data,
+                timezone=form.timezone.data,
+            )
+        except RuleViolation as violation:
+            show_violation(form, violation)
+        else:
+            db.session.commit()
+            flash(_("Branch saved."), "success")
+            return redirect(url_for("rooms.branch", branch_id=item.id))
+    return render_template("rooms/branch_form.html", form=form, branch=item)
+
+
+@bp.route("/branches/<int:branch_id>/hours", methods=["GET", "POST"])
+def edit_hours(branch_id: int):
+    item = managed_branch_or_404(branch_id)
+    form = HoursForm()
+    if not form.is_submitted():
+        for weekday, entry in enumerate(form.days):
+            hours = item.hours_on(weekday)
+            if hours is not None:
+                entry.form.opens.data, entry.form.closes.data = hours.opens, hours.closes
+    if form.validate_on_submit():
+        services.set_hours(
+            item,
+            {
+                weekday: (entry.form.opens.data, entry.form.closes.data)
+                if entry.form.opens.data
+                else None
+                for weekday, entry in enumerate(form.days)
+            },
+        )
+        db.session.commit()
+        flash(_("Opening hours saved."), "success")
+        return redirect(url_for("rooms.branch", branch_id=item.id))
+    return render_template(
+        "rooms/hours.html", form=form, branch=item, days=list(zip(WEEKDAYS, form.days, strict=True))
+    )
+
+
+@bp.route("/branches/<int:branch_id>/closures/new", methods=["GET", "POST"])
+def new_closure(branch_id: int):
+    item = managed_branch_or_404(branch_id)
+    form = ClosureForm()
+    if form.validate_on_submit():
+        try:
+            services.add_closure(item, form.date.data, form.reason.data)
+        except RuleViolation as violation:
+            show_violation(form, violation)
+        else:
+            db.session.commit()
+            flash(_("Closure added."), "success")
+            return redirect(url_for("rooms.branch", branch_id=item.id))
+    return render_template("rooms/closure_form.html", form=form, branch=item)
+
+
+@bp.route("/branches/<int:branch_id>/closures/<int:closure_id>/delete", methods=["GET", "POST"])
+def delete_closure(branch_id: int, closure_id: int):
+    item = managed_branch_or_404(branch_id)
+    closure = db.session.scalar(
+        sa.select(Closure).where(Closure.id == closure_id, Closure.branch_id == item.id)
+    )
+    if closure is None:
+        abort(404)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        db.session.delete(closure)
+        db.session.commit()
+        flash(_("Closure removed: the branch is open that day."), "success")
+        return redirect(url_for("rooms.branch", branch_id=item.id))
+    return render_template(
+        "confirm.html",
+        form=form,
+        title=_("Remove closure"),
+        question=_(
+            "Remove the closure on %(date)s (%(reason)s)? The branch will count as open that day.",
+            date=closure.date.isoformat(),
+            reason=closure.reason or _("no reason given"),
+        ),
+        action=_("Remove closure"),
+        cancel_url=url_for("rooms.branch", branch_id=item.id),
+    )
+
+
+def _room_form_values(form: RoomForm) -> dict:
+    return {
+        "name": form.name.data,
+        "capacity": form.capacity.data,
+        "features": form.features.data or [],
+        "bookable": form.bookable.data,
+    }
+
+
+@bp.route("/branches/<int:branch_id>/rooms/new", methods=["GET", "POST"])
+def new_room(branch_id: int):
+    item = managed_branch_or_404(branch_id)
+    form = RoomForm()
+    if form.validate_on_submit():
+        try:
+            room = services.save_room(None, item, **_room_form_values(form))
+        except RuleViolation as violation:
+            show_violation(form, violation)
+        else:
+            db.session.commit()
+            flash(_("Room %(name)s added.", name=room.name), "success")
+            return redirect(url_for("rooms.branch", branch_id=item.id))
+    return render_template("rooms/room_form.html", form=form, branch=item, room=None)
+
+
+@bp.route("/rooms/<int:room_id>/edit", methods=["GET", "POST"])
+def edit_room(room_id: int):
+    room = managed_room_or_404(room_id)
+    form = RoomForm(obj=room)
+    if form.validate_on_submit():
+        try:
+            services.save_room(room, room.branch, **_room_form_values(form))
+        except RuleViolation as violation:
+            show_violation(form, violation)
+        else:
+            db.session.commit()
+            flash(_("Room saved."), "success")
+            return redirect(url_for("rooms.branch", branch_id=room.branch_id))
+    return render_template("rooms/room_form.html", form=form, branch=room.branch, room=room)
+
+
+@bp.route("/rooms/<int:room_id>/delete", methods=["GET", "POST"])
+def delete_room(room_id: int):
+    room = managed_room_or_404(room_id)
+    branch_id = room.branch_id
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        name = room.name
+        services.delete_room(room)
+        db.session.commit()
+        flash(_("Room %(name)s deleted.", name=name), "success")
+        return redirect(url_for("rooms.branch", branch_id=branch_id))
+    return render_template(
+        "confirm.html",
+        form=form,
+        title=_("Delete room"),
+        question=_(
+            "Delete %(room)s at %(branch)s? This cannot be undone. "
+            "To keep it on record but stop bookings, untick “Can be booked” instead.",
+            room=room.name,
+            branch=room.branch.name,
+        ),
+        action=_("Delete room"),
+        cancel_url=url_for("rooms.branch", branch_id=branch_id),
+    )

@@ -1,0 +1,39 @@
+"""How services say "no": a RuleViolation names the field it concerns, if any,
+and views show it beside that field. Nothing is saved when one is raised."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from flask import flash
+from flask_wtf import FlaskForm
+from sqlalchemy.exc import IntegrityError
+
+from app.extensions import db
+
+
+class RuleViolation(Exception):
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+def show_violation(form: FlaskForm, violation: RuleViolation) -> None:
+    field = getattr(form, violation.field, None) if violation.field else None
+    if field is not None:
+        field.errors = [*field.errors, violation.message]
+    else:
+        flash(violation.message, "error")
+
+
+@contextmanager
+def unique_or_violation(message: str, field: str | None = None) -> Iterator[None]:
+    """Flush inside a savepoint; a unique-constraint race becomes a clear message."""
+    try:
+        with db.session.begin_nested():
+            yield
+            db.session.flush()
+    except IntegrityError as error:
+        raise RuleViolation(message, field) from error
