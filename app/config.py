@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -92,8 +93,8 @@ def _instance_secret(instance: Path) -> str:
         instance.mkdir(parents=True, exist_ok=True)
         # Several gunicorn workers may start at once: write aside, then link atomically;
         # whoever links first wins and everyone reads the same key.
-        tmp = instance / f".secret_key.{os.getpid()}"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        fd, name = tempfile.mkstemp(dir=instance, prefix=".secret_key.")  # mode 0600
+        tmp = Path(name)
         with os.fdopen(fd, "w") as f:
             f.write(secrets.token_hex(32))
         try:

@@ -5,7 +5,6 @@ so the message exists if and only if the change that caused it was committed.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import smtplib
 from email.message import EmailMessage
@@ -101,7 +100,7 @@ def deliver_due(limit: int = 100) -> tuple[int, int]:
                 message.last_error = f"{type(error).__name__}: {error}"[:500]
                 message.next_attempt_at = now + _backoff(message.attempts)
                 failed += 1
-                smtp = None  # reconnect for the next message
+                smtp = _close(smtp)  # start the next message on a fresh connection
             else:
                 message.attempts += 1
                 message.sent_at = now
@@ -109,7 +108,13 @@ def deliver_due(limit: int = 100) -> tuple[int, int]:
                 sent += 1
     finally:
         db.session.commit()
-        if smtp is not None:
-            with contextlib.suppress(OSError, smtplib.SMTPException):
-                smtp.quit()
+        _close(smtp)
     return sent, failed
+
+
+def _close(smtp: smtplib.SMTP | None) -> None:
+    if smtp is not None:
+        try:
+            smtp.quit()
+        except (OSError, smtplib.SMTPException):
+            smtp.close()

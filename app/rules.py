@@ -30,7 +30,9 @@ def show_violation(form: FlaskForm, violation: RuleViolation) -> None:
 
 @contextmanager
 def unique_or_violation(message: str, field: str | None = None) -> Iterator[None]:
-    """Flush inside a savepoint; a unique-constraint race becomes a clear message."""
+    """Make the changes inside the block: they are flushed in a savepoint, and a unique
+    constraint they break (even in a race) becomes a clear message, leaving the rest of
+    the transaction usable."""
     try:
         with db.session.begin_nested():
             yield

