@@ -54,11 +54,16 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 def _register_blueprints(app: Flask) -> None:
     from app.admin.views import bp as admin_bp
     from app.auth.views import bp as auth_bp
+    from app.catalog.views import bp as catalog_bp
+    from app.circles.views import bp as circles_bp
+    from app.labels import label, when
     from app.main.views import bp as main_bp
     from app.rooms.views import bp as rooms_bp
 
-    for bp in (main_bp, auth_bp, admin_bp, rooms_bp):
+    for bp in (main_bp, auth_bp, admin_bp, rooms_bp, catalog_bp, circles_bp):
         app.register_blueprint(bp)
+    app.add_template_filter(label)
+    app.add_template_filter(when)
 
 
 class _RequestIdFilter(logging.Filter):

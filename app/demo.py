@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
+from app.catalog.forms import CourseForm
+from app.catalog.services import import_courses
+from app.circles.services import CircleInput, ScheduleInput, create_circle
 from app.extensions import db
-from app.models import Branch, Closure, OpeningHours, Room, User
+from app.models import Branch, Circle, Closure, Course, OpeningHours, Room, User
+from app.timeutil import utcnow
 
 DEMO_PASSWORD = "learning-circles-demo"  # noqa: S105  (printed for demo logins)
 
@@ -16,6 +22,7 @@ USERS = [
     ("admin@example.org", "Alex Admin", True, False, []),
     ("manager@example.org", "Maria Manager", False, False, ["main-library"]),
     ("facilitator@example.org", "Frank Facilitator", False, True, []),
+    ("carmen@example.org", "Carmen Cruz", False, True, ["coral-gables"]),
     ("participant@example.org", "Pat Participant", False, False, []),
 ]
 
@@ -69,6 +76,65 @@ CLOSURES = [
 ]
 
 
+COURSES_CSV = Path(__file__).parent / "catalog" / "demo_courses.csv"
+
+# title, course URL, branch slug, room, format, weekday, start, minutes, meetings, audience, lead
+CIRCLES = [
+    (
+        "Consumer Health Information Specialization (CHIS) circle",
+        "https://www.medlib-ed.org/products/3407/chis-on-demand",
+        "main-library",
+        "Meeting Room A",
+        "in_person",
+        1,
+        dt.time(18, 0),
+        90,
+        6,
+        "staff",
+        "facilitator@example.org",
+    ),
+    (
+        "Grant writing circle: the NNLM proposal toolkit",
+        "https://www.nnlm.gov/guides/nnlm-proposal-writing-toolkit",
+        "coral-gables",
+        "Community Room",
+        "hybrid",
+        3,
+        dt.time(10, 0),
+        90,
+        5,
+        "staff",
+        "carmen@example.org",
+    ),
+    (
+        "Leading People and Teams (emerging managers)",
+        "https://www.coursera.org/specializations/leading-teams",
+        "north-dade",
+        None,
+        "virtual",
+        2,
+        dt.time(12, 0),
+        60,
+        8,
+        "staff",
+        "facilitator@example.org",
+    ),
+    (
+        "Informática básica en español",
+        "https://edu.gcfglobal.org/es/informatica-basica/",
+        "north-dade",
+        "Training Lab",
+        "in_person",
+        5,
+        dt.time(10, 30),
+        90,
+        4,
+        "public",
+        "facilitator@example.org",
+    ),
+]
+
+
 def _get_or_add(model, where: dict, **values):
     row = db.session.scalar(sa.select(model).filter_by(**where))
     if row is None:
@@ -115,4 +181,48 @@ def load_demo() -> bool:
             user.managed_branches = [branches[slug] for slug in manages]
             db.session.add(user)
     db.session.flush()
+    import_courses(COURSES_CSV.read_bytes(), CourseForm)
+    return _load_circles(branches) or added
+
+
+def _load_circles(branches: dict[str, Branch]) -> bool:
+    now = utcnow()
+    added = False
+    for title, url, slug, room_name, fmt, weekday, start, minutes, count, audience, lead in CIRCLES:
+        if db.session.scalar(sa.select(Circle.id).filter_by(title=title)) is not None:
+            continue
+        branch = branches[slug]
+        course = db.session.scalar(sa.select(Course).filter_by(url=url))
+        room = db.session.scalar(sa.select(Room).filter_by(branch_id=branch.id, name=room_name))
+        today = now.astimezone(ZoneInfo(branch.timezone)).date()
+        first = today + dt.timedelta(days=7 + (weekday - today.weekday()) % 7)
+        create_circle(
+            CircleInput(
+                course_id=course.id,
+                branch_id=branch.id,
+                room_id=room.id if room else None,
+                format=fmt,
+                join_url="https://meet.example.org/" + slug if fmt != "in_person" else "",
+                title=title,
+                description=course.description,
+                welcome_message="Welcome! Bring a laptop or borrow one from the branch.",
+                capacity=min(12, room.capacity) if room else 12,
+                signup_closes_on=None,
+                audience=audience,
+                publish=True,
+            ),
+            ScheduleInput(
+                first_date=first,
+                weekdays=[weekday],
+                start_time=start,
+                duration_minutes=minutes,
+                meeting_count=count,
+                explicit_dates="",
+                timezone=branch.timezone,
+                closure_policy="move",
+            ),
+            db.session.scalar(sa.select(User).filter_by(email=lead)),
+            now,
+        )
+        added = True
     return added

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, has_request_context, request
 from flask_babel import get_locale
 from flask_login import current_user
 
@@ -10,6 +10,8 @@ from app.extensions import babel
 
 
 def select_locale() -> str | None:
+    if not has_request_context():  # CLI commands speak the default language
+        return None
     languages = list(current_app.config["LANGUAGES"])
     if current_user.is_authenticated and current_user.locale in languages:
         return current_user.locale
@@ -17,7 +19,7 @@ def select_locale() -> str | None:
 
 
 def select_timezone() -> str | None:
-    if current_user.is_authenticated:
+    if has_request_context() and current_user.is_authenticated:
         return current_user.timezone
     return None
 

@@ -177,3 +177,219 @@ class OutboxMessage(db.Model):
     sent_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime, index=True)
     attempts: so.Mapped[int] = so.mapped_column(default=0)
     last_error: so.Mapped[str | None] = so.mapped_column(sa.String(500))
+
+
+class AuditEvent(db.Model):
+    """Who did what, for changes that need a trail (overrides, withdrawals, corrections)."""
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    actor_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("user.id", ondelete="SET NULL")
+    )
+    action: so.Mapped[str] = so.mapped_column(sa.String(64))
+    subject: so.Mapped[str] = so.mapped_column(sa.String(64), index=True)
+    detail: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+
+
+# --- the catalogue and circles ---------------------------------------------------------------
+
+
+class CourseFormat(enum.StrEnum):
+    self_paced = "self_paced"
+    scheduled = "scheduled"
+    on_demand_video = "on_demand_video"
+
+
+class SkillArea(enum.StrEnum):
+    management = "management"
+    collection_management = "collection_management"
+    programming = "programming"
+    outreach = "outreach"
+    technology = "technology"
+    customer_service = "customer_service"
+    health_information = "health_information"
+    grant_writing = "grant_writing"
+    leadership = "leadership"
+    digital_literacy = "digital_literacy"
+
+
+class CareerStage(enum.StrEnum):
+    new_staff = "new_staff"
+    emerging_managers = "emerging_managers"
+    experienced_staff = "experienced_staff"
+    all = "all"
+
+
+class Course(TimestampMixin, db.Model):
+    """A free online course (MOOC) that circles work through."""
+
+    __table_args__ = (sa.CheckConstraint("hours IS NULL OR hours > 0", name="hours_positive"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    title: so.Mapped[str] = so.mapped_column(sa.String(200), index=True)
+    provider: so.Mapped[str] = so.mapped_column(sa.String(80), index=True)
+    url: so.Mapped[str] = so.mapped_column(sa.String(500), unique=True)
+    description: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    language: so.Mapped[str] = so.mapped_column(sa.String(8), default="en")
+    format: so.Mapped[str] = so.mapped_column(sa.String(20), default=CourseFormat.self_paced)
+    hours: so.Mapped[int | None]
+    is_free: so.Mapped[bool] = so.mapped_column(default=True)
+    credential: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
+    skill_area: so.Mapped[str] = so.mapped_column(sa.String(32), index=True)
+    career_stage: so.Mapped[str] = so.mapped_column(sa.String(32), default=CareerStage.all)
+    retired_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime)
+
+    def __repr__(self) -> str:
+        return f"<Course {self.id} {self.title!r}>"
+
+    @property
+    def retired(self) -> bool:
+        return self.retired_at is not None
+
+
+class CircleFormat(enum.StrEnum):
+    in_person = "in_person"
+    virtual = "virtual"
+    hybrid = "hybrid"
+
+
+class CircleStatus(enum.StrEnum):
+    draft = "draft"
+    published = "published"
+    in_progress = "in_progress"  # shown, never stored: a published circle whose first meeting began
+    completed = "completed"
+    cancelled = "cancelled"
+
+
+class Audience(enum.StrEnum):
+    staff = "staff"
+    public = "public"
+
+
+class Circle(TimestampMixin, db.Model):
+    __table_args__ = (
+        sa.CheckConstraint("capacity > 0 AND capacity <= 500", name="capacity_range"),
+        sa.CheckConstraint(
+            "enrolled_count >= 0 AND enrolled_count <= capacity", name="enrolled_within_capacity"
+        ),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    title: so.Mapped[str] = so.mapped_column(sa.String(200))
+    description: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    welcome_message: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    course_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("course.id"), index=True)
+    branch_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("branch.id"), index=True)
+    room_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("room.id", ondelete="SET NULL"), index=True
+    )
+    format: so.Mapped[str] = so.mapped_column(sa.String(16), default=CircleFormat.in_person)
+    join_url: so.Mapped[str] = so.mapped_column(sa.String(500), default="")
+    timezone: so.Mapped[str] = so.mapped_column(sa.String(64))
+    capacity: so.Mapped[int]
+    signup_opens_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime)
+    signup_closes_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime)
+    audience: so.Mapped[str] = so.mapped_column(sa.String(8), default=Audience.staff)
+    status: so.Mapped[str] = so.mapped_column(sa.String(16), default=CircleStatus.draft, index=True)
+    enrolled_count: so.Mapped[int] = so.mapped_column(default=0)
+    # Local weekdays the circle meets on (bit 0 = Monday), kept for the "day of week" filter.
+    weekday_mask: so.Mapped[int] = so.mapped_column(default=0)
+    created_by_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("user.id", ondelete="SET NULL")
+    )
+
+    course: so.Mapped[Course] = so.relationship()
+    branch: so.Mapped[Branch] = so.relationship()
+    room: so.Mapped[Room | None] = so.relationship()
+    meetings: so.Mapped[list[Meeting]] = so.relationship(
+        back_populates="circle", order_by="Meeting.starts_at", cascade="all, delete-orphan"
+    )
+    facilitations: so.Mapped[list[Facilitation]] = so.relationship(
+        back_populates="circle", cascade="all, delete-orphan", order_by="Facilitation.role.desc()"
+    )
+
+    def __repr__(self) -> str:
+        return f"<Circle {self.id} {self.title!r}>"
+
+    @property
+    def lead(self) -> User | None:
+        return next((f.user for f in self.facilitations if f.role == "lead"), None)
+
+    @property
+    def facilitators(self) -> list[User]:
+        return [f.user for f in self.facilitations]
+
+    @property
+    def scheduled_meetings(self) -> list[Meeting]:
+        return [m for m in self.meetings if m.status == MeetingStatus.scheduled]
+
+    @property
+    def seats_left(self) -> int:
+        return max(self.capacity - self.enrolled_count, 0)
+
+    def state(self, now: dt.datetime) -> CircleStatus:
+        """The stored status, with "in progress" derived from the first meeting's start."""
+        if self.status == CircleStatus.published:
+            first = next(iter(self.scheduled_meetings), None)
+            if first is not None and first.starts_at <= now:
+                return CircleStatus.in_progress
+        return CircleStatus(self.status)
+
+
+class Facilitation(db.Model):
+    """A facilitator of a circle: exactly one lead, any number of co-facilitators."""
+
+    __table_args__ = (
+        sa.Index(
+            "uq_facilitation_one_lead",
+            "circle_id",
+            unique=True,
+            sqlite_where=sa.text("role = 'lead'"),
+            postgresql_where=sa.text("role = 'lead'"),
+        ),
+    )
+
+    circle_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("circle.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("user.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    role: so.Mapped[str] = so.mapped_column(sa.String(8))  # "lead" or "co"
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+
+    circle: so.Mapped[Circle] = so.relationship(back_populates="facilitations")
+    user: so.Mapped[User] = so.relationship()
+
+
+class MeetingStatus(enum.StrEnum):
+    scheduled = "scheduled"
+    cancelled = "cancelled"
+
+
+class Meeting(TimestampMixin, db.Model):
+    """One session of a circle, stored in UTC. ``sequence`` goes up with every change of
+    time, place or status: calendar clients rely on it to replace their copy."""
+
+    __table_args__ = (
+        sa.CheckConstraint("ends_at > starts_at", name="ends_after_starts"),
+        sa.Index("ix_meeting_circle_starts", "circle_id", "starts_at"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    circle_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("circle.id", ondelete="CASCADE"))
+    starts_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime, index=True)
+    ends_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime)
+    status: so.Mapped[str] = so.mapped_column(sa.String(12), default=MeetingStatus.scheduled)
+    sequence: so.Mapped[int] = so.mapped_column(default=0)
+
+    circle: so.Mapped[Circle] = so.relationship(back_populates="meetings")
+
+    def __repr__(self) -> str:
+        return f"<Meeting {self.id} {self.starts_at:%Y-%m-%d %H:%M}Z>"
+
+    def changed(self) -> None:
+        """Record a change of time, place or status (bumps SEQUENCE and LAST-MODIFIED)."""
+        self.sequence += 1
+        self.updated_at = utcnow()

@@ -17,6 +17,10 @@ PUBLIC_ENDPOINTS = {
     "auth.login",
     "auth.forgot_password",
     "auth.reset_password",
+    "catalog.index",
+    "catalog.course",
+    "circles.index",
+    "circles.circle",
 }
 
 

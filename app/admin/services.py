@@ -12,20 +12,14 @@ from app.auth.services import reset_token
 from app.extensions import db
 from app.models import Branch, User
 from app.outbox import queue_email
+from app.querying import contains
 from app.rules import RuleViolation, unique_or_violation
 
 
 def search_users(q: str | None) -> sa.Select[tuple[User]]:
     query = sa.select(User).order_by(User.name, User.id)
     if q:
-        escaped = q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        pattern = f"%{escaped}%"
-        query = query.where(
-            sa.or_(
-                sa.func.lower(User.name).like(pattern, escape="\\"),
-                User.email.like(pattern, escape="\\"),
-            )
-        )
+        query = query.where(contains(q, User.name, User.email))
     return query
 
 

@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app.extensions import db, login_manager
-from app.models import Branch, Room, User
+from app.models import Audience, Branch, Circle, CircleStatus, Room, User
 
 F = TypeVar("F", bound=Callable)
 
@@ -116,5 +116,75 @@ def init_permissions(app: Flask) -> None:
             "nav": {
                 "branches": can_see_branch_admin(user),
                 "admin": user.is_authenticated and user.is_admin,
+                "facilitate": can_create_circle(user),
             }
         }
+
+
+# --- catalogue and circles -----------------------------------------------------------------
+
+
+def is_staff(user: User) -> bool:
+    return user.is_authenticated and (
+        user.is_admin or user.is_facilitator or bool(user.managed_branches)
+    )
+
+
+def staff_required(view: F) -> F:
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if not is_staff(current_user):
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped  # type: ignore[return-value]
+
+
+def can_create_circle(user: User) -> bool:
+    return user.is_authenticated and (user.is_admin or user.is_facilitator)
+
+
+def can_edit_circle(user: User, circle: Circle) -> bool:
+    if not user.is_authenticated:
+        return False
+    return (
+        user.is_admin
+        or circle.branch in user.managed_branches
+        or any(f.user_id == user.id for f in circle.facilitations)
+    )
+
+
+def can_assign_facilitators(user: User, circle: Circle) -> bool:
+    """Managers of the circle's branch (and admins) assign; the lead may hand over."""
+    return user.is_authenticated and (user.is_admin or circle.branch in user.managed_branches)
+
+
+def is_lead(user: User, circle: Circle) -> bool:
+    return user.is_authenticated and any(
+        f.user_id == user.id and f.role == "lead" for f in circle.facilitations
+    )
+
+
+def can_see_circle(user: User, circle: Circle) -> bool:
+    if can_edit_circle(user, circle):
+        return True
+    if circle.status == CircleStatus.draft:
+        return False
+    return circle.audience == Audience.public or user.is_authenticated
+
+
+def visible_circle_or_404(circle_id: int) -> Circle:
+    circle = db.session.get(Circle, circle_id)
+    if circle is None or not can_see_circle(current_user, circle):
+        abort(404)
+    return circle
+
+
+def editable_circle_or_404(circle_id: int) -> Circle:
+    """Circles the user may not change look missing, unless they may see them (then 403)."""
+    circle = db.session.get(Circle, circle_id)
+    if circle is None or not can_see_circle(current_user, circle):
+        abort(404)
+    if not can_edit_circle(current_user, circle):
+        abort(403)
+    return circle

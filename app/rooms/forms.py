@@ -28,16 +28,6 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from app.forms import strip, timezone_field
 from app.models import RoomFeature
 
-WEEKDAYS = [
-    _l("Monday"),
-    _l("Tuesday"),
-    _l("Wednesday"),
-    _l("Thursday"),
-    _l("Friday"),
-    _l("Saturday"),
-    _l("Sunday"),
-]
-
 FEATURE_LABELS = {
     RoomFeature.projector: _l("Projector"),
     RoomFeature.computers: _l("Computers"),

@@ -16,11 +16,11 @@ from app.auth.permissions import (
     managed_room_or_404,
 )
 from app.extensions import db
+from app.labels import WEEKDAY_NAMES
 from app.models import Closure
 from app.rooms import services
 from app.rooms.forms import (
     FEATURE_LABELS,
-    WEEKDAYS,
     BranchForm,
     ClosureForm,
     ConfirmForm,
@@ -77,7 +77,7 @@ def branch(branch_id: int):
         "rooms/branch.html",
         branch=item,
         closures=upcoming,
-        weekdays=WEEKDAYS,
+        weekdays=WEEKDAY_NAMES,
         feature_labels=FEATURE_LABELS,
     )
 
@@ -127,7 +127,10 @@ def edit_hours(branch_id: int):
         flash(_("Opening hours saved."), "success")
         return redirect(url_for("rooms.branch", branch_id=item.id))
     return render_template(
-        "rooms/hours.html", form=form, branch=item, days=list(zip(WEEKDAYS, form.days, strict=True))
+        "rooms/hours.html",
+        form=form,
+        branch=item,
+        days=list(zip(WEEKDAY_NAMES, form.days, strict=True)),
     )
 
 

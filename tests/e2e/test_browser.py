@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from app.extensions import db
 from app.models import Branch, OpeningHours, Room, User
@@ -35,7 +35,8 @@ def assert_no_horizontal_scroll(page: Page) -> None:
     )
 
 
-def flash(page: Page):
+def flash(page: Page) -> Locator:
+    """The flash messages of the page (a polite live region)."""
     return page.get_by_role("status")
 
 

@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired
+from wtforms import BooleanField, IntegerField, SearchField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+
+from app.forms import strip
+from app.labels import CAREER_STAGES, COURSE_FORMATS, COURSE_LANGUAGES, SKILL_AREAS, choices
+
+
+def validate_web_url(form, field) -> None:
+    """Only http(s) links with a host: no javascript:, data:, or relative paths."""
+    if not field.data:
+        return
+    parts = urlsplit(field.data)
+    if parts.scheme not in {"http", "https"} or not parts.hostname or " " in field.data:
+        raise ValidationError(_l("Enter a web address starting with https:// or http://."))
+
+
+class CourseForm(FlaskForm):
+    title = StringField(_l("Title"), filters=[strip], validators=[DataRequired(), Length(max=200)])
+    provider = StringField(
+        _l("Provider"),
+        filters=[strip],
+        validators=[DataRequired(), Length(max=80)],
+        description=_l("For example Coursera, edX, NNLM, WebJunction, GCFGlobal."),
+    )
+    url = StringField(
+        _l("Course link"),
+        filters=[strip],
+        validators=[DataRequired(), Length(max=500), validate_web_url],
+        render_kw={"inputmode": "url", "type": "url"},
+    )
+    description = TextAreaField(_l("Description"), filters=[strip], validators=[Length(max=4000)])
+    language = SelectField(_l("Language"), choices=choices(COURSE_LANGUAGES), default="en")
+    format = SelectField(_l("Format"), choices=choices(COURSE_FORMATS), default="self_paced")
+    hours = IntegerField(
+        _l("Estimated hours"),
+        validators=[
+            Optional(),
+            NumberRange(min=1, max=500, message=_l("Between 1 and 500 hours.")),
+        ],
+    )
+    is_free = BooleanField(_l("Free to take"), default=True)
+    credential = StringField(
+        _l("Credential or CE credit"),
+        filters=[strip],
+        validators=[Length(max=200)],
+        description=_l("For example: NNLM Consumer Health Information Specialization (CHIS)."),
+    )
+    skill_area = SelectField(_l("Skill area"), choices=choices(SKILL_AREAS))
+    career_stage = SelectField(_l("Career stage"), choices=choices(CAREER_STAGES), default="all")
+
+
+class CourseFilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    q = SearchField(_l("Search"), filters=[strip], validators=[Optional(), Length(max=100)])
+    skill_area = SelectField(
+        _l("Skill area"), choices=choices(SKILL_AREAS, _l("Any")), validators=[Optional()]
+    )
+    provider = SelectField(_l("Provider"), validators=[Optional()])
+    language = SelectField(
+        _l("Language"), choices=choices(COURSE_LANGUAGES, _l("Any")), validators=[Optional()]
+    )
+    format = SelectField(
+        _l("Format"), choices=choices(COURSE_FORMATS, _l("Any")), validators=[Optional()]
+    )
+    career_stage = SelectField(
+        _l("Career stage"), choices=choices(CAREER_STAGES, _l("Any")), validators=[Optional()]
+    )
+    credential = BooleanField(_l("Leads to a credential"))
+    sort = SelectField(
+        _l("Sort by"),
+        choices=choices(
+            {
+                "title": _l("Title"),
+                "provider": _l("Provider"),
+                "hours": _l("Shortest first"),
+                "newest": _l("Newest"),
+            }
+        ),
+        default="title",
+        validators=[Optional()],
+    )
+
+
+class ImportForm(FlaskForm):
+    file = FileField(
+        _l("CSV file"),
+        validators=[
+            FileRequired(_l("Choose a CSV file.")),
+            FileAllowed(["csv"], _l("Choose a .csv file.")),
+        ],
+    )

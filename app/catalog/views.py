@@ -1,0 +1,190 @@
+"""The catalogue of free online courses."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
+
+from app.auth.permissions import admin_required, is_staff, public, staff_required
+from app.catalog import services
+from app.catalog.forms import CourseFilterForm, CourseForm, ImportForm
+from app.csvio import csv_response
+from app.extensions import db
+from app.models import Course
+from app.rooms.forms import ConfirmForm
+from app.rules import RuleViolation, show_violation
+
+bp = Blueprint("catalog", __name__, url_prefix="/courses")
+
+
+def _course_or_404(course_id: int) -> Course:
+    course = db.session.get(Course, course_id)
+    if course is None or (course.retired and not is_staff(current_user)):
+        abort(404)
+    return course
+
+
+def _filters() -> tuple[CourseFilterForm, dict]:
+    form = CourseFilterForm(request.args)
+    form.provider.choices = [SelectChoice("", _("Any"))] + [
+        SelectChoice(p, p) for p in services.providers()
+    ]
+    if not form.validate():
+        return form, {}
+    values = {name: field.data for name, field in form._fields.items()}
+    values["include_retired"] = is_staff(current_user) and request.args.get("retired") == "1"
+    return form, values
+
+
+@bp.get("/")
+@public
+def index():
+    form, values = _filters()
+    page = db.paginate(
+        services.search_courses(**values),
+        page=request.args.get("page", 1, type=int),
+        per_page=current_app.config["PER_PAGE"],
+        error_out=False,
+    )
+    args = {k: v for k, v in request.args.items() if k != "page"}
+    return render_template(
+        "catalog/index.html",
+        form=form,
+        page=page,
+        args=args,
+        filtered=bool(
+            values
+            and any(
+                values.get(k)
+                for k in (
+                    "q",
+                    "skill_area",
+                    "provider",
+                    "language",
+                    "format",
+                    "career_stage",
+                    "credential",
+                )
+            )
+        ),
+        can_edit=is_staff(current_user),
+    )
+
+
+@bp.get("/<int:course_id>")
+@public
+def course(course_id: int):
+    item = _course_or_404(course_id)
+    return render_template(
+        "catalog/course.html",
+        course=item,
+        can_edit=is_staff(current_user),
+        can_retire=current_user.is_authenticated and current_user.is_admin,
+    )
+
+
+def _values(form: CourseForm) -> dict:
+    return {name: getattr(form, name).data for name in services.EDITABLE}
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@staff_required
+def new_course():
+    form = CourseForm()
+    if form.validate_on_submit():
+        try:
+            item = services.save_course(None, _values(form))
+        except RuleViolation as violation:
+            show_violation(form, violation)
+        else:
+            db.session.commit()
+            flash(_("Course added to the catalogue."), "success")
+            return redirect(url_for("catalog.course", course_id=item.id))
+    return render_template("catalog/form.html", form=form, course=None)
+
+
+@bp.route("/<int:course_id>/edit", methods=["GET", "POST"])
+@staff_required
+def edit_course(course_id: int):
+    item = _course_or_404(course_id)
+    form = CourseForm(obj=item)
+    if form.validate_on_submit():
+        try:
+            services.save_course(item, _values(form))
+        except RuleViolation as violation:
+            show_violation(form, violation)
+        else:
+            db.session.commit()
+            flash(_("Course saved."), "success")
+            return redirect(url_for("catalog.course", course_id=item.id))
+    return render_template("catalog/form.html", form=form, course=item)
+
+
+@bp.route("/<int:course_id>/retire", methods=["GET", "POST"])
+@admin_required
+def retire_course(course_id: int):
+    item = _course_or_404(course_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        services.set_retired(item, not item.retired)
+        db.session.commit()
+        flash(
+            _("Course retired.") if item.retired else _("Course back in the catalogue."), "success"
+        )
+        return redirect(url_for("catalog.course", course_id=item.id))
+    if item.retired:
+        title, question, action = (
+            _("Bring back course"),
+            _("Show “%(title)s” in the catalogue again?", title=item.title),
+            _("Bring back"),
+        )
+    else:
+        title, question, action = (
+            _("Retire course"),
+            _(
+                "Retire “%(title)s”? It leaves the catalogue and no new circle can use it; "
+                "circles that already use it keep their link.",
+                title=item.title,
+            ),
+            _("Retire course"),
+        )
+    return render_template(
+        "confirm.html",
+        form=form,
+        title=title,
+        question=question,
+        action=action,
+        cancel_url=url_for("catalog.course", course_id=item.id),
+    )
+
+
+@bp.get("/export.csv")
+@staff_required
+def export_courses():
+    courses = db.session.scalars(services.search_courses(include_retired=False))
+    return csv_response(services.CSV_HEADER, services.export_rows(courses), "courses.csv")
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@staff_required
+def import_courses():
+    form = ImportForm()
+    if form.validate_on_submit():
+        try:
+            added, updated = services.import_courses(form.file.data.read(), CourseForm)
+        except RuleViolation as violation:
+            show_violation(form, violation)
+        else:
+            db.session.commit()
+            flash(
+                _(
+                    "Import done: %(added)d added, %(updated)d updated.",
+                    added=added,
+                    updated=updated,
+                ),
+                "success",
+            )
+            return redirect(url_for("catalog.index"))
+    return render_template("catalog/import.html", form=form, header=",".join(services.CSV_HEADER))

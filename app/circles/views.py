@@ -1,0 +1,471 @@
+"""Circles: the public list and page, the creation flow, edits, meetings, facilitators."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
+
+from app.auth.permissions import (
+    can_assign_facilitators,
+    can_create_circle,
+    can_edit_circle,
+    editable_circle_or_404,
+    is_lead,
+    public,
+    visible_circle_or_404,
+)
+from app.circles import services
+from app.circles.forms import (
+    STEP_FIELDS,
+    STEPS,
+    AssignForm,
+    CircleDetailsForm,
+    CircleFilterForm,
+    HandOverForm,
+    MeetingForm,
+    NewCircleForm,
+)
+from app.extensions import db
+from app.labels import COURSE_LANGUAGES, when
+from app.models import Branch, Circle, Course, Meeting, Room, User
+from app.rooms.forms import ConfirmForm
+from app.rules import RuleViolation, show_violation
+from app.timeutil import utcnow
+
+bp = Blueprint("circles", __name__)
+
+
+def _viewer_timezone(circle: Circle) -> str:
+    return current_user.timezone if current_user.is_authenticated else circle.timezone
+
+
+# --- public pages ----------------------------------------------------------------------------
+
+
+@bp.get("/circles/")
+@public
+def index():
+    form = CircleFilterForm(request.args)
+    branches = db.session.scalars(sa.select(Branch).order_by(Branch.name)).all()
+    form.branch.choices = [SelectChoice("", _("Any"))] + [
+        SelectChoice(b.id, b.name) for b in branches
+    ]
+    form.language.choices = [SelectChoice("", _("Any"))] + [
+        SelectChoice(code, name) for code, name in COURSE_LANGUAGES.items()
+    ]
+    filters = {n: f.data for n, f in form._fields.items()} if form.validate() else {}
+    now = utcnow()
+    page = db.paginate(
+        services.list_circles(current_user, now, **filters),
+        page=request.args.get("page", 1, type=int),
+        per_page=current_app.config["PER_PAGE"],
+        error_out=False,
+    )
+    return render_template(
+        "circles/index.html",
+        form=form,
+        page=page,
+        now=now,
+        args={k: v for k, v in request.args.items() if k != "page"},
+        filtered=any(v not in (None, "", False) for v in filters.values()),
+        can_create=can_create_circle(current_user),
+    )
+
+
+@bp.get("/circles/<int:circle_id>")
+@public
+def circle(circle_id: int):
+    item = visible_circle_or_404(circle_id)
+    now = utcnow()
+    return render_template(
+        "circles/circle.html",
+        circle=item,
+        now=now,
+        state=item.state(now),
+        tz=_viewer_timezone(item),
+        can_edit=can_edit_circle(current_user, item),
+        can_assign=can_assign_facilitators(current_user, item) or is_lead(current_user, item),
+    )
+
+
+# --- creation --------------------------------------------------------------------------------
+
+
+def _course_choices(selected: int | None) -> list[SelectChoice]:
+    courses = db.session.scalars(
+        sa.select(Course)
+        .where(sa.or_(Course.retired_at.is_(None), Course.id == (selected or 0)))
+        .order_by(Course.title)
+    )
+    return [SelectChoice("", _("Choose a course"))] + [
+        SelectChoice(c.id, f"{c.title} ({c.provider})") for c in courses
+    ]
+
+
+def _room_choices(branch_id: int | None = None) -> list[SelectChoice]:
+    query = sa.select(Room).join(Branch).where(Room.bookable).order_by(Branch.name, Room.name)
+    if branch_id is not None:
+        query = query.where(Room.branch_id == branch_id)
+    return [SelectChoice("", _("No room yet"))] + [
+        SelectChoice(r.id, f"{r.name} ({r.capacity})", optgroup=r.branch.name)
+        for r in db.session.scalars(query)
+    ]
+
+
+def _details(form: CircleDetailsForm, branch_id: int, publish: bool) -> services.CircleInput:
+    return services.CircleInput(
+        course_id=form.course_id.data,
+        branch_id=branch_id,
+        room_id=form.room_id.data,
+        format=form.format.data,
+        join_url=form.join_url.data or "",
+        title=form.title.data or "",
+        description=form.description.data or "",
+        welcome_message=form.welcome_message.data or "",
+        capacity=form.capacity.data,
+        signup_closes_on=form.signup_closes_on.data,
+        audience=form.audience.data,
+        publish=publish,
+    )
+
+
+def _schedule(form: NewCircleForm, branch: Branch) -> services.ScheduleInput:
+    return services.ScheduleInput(
+        first_date=form.first_date.data,
+        weekdays=form.weekdays.data or [],
+        start_time=form.start_time.data,
+        duration_minutes=form.duration_minutes.data,
+        meeting_count=form.meeting_count.data,
+        explicit_dates=form.explicit_dates.data or "",
+        timezone=form.timezone.data or branch.timezone,
+        closure_policy=form.closure_policy.data,
+    )
+
+
+def _step_of(field_name: str | None) -> str:
+    return next((s for s in STEPS if field_name in STEP_FIELDS[s]), "course")
+
+
+@bp.route("/circles/new", methods=["GET", "POST"])
+def new_circle():
+    """A short guided flow: course → where and when → details → review. Each step posts
+    everything entered so far (earlier steps as hidden fields), so nothing is stored
+    until the facilitator confirms on the review step."""
+    if not can_create_circle(current_user):
+        abort(403)
+    form = NewCircleForm()
+    preselected = request.args.get("course_id", type=int)
+    form.course_id.choices = _course_choices(form.course_id.data or preselected)
+    form.branch_id.choices = [SelectChoice("", _("Choose a branch"))] + [
+        SelectChoice(b.id, b.name)
+        for b in db.session.scalars(sa.select(Branch).order_by(Branch.name))
+    ]
+    form.room_id.choices = _room_choices()
+    if not form.is_submitted():
+        form.course_id.data = preselected
+        return _wizard(form, "course", None)
+
+    creating = request.form.get("action") == "create"
+    wanted = "review" if creating else request.form.get("goto", "course")
+    wanted = wanted if wanted in STEPS else "course"
+    form.validate()
+    earlier = STEPS[: STEPS.index(wanted)]
+    invalid = [s for s in earlier if any(form[f].errors for f in STEP_FIELDS[s] if f in form)]
+    if invalid:
+        return _wizard(form, invalid[0], None)
+    if wanted != "review":
+        return _wizard(form, wanted, None)
+
+    branch = db.session.get(Branch, form.branch_id.data)
+    now = utcnow()
+    try:
+        details = _details(form, branch.id, publish=form.publish.data)
+        schedule = _schedule(form, branch)
+        services.check_place(details)
+        plan = services.plan_schedule(branch, schedule, now)
+        clashes = services.facilitator_clashes(
+            [current_user.id], [(m.starts_at, m.ends_at) for m in plan.meetings]
+        )
+        if creating:
+            circle = services.create_circle(details, schedule, current_user, now)
+            db.session.commit()
+            flash(
+                _("Circle created and published.")
+                if circle.status == "published"
+                else _("Circle saved as a draft. Publish it when it is ready."),
+                "success",
+            )
+            return redirect(url_for("circles.circle", circle_id=circle.id))
+    except RuleViolation as violation:
+        show_violation(form, violation)
+        return _wizard(form, _step_of(violation.field), None)
+    return _wizard(
+        form,
+        "review",
+        {
+            "plan": plan,
+            "branch": branch,
+            "course": db.session.get(Course, form.course_id.data),
+            "room": db.session.get(Room, form.room_id.data) if form.room_id.data else None,
+            "tz": schedule.timezone,
+            "clashes": clashes,
+        },
+    )
+
+
+def _wizard(form: NewCircleForm, step: str, review: dict | None):
+    return render_template(
+        "circles/new.html",
+        form=form,
+        step=step,
+        steps=STEPS,
+        step_fields=STEP_FIELDS,
+        review=review,
+    )
+
+
+# --- changing a circle -----------------------------------------------------------------------
+
+
+@bp.route("/circles/<int:circle_id>/edit", methods=["GET", "POST"])
+def edit_circle(circle_id: int):
+    item = editable_circle_or_404(circle_id)
+    form = CircleDetailsForm(obj=item)
+    form.course_id.choices = _course_choices(item.course_id)
+    form.room_id.choices = _room_choices(item.branch_id)
+    if not form.is_submitted() and item.signup_closes_at:
+        # Stored as the first instant sign-up is closed; shown as the last day it is open.
+        closes = item.signup_closes_at.astimezone(ZoneInfo(item.timezone))
+        form.signup_closes_on.data = closes.date() - dt.timedelta(days=1)
+    if form.validate_on_submit():
+        try:
+            services.update_circle(item, _details(form, item.branch_id, publish=False))
+        except RuleViolation as violation:
+            show_violation(form, violation)
+        else:
+            db.session.commit()
+            flash(_("Circle saved."), "success")
+            return redirect(url_for("circles.circle", circle_id=item.id))
+    return render_template("circles/edit.html", form=form, circle=item)
+
+
+def _circle_action(circle_id: int, action, done: str):
+    item = editable_circle_or_404(circle_id)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        action(item)
+    except RuleViolation as violation:
+        flash(violation.message, "error")
+    else:
+        db.session.commit()
+        flash(done, "success")
+    return redirect(url_for("circles.circle", circle_id=item.id))
+
+
+@bp.post("/circles/<int:circle_id>/publish")
+def publish_circle(circle_id: int):
+    return _circle_action(circle_id, services.publish, _("Circle published."))
+
+
+@bp.post("/circles/<int:circle_id>/complete")
+def complete_circle(circle_id: int):
+    return _circle_action(circle_id, services.complete_circle, _("Circle marked as completed."))
+
+
+@bp.route("/circles/<int:circle_id>/cancel", methods=["GET", "POST"])
+def cancel_circle(circle_id: int):
+    item = editable_circle_or_404(circle_id)
+    if request.method == "POST":
+        return _circle_action(circle_id, services.cancel_circle, _("Circle cancelled."))
+    return render_template(
+        "confirm.html",
+        form=ConfirmForm(),
+        title=_("Cancel circle"),
+        question=_(
+            "Cancel “%(title)s”? Its %(count)d meetings still to come are cancelled and "
+            "disappear from calendars. This cannot be undone.",
+            title=item.title,
+            count=len(services.future_meetings(item)),
+        ),
+        action=_("Cancel circle"),
+        cancel_url=url_for("circles.circle", circle_id=item.id),
+    )
+
+
+# --- meetings --------------------------------------------------------------------------------
+
+
+def _editable_meeting_or_404(meeting_id: int) -> Meeting:
+    meeting = db.session.get(Meeting, meeting_id)
+    if meeting is None:
+        abort(404)
+    editable_circle_or_404(meeting.circle_id)
+    return meeting
+
+
+@bp.route("/circles/<int:circle_id>/meetings/new", methods=["GET", "POST"])
+def add_meeting(circle_id: int):
+    item = editable_circle_or_404(circle_id)
+    form = MeetingForm()
+    if not form.is_submitted() and item.scheduled_meetings:
+        last = item.scheduled_meetings[-1]
+        local = last.starts_at.astimezone(ZoneInfo(item.timezone))
+        form.start_time.data = local.time()
+        form.duration_minutes.data = int((last.ends_at - last.starts_at).total_seconds() // 60)
+    if form.validate_on_submit():
+        try:
+            services.add_meeting(
+                item, form.date.data, form.start_time.data, form.duration_minutes.data
+            )
+        except RuleViolation as violation:
+            show_violation(form, violation)
+        else:
+            db.session.commit()
+            flash(_("Meeting added."), "success")
+            return redirect(url_for("circles.circle", circle_id=item.id))
+    return render_template("circles/meeting_form.html", form=form, circle=item, meeting=None)
+
+
+@bp.route("/meetings/<int:meeting_id>/edit", methods=["GET", "POST"])
+def reschedule_meeting(meeting_id: int):
+    meeting = _editable_meeting_or_404(meeting_id)
+    item = meeting.circle
+    form = MeetingForm()
+    if not form.is_submitted():
+        local = meeting.starts_at.astimezone(ZoneInfo(item.timezone))
+        form.date.data, form.start_time.data = local.date(), local.time()
+        form.duration_minutes.data = int(
+            (meeting.ends_at - meeting.starts_at).total_seconds() // 60
+        )
+    if form.validate_on_submit():
+        try:
+            services.reschedule_meeting(
+                meeting, form.date.data, form.start_time.data, form.duration_minutes.data
+            )
+        except RuleViolation as violation:
+            show_violation(form, violation)
+        else:
+            db.session.commit()
+            flash(_("Meeting moved. Calendars update on their next refresh."), "success")
+            return redirect(url_for("circles.circle", circle_id=item.id))
+    return render_template("circles/meeting_form.html", form=form, circle=item, meeting=meeting)
+
+
+@bp.route("/meetings/<int:meeting_id>/cancel", methods=["GET", "POST"])
+def cancel_meeting(meeting_id: int):
+    meeting = _editable_meeting_or_404(meeting_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            services.cancel_meeting(meeting)
+        except RuleViolation as violation:
+            flash(violation.message, "error")
+        else:
+            db.session.commit()
+            flash(_("Meeting cancelled."), "success")
+        return redirect(url_for("circles.circle", circle_id=meeting.circle_id))
+    return render_template(
+        "confirm.html",
+        form=form,
+        title=_("Cancel meeting"),
+        question=_("Cancel the meeting of %(when)s?", when=_format_when(meeting)),
+        action=_("Cancel meeting"),
+        cancel_url=url_for("circles.circle", circle_id=meeting.circle_id),
+    )
+
+
+def _format_when(meeting: Meeting) -> str:
+    return when(meeting.starts_at, meeting.circle.timezone)
+
+
+# --- facilitators ----------------------------------------------------------------------------
+
+
+@bp.route("/circles/<int:circle_id>/facilitators", methods=["GET", "POST"])
+def facilitators(circle_id: int):
+    item = editable_circle_or_404(circle_id)
+    may_assign = can_assign_facilitators(current_user, item)
+    lead = is_lead(current_user, item)
+    if not (may_assign or lead):
+        abort(403)
+    assign = AssignForm(prefix="assign")
+    assign.user_id.choices = [
+        SelectChoice(u.id, u.name) for u in services.facilitator_candidates(item)
+    ]
+    hand = HandOverForm(prefix="hand")
+    hand.user_id.choices = [
+        SelectChoice(f.user_id, f.user.name) for f in item.facilitations if f.role != "lead"
+    ]
+    if may_assign and request.form.get("which") == "assign" and assign.validate_on_submit():
+        user = db.session.get(User, assign.user_id.data)
+        try:
+            services.assign_facilitator(
+                item, user, actor=current_user._get_current_object(), override=assign.override.data
+            )
+        except RuleViolation as violation:
+            show_violation(assign, violation)
+        else:
+            db.session.commit()
+            flash(_("%(name)s now co-facilitates this circle.", name=user.name), "success")
+            return redirect(url_for("circles.facilitators", circle_id=item.id))
+    if request.form.get("which") == "hand" and hand.validate_on_submit():
+        try:
+            services.hand_over(item, hand.user_id.data, actor=current_user._get_current_object())
+        except RuleViolation as violation:
+            show_violation(hand, violation)
+        else:
+            db.session.commit()
+            flash(_("The circle has a new lead."), "success")
+            return redirect(url_for("circles.circle", circle_id=item.id))
+    return render_template(
+        "circles/facilitators.html",
+        circle=item,
+        assign=assign,
+        hand=hand,
+        may_assign=may_assign,
+        remove_form=ConfirmForm(),
+    )
+
+
+@bp.post("/circles/<int:circle_id>/facilitators/<int:user_id>/remove")
+def remove_facilitator(circle_id: int, user_id: int):
+    item = editable_circle_or_404(circle_id)
+    if not can_assign_facilitators(current_user, item):
+        abort(403)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        services.remove_facilitator(item, user_id, actor=current_user._get_current_object())
+    except RuleViolation as violation:
+        flash(violation.message, "error")
+    else:
+        db.session.commit()
+        flash(_("Facilitator removed."), "success")
+    return redirect(url_for("circles.facilitators", circle_id=item.id))
+
+
+# --- facilitator dashboard -------------------------------------------------------------------
+
+
+@bp.get("/facilitate/")
+def dashboard():
+    if not (current_user.is_facilitator or current_user.is_admin):
+        abort(403)
+    now = utcnow()
+    me = current_user._get_current_object()
+    return render_template(
+        "circles/dashboard.html",
+        circles=db.session.scalars(services.circles_of(me)).all(),
+        meetings=services.upcoming_meetings_of(me, now),
+        workload=services.workload(me, now),
+        now=now,
+        can_create=can_create_circle(me),
+    )

@@ -1,0 +1,52 @@
+"""CSV in and out. Cells that a spreadsheet would run as a formula are neutralised on the
+way out (OWASP CSV injection) and restored on the way back in, so exports round-trip."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+
+from flask import Response
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: object) -> str:
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def restore_cell(text: str) -> str:
+    return text[1:] if text.startswith("'") and text[1:].startswith(_FORMULA_START) else text
+
+
+def csv_response(
+    header: Sequence[str], rows: Iterable[Sequence[object]], filename: str
+) -> Response:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([safe_cell(cell) for cell in row])
+    # A byte-order mark lets Excel open UTF-8 (accents, emoji) correctly.
+    return Response(
+        "\ufeff" + buffer.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+def read_csv(data: bytes, header: Sequence[str]) -> Iterable[tuple[int, dict[str, str]]]:
+    """(line number, row) pairs; raises ValueError for a file that is not our CSV."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ValueError("The file is not UTF-8 text.") from None
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    if reader.fieldnames is None or [f.strip() for f in reader.fieldnames] != list(header):
+        raise ValueError("The first row must be: " + ",".join(header))
+    for row in reader:
+        if None in row:
+            raise ValueError(f"Line {reader.line_num}: too many cells.")
+        yield reader.line_num, {k.strip(): restore_cell((v or "").strip()) for k, v in row.items()}
