@@ -7,7 +7,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from app.auth.permissions import admin_required, is_staff, public, staff_required
+from app.auth.permissions import (
+    admin_required,
+    can_create_circle,
+    is_staff,
+    public,
+    staff_required,
+)
 from app.catalog import services
 from app.catalog.forms import CourseFilterForm, CourseForm, ImportForm
 from app.csvio import csv_response
@@ -48,7 +54,9 @@ def index():
         per_page=current_app.config["PER_PAGE"],
         error_out=False,
     )
-    args = {k: v for k, v in request.args.items() if k != "page"}
+    # Only the filters go into the page links: any other name (e.g. "endpoint") would
+    # reach url_for() and break the page.
+    args = {k: v for k, v in request.args.items() if k in form or k == "retired"}
     return render_template(
         "catalog/index.html",
         form=form,
@@ -81,6 +89,7 @@ def course(course_id: int):
         "catalog/course.html",
         course=item,
         can_edit=is_staff(current_user),
+        can_start=can_create_circle(current_user),
         can_retire=current_user.is_authenticated and current_user.is_admin,
     )
 

@@ -33,7 +33,7 @@ class CircleDetailsForm(FlaskForm):
     """What can be set at creation and changed later."""
 
     course_id = SelectField(
-        _l("Course"), coerce=int, validators=[InputRequired(_l("Choose a course."))]
+        _l("Course"), coerce=_optional_int, validators=[InputRequired(_l("Choose a course."))]
     )
     room_id = SelectField(_l("Room"), coerce=_optional_int, validators=[Optional()])
     format = RadioField(_l("Format"), choices=choices(CIRCLE_FORMATS), default="in_person")
@@ -74,7 +74,7 @@ class CircleDetailsForm(FlaskForm):
 
 class NewCircleForm(CircleDetailsForm):
     branch_id = SelectField(
-        _l("Branch"), coerce=int, validators=[InputRequired(_l("Choose a branch."))]
+        _l("Branch"), coerce=_optional_int, validators=[InputRequired(_l("Choose a branch."))]
     )
     timezone = SelectField(
         _l("Time zone"),
