@@ -31,6 +31,8 @@ _ENV_SETTINGS: dict[str, type] = {
     "PREFERRED_URL_SCHEME": str,
     "SERVER_NAME": str,
     "LOG_LEVEL": str,
+    "RACE_PROTECTION": bool,  # test-only: false shows what the locking protects against
+    "RACE_WINDOW_SECONDS": float,  # test-only: see app.database.hold_race_window
 }
 
 

@@ -12,13 +12,18 @@ from flask import Response
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
+def _needs_quote(text: str) -> bool:
+    # Quotes already in front count too, so that "'=x" goes out as "''=x" and comes back.
+    return text.lstrip("'").startswith(_FORMULA_START)
+
+
 def safe_cell(value: object) -> str:
     text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    return "'" + text if _needs_quote(text) else text
 
 
 def restore_cell(text: str) -> str:
-    return text[1:] if text.startswith("'") and text[1:].startswith(_FORMULA_START) else text
+    return text[1:] if text.startswith("'") and _needs_quote(text) else text
 
 
 def csv_response(
@@ -46,7 +51,13 @@ def read_csv(data: bytes, header: Sequence[str]) -> Iterable[tuple[int, dict[str
     reader = csv.DictReader(io.StringIO(text, newline=""))
     if reader.fieldnames is None or [f.strip() for f in reader.fieldnames] != list(header):
         raise ValueError("The first row must be: " + ",".join(header))
-    for row in reader:
-        if None in row:
-            raise ValueError(f"Line {reader.line_num}: too many cells.")
-        yield reader.line_num, {k.strip(): restore_cell((v or "").strip()) for k, v in row.items()}
+    try:
+        for row in reader:
+            if None in row:
+                raise ValueError(f"Line {reader.line_num}: too many cells.")
+            yield (
+                reader.line_num,
+                {k.strip(): restore_cell((v or "").strip()) for k, v in row.items()},
+            )
+    except csv.Error as error:  # e.g. an unclosed quote running into the field size limit
+        raise ValueError(f"Line {reader.line_num}: not readable as CSV ({error}).") from None

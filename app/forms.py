@@ -13,6 +13,11 @@ PASSWORD_MIN = 12
 PASSWORD_MAX = 256
 
 
+def optional_int(value):
+    """Coercion for a select whose first option is an empty "choose one"."""
+    return int(value) if value not in (None, "", "None") else None
+
+
 def strip(value):
     return value.strip() if isinstance(value, str) else value
 

@@ -97,6 +97,6 @@ def when(value: dt.datetime, tz: str, pattern: str = "EEE d MMM y, HH:mm") -> st
     return format_datetime(value.astimezone(ZoneInfo(tz)), pattern, rebase=False)
 
 
-def label(kind: str, code: str) -> str:
-    """For templates: ``{{ code|label('skill_area') }}``."""
+def label(code: str, kind: str) -> str:
+    """For templates: ``{{ code|label('skill_area') }}`` (a filter gets its value first)."""
     return str(ALL_LABELS[kind].get(code, code))

@@ -155,6 +155,9 @@ class Room(TimestampMixin, db.Model):
     capacity: so.Mapped[int]
     features: so.Mapped[list[str]] = so.mapped_column(sa.JSON, default=list)
     bookable: so.Mapped[bool] = so.mapped_column(default=True)
+    # Time kept free before and after each booking (setting up chairs, cleaning).
+    setup_minutes: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
+    cleanup_minutes: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
 
     branch: so.Mapped[Branch] = so.relationship(back_populates="rooms")
 
@@ -385,11 +388,72 @@ class Meeting(TimestampMixin, db.Model):
     sequence: so.Mapped[int] = so.mapped_column(default=0)
 
     circle: so.Mapped[Circle] = so.relationship(back_populates="meetings")
+    bookings: so.Mapped[list[Booking]] = so.relationship(back_populates="meeting")
 
     def __repr__(self) -> str:
         return f"<Meeting {self.id} {self.starts_at:%Y-%m-%d %H:%M}Z>"
+
+    @property
+    def booking(self) -> Booking | None:
+        return next((b for b in self.bookings if b.status == BookingStatus.active), None)
 
     def changed(self) -> None:
         """Record a change of time, place or status (bumps SEQUENCE and LAST-MODIFIED)."""
         self.sequence += 1
         self.updated_at = utcnow()
+
+
+class BookingKind(enum.StrEnum):
+    meeting = "meeting"  # a circle's meeting
+    event = "event"  # anything else staff book the room for
+    block = "block"  # the room is out of use (maintenance)
+
+
+class BookingStatus(enum.StrEnum):
+    active = "active"
+    cancelled = "cancelled"
+
+
+class Booking(TimestampMixin, db.Model):
+    """A room held for a time. ``blocked_from``/``blocked_until`` add the room's set-up and
+    clean-up padding; the database refuses two active bookings whose blocked times overlap
+    (an exclusion constraint on PostgreSQL, triggers on SQLite: see migration 0003)."""
+
+    __table_args__ = (
+        sa.CheckConstraint("ends_at > starts_at", name="ends_after_starts"),
+        sa.CheckConstraint(
+            "blocked_from <= starts_at AND blocked_until >= ends_at", name="padding"
+        ),
+        sa.Index("ix_booking_room_blocked", "room_id", "blocked_from"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    room_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("room.id", ondelete="CASCADE"))
+    meeting_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("meeting.id", ondelete="CASCADE"), index=True
+    )
+    kind: so.Mapped[str] = so.mapped_column(sa.String(12), default=BookingKind.event)
+    title: so.Mapped[str] = so.mapped_column(sa.String(200))
+    starts_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime)
+    ends_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime)
+    blocked_from: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime)
+    blocked_until: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime)
+    status: so.Mapped[str] = so.mapped_column(sa.String(12), default=BookingStatus.active)
+    created_by_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("user.id", ondelete="SET NULL")
+    )
+    sequence: so.Mapped[int] = so.mapped_column(default=0)
+
+    room: so.Mapped[Room] = so.relationship()
+    meeting: so.Mapped[Meeting | None] = so.relationship(back_populates="bookings")
+    created_by: so.Mapped[User | None] = so.relationship()
+
+    def __repr__(self) -> str:
+        return f"<Booking {self.id} room={self.room_id} {self.starts_at:%Y-%m-%d %H:%M}Z>"
+
+    def place(self, room: Room, starts_at: dt.datetime, ends_at: dt.datetime) -> None:
+        """Put the booking in this room at this time, with the room's padding around it."""
+        self.room_id = room.id
+        self.starts_at, self.ends_at = starts_at, ends_at
+        self.blocked_from = starts_at - dt.timedelta(minutes=room.setup_minutes)
+        self.blocked_until = ends_at + dt.timedelta(minutes=room.cleanup_minutes)

@@ -14,10 +14,13 @@ from app.extensions import db
 
 
 class RuleViolation(Exception):
-    def __init__(self, message: str, field: str | None = None):
+    """``conflict`` marks a clash with something that exists (HTTP 409), not bad input."""
+
+    def __init__(self, message: str, field: str | None = None, *, conflict: bool = False):
         super().__init__(message)
         self.message = message
         self.field = field
+        self.conflict = conflict
 
 
 def show_violation(form: FlaskForm, violation: RuleViolation) -> None:

@@ -5,10 +5,8 @@ from __future__ import annotations
 import stat
 import subprocess
 import sys
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 
-import pytest
 import sqlalchemy as sa
 from flask_migrate import check, downgrade, upgrade
 
@@ -47,23 +45,6 @@ def test_environment_overrides(monkeypatch):
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["MAIL_PORT"] == 2525
     assert app.config["SECRET_KEY"] == "from-the-environment"
-
-
-@pytest.fixture
-def fresh_database_url(database_url, tmp_path):
-    """An empty database of the same kind as the one under test."""
-    if database_url.startswith("sqlite"):
-        yield f"sqlite:///{tmp_path / 'fresh.sqlite'}"
-        return
-    name = f"fresh_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(database_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f"CREATE DATABASE {name}")
-    base, _, query = database_url.partition("?")
-    yield f"{base.rsplit('/', 1)[0]}/{name}" + (f"?{query}" if query else "")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f"DROP DATABASE {name} WITH (FORCE)")
-    admin.dispose()
 
 
 def test_migrations_match_the_models_and_go_both_ways(fresh_database_url):

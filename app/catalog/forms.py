@@ -16,9 +16,14 @@ def validate_web_url(form, field) -> None:
     """Only http(s) links with a host: no javascript:, data:, or relative paths."""
     if not field.data:
         return
-    parts = urlsplit(field.data)
+    message = _l("Enter a web address starting with https:// or http://.")
+    try:
+        parts = urlsplit(field.data)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:  # e.g. "http://[::1": WTForms would not catch it (a 500)
+        raise ValidationError(message) from None
     if parts.scheme not in {"http", "https"} or not parts.hostname or " " in field.data:
-        raise ValidationError(_l("Enter a web address starting with https:// or http://."))
+        raise ValidationError(message)
 
 
 class CourseForm(FlaskForm):

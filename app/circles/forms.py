@@ -19,23 +19,19 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from app.catalog.forms import validate_web_url
-from app.forms import strip, validate_timezone
+from app.forms import optional_int, strip, validate_timezone
 from app.labels import AUDIENCES, CIRCLE_FORMATS, SKILL_AREAS, WEEKDAY_NAMES, choices
 from app.rooms.forms import MultiCheckboxField
 from app.timeutil import timezone_names
-
-
-def _optional_int(value):
-    return int(value) if value not in (None, "", "None") else None
 
 
 class CircleDetailsForm(FlaskForm):
     """What can be set at creation and changed later."""
 
     course_id = SelectField(
-        _l("Course"), coerce=_optional_int, validators=[InputRequired(_l("Choose a course."))]
+        _l("Course"), coerce=optional_int, validators=[InputRequired(_l("Choose a course."))]
     )
-    room_id = SelectField(_l("Room"), coerce=_optional_int, validators=[Optional()])
+    room_id = SelectField(_l("Room"), coerce=optional_int, validators=[Optional()])
     format = RadioField(_l("Format"), choices=choices(CIRCLE_FORMATS), default="in_person")
     join_url = StringField(
         _l("Join link for online meetings"),
@@ -74,7 +70,7 @@ class CircleDetailsForm(FlaskForm):
 
 class NewCircleForm(CircleDetailsForm):
     branch_id = SelectField(
-        _l("Branch"), coerce=_optional_int, validators=[InputRequired(_l("Choose a branch."))]
+        _l("Branch"), coerce=optional_int, validators=[InputRequired(_l("Choose a branch."))]
     )
     timezone = SelectField(
         _l("Time zone"),
@@ -183,7 +179,7 @@ class CircleFilterForm(FlaskForm):
         csrf = False
 
     q = SearchField(_l("Search"), filters=[strip], validators=[Optional(), Length(max=100)])
-    branch = SelectField(_l("Branch"), coerce=_optional_int, validators=[Optional()])
+    branch = SelectField(_l("Branch"), coerce=optional_int, validators=[Optional()])
     skill_area = SelectField(
         _l("Skill area"), choices=choices(SKILL_AREAS, _l("Any")), validators=[Optional()]
     )
@@ -193,7 +189,7 @@ class CircleFilterForm(FlaskForm):
     language = SelectField(_l("Language"), validators=[Optional()])
     weekday = SelectField(
         _l("Day of the week"),
-        coerce=_optional_int,
+        coerce=optional_int,
         choices=[SelectChoice("", _l("Any"))]
         + [SelectChoice(i, n) for i, n in enumerate(WEEKDAY_NAMES)],
         validators=[Optional()],

@@ -35,6 +35,7 @@ from app.models import (
     User,
 )
 from app.querying import contains
+from app.rooms import bookings
 from app.rules import RuleViolation
 from app.timeutil import is_timezone, utcnow
 
@@ -289,6 +290,7 @@ def cancel_circle(circle: Circle) -> list[Meeting]:
     for meeting in cancelled:
         meeting.status = MeetingStatus.cancelled
         meeting.changed()
+        bookings.release_meeting(meeting)
     db.session.flush()
     return cancelled
 
@@ -349,6 +351,7 @@ def reschedule_meeting(meeting: Meeting, day: dt.date, at: dt.time, minutes: int
     starts, ends = _check_meeting_time(meeting.circle, day, at, minutes, exclude=meeting)
     meeting.starts_at, meeting.ends_at = starts, ends
     meeting.changed()
+    bookings.follow_meeting(meeting)
     refresh_weekdays(meeting.circle)
     db.session.flush()
 
@@ -360,6 +363,7 @@ def cancel_meeting(meeting: Meeting) -> None:
         raise RuleViolation(_("This meeting has already started."))
     meeting.status = MeetingStatus.cancelled
     meeting.changed()
+    bookings.release_meeting(meeting)
     refresh_weekdays(meeting.circle)
     db.session.flush()
 

@@ -72,7 +72,8 @@ def index():
         form=form,
         page=page,
         now=now,
-        args={k: v for k, v in request.args.items() if k != "page"},
+        # Only the filters go into the page links (other names would reach url_for()).
+        args={k: v for k, v in request.args.items() if k in form},
         filtered=any(v not in (None, "", False) for v in filters.values()),
         can_create=can_create_circle(current_user),
     )
@@ -180,6 +181,10 @@ def new_circle():
     if invalid:
         return _wizard(form, invalid[0], None)
     if wanted != "review":
+        # The step being opened is still to be filled in: no complaints about it yet.
+        for name in STEP_FIELDS[wanted]:
+            if name in form:
+                form[name].errors = []
         return _wizard(form, wanted, None)
 
     branch = db.session.get(Branch, form.branch_id.data)

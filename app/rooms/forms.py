@@ -9,6 +9,7 @@ from wtforms import (
     Form,
     FormField,
     IntegerField,
+    SelectField,
     SelectMultipleField,
     StringField,
     TextAreaField,
@@ -25,7 +26,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from app.forms import strip, timezone_field
+from app.forms import optional_int, strip, timezone_field
 from app.models import RoomFeature
 
 FEATURE_LABELS = {
@@ -101,7 +102,75 @@ class RoomForm(FlaskForm):
         choices=[SelectChoice(f.value, label) for f, label in FEATURE_LABELS.items()],
     )
     bookable = BooleanField(_l("Can be booked"), default=True)
+    setup_minutes = IntegerField(
+        _l("Set-up time before each booking (minutes)"),
+        default=0,
+        validators=[
+            Optional(),
+            NumberRange(min=0, max=240, message=_l("Between 0 and 240 minutes.")),
+        ],
+    )
+    cleanup_minutes = IntegerField(
+        _l("Clean-up time after each booking (minutes)"),
+        default=0,
+        validators=[
+            Optional(),
+            NumberRange(min=0, max=240, message=_l("Between 0 and 240 minutes.")),
+        ],
+    )
 
 
 class ConfirmForm(FlaskForm):
     """An empty form: its CSRF token is the confirmation."""
+
+
+class BookingForm(FlaskForm):
+    room_id = SelectField(
+        _l("Room"), coerce=optional_int, validators=[InputRequired(_l("Choose a room."))]
+    )
+    title = StringField(
+        _l("What for"), filters=[strip], validators=[DataRequired(), Length(max=200)]
+    )
+    date = DateField(_l("Date"), validators=[DataRequired(_l("Enter a date."))])
+    start_time = TimeField(_l("From"), validators=[InputRequired(_l("Enter a time."))])
+    end_time = TimeField(_l("Until"), validators=[InputRequired(_l("Enter a time."))])
+    repeat = IntegerField(
+        _l("Repeat weekly, extra weeks"),
+        default=0,
+        validators=[
+            Optional(),
+            NumberRange(min=0, max=51, message=_l("Between 0 and 51 extra weeks.")),
+        ],
+        description=_l("0 for a single booking. Repeats are booked all together or not at all."),
+    )
+
+
+class MoveBookingForm(FlaskForm):
+    room_id = SelectField(
+        _l("Room"), coerce=optional_int, validators=[InputRequired(_l("Choose a room."))]
+    )
+    date = DateField(_l("Date"), validators=[DataRequired(_l("Enter a date."))])
+    start_time = TimeField(_l("From"), validators=[InputRequired(_l("Enter a time."))])
+    end_time = TimeField(_l("Until"), validators=[InputRequired(_l("Enter a time."))])
+
+
+class BlockForm(FlaskForm):
+    first_day = DateField(_l("From (first day)"), validators=[DataRequired(_l("Enter a date."))])
+    last_day = DateField(_l("Until (last day)"), validators=[DataRequired(_l("Enter a date."))])
+    reason = StringField(
+        _l("Reason"), filters=[strip], validators=[DataRequired(), Length(max=200)]
+    )
+
+
+class CircleRoomForm(FlaskForm):
+    room_id = SelectField(
+        _l("Room"), coerce=optional_int, validators=[InputRequired(_l("Choose a room."))]
+    )
+    mode = SelectField(
+        _l("If some meetings clash"),
+        choices=[
+            SelectChoice("all", _l("Book nothing (all or nothing)")),
+            SelectChoice("free", _l("Book the free meetings and list the clashes")),
+        ],
+        default="all",
+    )

@@ -77,6 +77,8 @@ def save_room(
     capacity: int,
     features: list[str],
     bookable: bool,
+    setup_minutes: int = 0,
+    cleanup_minutes: int = 0,
 ) -> Room:
     if not 1 <= capacity <= 1000:
         raise RuleViolation(_("Between 1 and 1000 seats."), "capacity")
@@ -89,6 +91,8 @@ def save_room(
         room.capacity = capacity
         room.features = sorted(set(features))
         room.bookable = bookable
+        room.setup_minutes = setup_minutes or 0
+        room.cleanup_minutes = cleanup_minutes or 0
         db.session.add(room)
     return room
 

@@ -184,6 +184,8 @@ def _room_form_values(form: RoomForm) -> dict:
         "capacity": form.capacity.data,
         "features": form.features.data or [],
         "bookable": form.bookable.data,
+        "setup_minutes": form.setup_minutes.data,
+        "cleanup_minutes": form.cleanup_minutes.data,
     }
 
 

@@ -1,0 +1,370 @@
+"""Room bookings: the branch's week, booking a room, moving and cancelling, blocking,
+and booking rooms for a circle's meetings."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
+
+from app.auth.permissions import (
+    can_manage_branch,
+    editable_circle_or_404,
+    managed_branch_or_404,
+    managed_room_or_404,
+    staff_required,
+)
+from app.circles.schedule import to_utc
+from app.extensions import db
+from app.labels import WEEKDAY_NAMES, when
+from app.models import Booking, BookingKind, Branch, Meeting, Room, RoomFeature
+from app.rooms import bookings
+from app.rooms.forms import (
+    FEATURE_LABELS,
+    BlockForm,
+    BookingForm,
+    CircleRoomForm,
+    ConfirmForm,
+    MoveBookingForm,
+)
+from app.rules import RuleViolation, show_violation
+from app.timeutil import local_today, utcnow
+
+bp = Blueprint("bookings", __name__)
+
+
+def _room_choices(branch: Branch) -> list[SelectChoice]:
+    return [SelectChoice("", _("Choose a room"))] + [
+        SelectChoice(r.id, f"{r.name} ({r.capacity})") for r in branch.rooms if r.bookable
+    ]
+
+
+def _room_of(branch: Branch, room_id: int | None) -> Room:
+    room = db.session.get(Room, room_id) if room_id else None
+    if room is None or room.branch_id != branch.id:
+        raise RuleViolation(_("Choose a room of this branch."), "room_id")
+    return room
+
+
+def _span(
+    branch: Branch, day: dt.date, start: dt.time, end: dt.time
+) -> tuple[dt.datetime, dt.datetime]:
+    starts = to_utc(day, start, branch.timezone)
+    ends = to_utc(day, end, branch.timezone)
+    if starts <= utcnow():
+        raise RuleViolation(_("Choose a time in the future."), "date")
+    return starts, ends
+
+
+def _render_violation(template: str, form, violation: RuleViolation, **context):
+    show_violation(form, violation)
+    return render_template(template, form=form, **context), 409 if violation.conflict else 200
+
+
+def _booking_or_404(booking_id: int) -> Booking:
+    """Bookings are for their branch's managers and for whoever made them."""
+    booking = db.session.get(Booking, booking_id)
+    if booking is None or not (
+        can_manage_branch(current_user, booking.room.branch)
+        or booking.created_by_id == current_user.id
+    ):
+        abort(404)
+    return booking
+
+
+# --- the branch's week ---------------------------------------------------------------------
+
+
+@bp.get("/branches/<int:branch_id>/calendar")
+def calendar(branch_id: int):
+    branch = managed_branch_or_404(branch_id)
+    view = "day" if request.args.get("view") == "day" else "week"
+    try:
+        anchor = dt.date.fromisoformat(request.args.get("date", ""))
+    except ValueError:
+        anchor = local_today(branch.timezone)
+    first = anchor if view == "day" else anchor - dt.timedelta(days=anchor.weekday())
+    days = [first + dt.timedelta(days=i) for i in range(1 if view == "day" else 7)]
+    zone = ZoneInfo(branch.timezone)
+    start = dt.datetime.combine(days[0], dt.time(0), tzinfo=zone)
+    end = dt.datetime.combine(days[-1] + dt.timedelta(days=1), dt.time(0), tzinfo=zone)
+    grid: dict[tuple[int, dt.date], list[Booking]] = {}
+    for booking in bookings.bookings_between(branch.id, start, end):
+        day = booking.starts_at.astimezone(zone).date()
+        grid.setdefault((booking.room_id, day), []).append(booking)
+    step = dt.timedelta(days=1 if view == "day" else 7)
+    return render_template(
+        "rooms/calendar.html",
+        branch=branch,
+        view=view,
+        days=days,
+        grid=grid,
+        closures={c.date: c.reason for c in branch.closures},
+        weekday_names=WEEKDAY_NAMES,
+        previous=first - step,
+        following=first + step,
+        today=local_today(branch.timezone),
+    )
+
+
+# --- booking a room --------------------------------------------------------------------------
+
+
+@bp.route("/branches/<int:branch_id>/bookings/new", methods=["GET", "POST"])
+@staff_required
+def new_booking(branch_id: int):
+    branch = db.session.get(Branch, branch_id)
+    if branch is None:
+        abort(404)
+    form = BookingForm()
+    form.room_id.choices = _room_choices(branch)
+    if not form.is_submitted() and request.args.get("room_id", type=int):
+        form.room_id.data = request.args.get("room_id", type=int)
+    if form.validate_on_submit():
+        try:
+            room = _room_of(branch, form.room_id.data)
+            spans = []
+            for week in range((form.repeat.data or 0) + 1):
+                day = form.date.data + dt.timedelta(weeks=week)
+                spans.append(_span(branch, day, form.start_time.data, form.end_time.data))
+            made = bookings.book_series(
+                room, spans, title=form.title.data, by=current_user._get_current_object()
+            )
+        except RuleViolation as violation:
+            db.session.rollback()
+            return _render_violation(
+                "rooms/booking_form.html", form, violation, branch=branch, booking=None
+            )
+        db.session.commit()
+        flash(
+            _("%(room)s is booked (%(count)d times).", room=room.name, count=len(made))
+            if len(made) > 1
+            else _("%(room)s is booked.", room=room.name),
+            "success",
+        )
+        if can_manage_branch(current_user, branch):
+            return redirect(
+                url_for("bookings.calendar", branch_id=branch.id, date=form.date.data.isoformat())
+            )
+        return redirect(url_for("bookings.mine"))
+    return render_template("rooms/booking_form.html", form=form, branch=branch, booking=None)
+
+
+@bp.get("/bookings/mine")
+@staff_required
+def mine():
+    items = db.session.scalars(
+        sa.select(Booking)
+        .where(
+            Booking.created_by_id == current_user.id,
+            Booking.ends_at > utcnow(),
+            Booking.status == "active",
+        )
+        .order_by(Booking.starts_at)
+    ).all()
+    return render_template("rooms/my_bookings.html", bookings=items)
+
+
+@bp.route("/bookings/<int:booking_id>/edit", methods=["GET", "POST"])
+def move_booking(booking_id: int):
+    booking = _booking_or_404(booking_id)
+    branch = booking.room.branch
+    if booking.kind == BookingKind.meeting:
+        flash(_("Move a circle's meeting from the circle's page: its room follows."), "info")
+        return redirect(url_for("circles.circle", circle_id=booking.meeting.circle_id))
+    form = MoveBookingForm()
+    form.room_id.choices = _room_choices(branch)
+    if not form.is_submitted():
+        zone = ZoneInfo(branch.timezone)
+        form.room_id.data = booking.room_id
+        form.date.data = booking.starts_at.astimezone(zone).date()
+        form.start_time.data = booking.starts_at.astimezone(zone).time()
+        form.end_time.data = booking.ends_at.astimezone(zone).time()
+    if form.validate_on_submit():
+        try:
+            room = _room_of(branch, form.room_id.data)
+            starts, ends = _span(branch, form.date.data, form.start_time.data, form.end_time.data)
+            bookings.move(booking, room, starts, ends, by=current_user._get_current_object())
+        except RuleViolation as violation:
+            db.session.rollback()
+            return _render_violation(
+                "rooms/booking_form.html", form, violation, branch=branch, booking=booking
+            )
+        db.session.commit()
+        flash(_("Booking moved."), "success")
+        return redirect(
+            url_for("bookings.calendar", branch_id=branch.id, date=form.date.data.isoformat())
+        )
+    return render_template("rooms/booking_form.html", form=form, branch=branch, booking=booking)
+
+
+@bp.route("/bookings/<int:booking_id>/cancel", methods=["GET", "POST"])
+def cancel_booking(booking_id: int):
+    booking = _booking_or_404(booking_id)
+    branch = booking.room.branch
+    back = (
+        url_for("bookings.calendar", branch_id=branch.id)
+        if can_manage_branch(current_user, branch)
+        else url_for("bookings.mine")
+    )
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            if booking.meeting is not None:
+                booking.meeting.changed()  # the meeting's place changes: calendars must know
+            bookings.cancel(booking, by=current_user._get_current_object())
+        except RuleViolation as violation:
+            flash(violation.message, "error")
+        else:
+            db.session.commit()
+            flash(_("Booking cancelled."), "success")
+        return redirect(back)
+    return render_template(
+        "confirm.html",
+        form=form,
+        title=_("Cancel booking"),
+        question=_(
+            "Cancel the booking of %(room)s for “%(title)s” on %(when)s? "
+            "Whoever made it is told by email.",
+            room=booking.room.name,
+            title=booking.title,
+            when=when(booking.starts_at, branch.timezone),
+        ),
+        action=_("Cancel booking"),
+        cancel_url=back,
+    )
+
+
+@bp.route("/rooms/<int:room_id>/block", methods=["GET", "POST"])
+def block_room(room_id: int):
+    room = managed_room_or_404(room_id)
+    form = BlockForm()
+    if form.validate_on_submit():
+        try:
+            if form.last_day.data < form.first_day.data:
+                raise RuleViolation(_("The last day must not be before the first day."), "last_day")
+            starts = to_utc(form.first_day.data, dt.time(0), room.branch.timezone)
+            ends = to_utc(
+                form.last_day.data + dt.timedelta(days=1), dt.time(0), room.branch.timezone
+            )
+            if ends <= utcnow():
+                raise RuleViolation(_("Choose days that have not passed."), "last_day")
+            bookings.book(
+                room,
+                max(starts, utcnow()),
+                ends,
+                title=form.reason.data,
+                by=current_user._get_current_object(),
+                kind=BookingKind.block,
+            )
+        except RuleViolation as violation:
+            db.session.rollback()
+            return _render_violation("rooms/block_form.html", form, violation, room=room)
+        db.session.commit()
+        flash(_("%(room)s is blocked.", room=room.name), "success")
+        return redirect(
+            url_for(
+                "bookings.calendar", branch_id=room.branch_id, date=form.first_day.data.isoformat()
+            )
+        )
+    return render_template("rooms/block_form.html", form=form, room=room)
+
+
+# --- rooms for circles -----------------------------------------------------------------------
+
+
+@bp.route("/circles/<int:circle_id>/rooms", methods=["GET", "POST"])
+def circle_rooms(circle_id: int):
+    circle = editable_circle_or_404(circle_id)
+    now = utcnow()
+    meetings = [m for m in circle.scheduled_meetings if m.starts_at > now]
+    features = [f for f in request.args.getlist("feature") if f in {x.value for x in RoomFeature}]
+    fits = bookings.rooms_for_circle(circle, meetings, features)
+    form = CircleRoomForm()
+    form.room_id.choices = [SelectChoice(f.room.id, f.room.name) for f in fits]
+    problems: list = []
+    status = 200
+    if form.validate_on_submit():
+        room = next(f.room for f in fits if f.room.id == form.room_id.data)
+        try:
+            booked, problems = bookings.book_meetings(
+                circle,
+                room,
+                meetings,
+                by=current_user._get_current_object(),
+                all_or_nothing=form.mode.data == "all",
+            )
+        except RuleViolation as violation:
+            db.session.rollback()
+            show_violation(form, violation)
+            status = 409
+        else:
+            if booked:
+                circle.room = room
+                db.session.commit()
+            if not problems:
+                flash(_("%(room)s is booked for every meeting.", room=room.name), "success")
+                return redirect(url_for("circles.circle", circle_id=circle.id))
+            status = 409
+            if booked:
+                flash(
+                    _(
+                        "%(room)s is booked for %(count)d meetings; the others clash (below).",
+                        room=room.name,
+                        count=len(booked),
+                    ),
+                    "info",
+                )
+            else:
+                flash(_("Nothing was booked: some meetings clash (below)."), "error")
+    return (
+        render_template(
+            "rooms/circle_rooms.html",
+            circle=circle,
+            meetings=meetings,
+            fits=fits,
+            form=form,
+            problems=problems,
+            features=features,
+            feature_labels=FEATURE_LABELS,
+        ),
+        status,
+    )
+
+
+@bp.route("/meetings/<int:meeting_id>/room", methods=["GET", "POST"])
+def meeting_room(meeting_id: int):
+    meeting = db.session.get(Meeting, meeting_id)
+    if meeting is None:
+        abort(404)
+    circle = editable_circle_or_404(meeting.circle_id)
+    fits = bookings.rooms_for_circle(circle, [meeting], [])
+    form = CircleRoomForm()
+    form.room_id.choices = [SelectChoice(f.room.id, f.room.name) for f in fits if f.free_for_all]
+    if form.validate_on_submit():
+        room = db.session.get(Room, form.room_id.data)
+        try:
+            bookings.book_meetings(
+                circle, room, [meeting], by=current_user._get_current_object(), all_or_nothing=True
+            )
+        except RuleViolation as violation:
+            db.session.rollback()
+            return _render_violation(
+                "rooms/meeting_room.html",
+                form,
+                violation,
+                circle=circle,
+                meeting=meeting,
+                fits=fits,
+            )
+        db.session.commit()
+        flash(_("%(room)s is booked for this meeting.", room=room.name), "success")
+        return redirect(url_for("circles.circle", circle_id=circle.id))
+    return render_template(
+        "rooms/meeting_room.html", form=form, circle=circle, meeting=meeting, fits=fits
+    )

@@ -1,0 +1,358 @@
+"""Room booking rules. The database holds the no-overlap invariant; the check here comes
+first so that the common case gets a message naming the clash, and the constraint catches
+the rare race (two requests checking at the same moment)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask import render_template
+from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
+
+from app.database import hold_race_window
+from app.extensions import db
+from app.labels import when
+from app.models import (
+    Booking,
+    BookingKind,
+    BookingStatus,
+    Branch,
+    Circle,
+    Meeting,
+    Room,
+    User,
+)
+from app.outbox import queue_email
+from app.rules import RuleViolation
+
+MAX_BOOKING = dt.timedelta(hours=24)
+MAX_BLOCK = dt.timedelta(days=92)
+MAX_REPEAT = 52
+
+
+def overlapping(room_id: int, start: dt.datetime, end: dt.datetime, exclude_id: int | None = None):
+    query = (
+        sa.select(Booking)
+        .where(
+            Booking.room_id == room_id,
+            Booking.status == BookingStatus.active,
+            Booking.blocked_from < end,
+            Booking.blocked_until > start,
+        )
+        .order_by(Booking.starts_at)
+    )
+    if exclude_id is not None:
+        query = query.where(Booking.id != exclude_id)
+    return list(db.session.scalars(query))
+
+
+def clash_message(room: Room, clash: Booking) -> str:
+    tz = room.branch.timezone
+    return _(
+        "%(room)s is taken %(start)s–%(end)s by “%(title)s”.",
+        room=room.name,
+        start=when(clash.starts_at, tz),
+        end=when(clash.ends_at, tz, "HH:mm"),
+        title=clash.title,
+    )
+
+
+def check_opening(room: Room, starts: dt.datetime, ends: dt.datetime) -> None:
+    """Inside the branch's opening hours on an open day (local time)."""
+    branch: Branch = room.branch
+    zone = ZoneInfo(branch.timezone)
+    local_start, local_end = starts.astimezone(zone), ends.astimezone(zone)
+    day = local_start.date()
+    closure = next((c for c in branch.closures if c.date == day), None)
+    if closure is not None:
+        raise RuleViolation(
+            _(
+                "%(branch)s is closed that day (%(reason)s).",
+                branch=branch.name,
+                reason=closure.reason or _("closed"),
+            ),
+            "date",
+        )
+    if not branch.hours:
+        return  # no opening hours on record: nothing to hold the booking to
+    hours = branch.hours_on(day.weekday())
+    if hours is None:
+        raise RuleViolation(
+            _(
+                "%(branch)s is closed on %(weekday)ss.",
+                branch=branch.name,
+                weekday=local_start.strftime("%A"),
+            ),
+            "date",
+        )
+    if (
+        local_end.date() != day
+        or local_start.time() < hours.opens
+        or local_end.time() > hours.closes
+    ):
+        raise RuleViolation(
+            _(
+                "Outside opening hours: %(branch)s is open %(opens)s–%(closes)s that day.",
+                branch=branch.name,
+                opens=hours.opens.strftime("%H:%M"),
+                closes=hours.closes.strftime("%H:%M"),
+            ),
+            "start_time",
+        )
+
+
+def _check_span(kind: str, starts: dt.datetime, ends: dt.datetime) -> None:
+    if ends <= starts:
+        raise RuleViolation(_("The end must be after the start."), "end_time")
+    limit = MAX_BLOCK if kind == BookingKind.block else MAX_BOOKING
+    if ends - starts > limit:
+        raise RuleViolation(
+            _("A block lasts at most 92 days.")
+            if kind == BookingKind.block
+            else _("A booking lasts at most 24 hours."),
+            "end_time",
+        )
+
+
+def _save(booking: Booking, room: Room) -> None:
+    """Flush in a savepoint; the database's overlap refusal becomes a conflict message."""
+    with db.session.no_autoflush:
+        clash = next(
+            iter(overlapping(room.id, booking.blocked_from, booking.blocked_until, booking.id)),
+            None,
+        )
+    if clash is not None:
+        raise RuleViolation(clash_message(room, clash), "room_id", conflict=True)
+    hold_race_window()
+    try:
+        with db.session.begin_nested():
+            db.session.add(booking)
+            db.session.flush()
+    except IntegrityError as error:
+        if not _is_overlap(error):
+            raise
+        clash = next(iter(overlapping(room.id, booking.blocked_from, booking.blocked_until)), None)
+        message = (
+            clash_message(room, clash) if clash else _("That room was just booked by someone else.")
+        )
+        raise RuleViolation(message, "room_id", conflict=True) from None
+
+
+def _is_overlap(error: IntegrityError) -> bool:
+    sqlstate = getattr(error.orig, "sqlstate", None)
+    return sqlstate == "23P01" or "booking_overlap" in str(error.orig)
+
+
+def book(
+    room: Room,
+    starts: dt.datetime,
+    ends: dt.datetime,
+    *,
+    title: str,
+    by: User | None,
+    kind: str = BookingKind.event,
+    meeting: Meeting | None = None,
+) -> Booking:
+    _check_span(kind, starts, ends)
+    if kind != BookingKind.block:
+        if not room.bookable:
+            raise RuleViolation(_("%(room)s cannot be booked.", room=room.name), "room_id")
+        check_opening(room, starts, ends)
+    # Ids rather than relationships: nothing joins the session before the savepoint.
+    booking = Booking(
+        kind=kind,
+        title=title,
+        meeting_id=meeting.id if meeting else None,
+        created_by_id=by.id if by else None,
+        status=BookingStatus.active,
+        sequence=0,
+    )
+    booking.place(room, starts, ends)
+    _save(booking, room)
+    return booking
+
+
+def book_series(
+    room: Room, spans: Sequence[tuple[dt.datetime, dt.datetime]], *, title: str, by: User
+) -> list[Booking]:
+    """A repeating booking: all of it or none of it."""
+    if len(spans) > MAX_REPEAT:
+        raise RuleViolation(_("At most %(max)d repeats.", max=MAX_REPEAT), "repeat")
+    return [book(room, s, e, title=title, by=by) for s, e in spans]
+
+
+def move(booking: Booking, room: Room, starts: dt.datetime, ends: dt.datetime, *, by: User) -> None:
+    if booking.status != BookingStatus.active:
+        raise RuleViolation(_("This booking is cancelled."))
+    _check_span(booking.kind, starts, ends)
+    if booking.kind != BookingKind.block:
+        check_opening(room, starts, ends)
+    booking.place(room, starts, ends)
+    booking.sequence += 1
+    _save(booking, room)
+    _tell_owner(booking, by, _("Your room booking was moved"), "moved")
+
+
+def cancel(booking: Booking, *, by: User | None) -> None:
+    if booking.status != BookingStatus.active:
+        raise RuleViolation(_("This booking is already cancelled."))
+    booking.status = BookingStatus.cancelled
+    booking.sequence += 1
+    db.session.flush()
+    _tell_owner(booking, by, _("Your room booking was cancelled"), "cancelled")
+
+
+def _tell_owner(booking: Booking, by: User | None, subject: str, change: str) -> None:
+    owner = booking.created_by
+    if owner is None or by is None or owner.id == by.id:
+        return
+    queue_email(
+        owner.email,
+        subject,
+        render_template("rooms/email/booking_changed.txt", booking=booking, by=by, change=change),
+    )
+
+
+# --- circles -----------------------------------------------------------------------------------
+
+
+@dataclass
+class RoomFit:
+    room: Room
+    clashes: list[tuple[Meeting, str]]
+
+    @property
+    def free_for_all(self) -> bool:
+        return not self.clashes
+
+
+def meeting_problem(room: Room, meeting: Meeting) -> str | None:
+    """Why this room cannot take this meeting, or None if it can."""
+    pad_from = meeting.starts_at - dt.timedelta(minutes=room.setup_minutes)
+    pad_until = meeting.ends_at + dt.timedelta(minutes=room.cleanup_minutes)
+    clash = next(
+        (b for b in overlapping(room.id, pad_from, pad_until) if b.meeting_id != meeting.id), None
+    )
+    if clash is not None:
+        return clash_message(room, clash)
+    try:
+        check_opening(room, meeting.starts_at, meeting.ends_at)
+    except RuleViolation as violation:
+        return violation.message
+    return None
+
+
+def rooms_for_circle(
+    circle: Circle, meetings: Sequence[Meeting], features: Sequence[str]
+) -> list[RoomFit]:
+    """Rooms of the circle's branch that seat it and have the features, with their clashes."""
+    rooms = db.session.scalars(
+        sa.select(Room)
+        .where(Room.branch_id == circle.branch_id, Room.bookable, Room.capacity >= circle.capacity)
+        .options(so.joinedload(Room.branch))
+        .order_by(Room.capacity, Room.name)
+    )
+    fits = []
+    for room in rooms:
+        if not set(features) <= set(room.features):
+            continue
+        clashes = [(m, p) for m in meetings if (p := meeting_problem(room, m))]
+        fits.append(RoomFit(room, clashes))
+    fits.sort(key=lambda f: (len(f.clashes), f.room.capacity))
+    return fits
+
+
+def book_meetings(
+    circle: Circle, room: Room, meetings: Sequence[Meeting], *, by: User, all_or_nothing: bool
+) -> tuple[list[Meeting], list[tuple[Meeting, str]]]:
+    """Book the room for these meetings (replacing their current room). Returns what was
+    booked and what clashed; with ``all_or_nothing`` any clash books nothing."""
+    if room.branch_id != circle.branch_id:
+        raise RuleViolation(_("Choose a room of this branch."), "room_id")
+    if room.capacity < circle.capacity:
+        raise RuleViolation(
+            _("%(room)s seats %(seats)d.", room=room.name, seats=room.capacity), "room_id"
+        )
+    problems = [(m, p) for m in meetings if (p := meeting_problem(room, m))]
+    if problems and all_or_nothing:
+        return [], problems
+    clashed = {m.id for m, _p in problems}
+    booked = []
+    for meeting in meetings:
+        if meeting.id in clashed:
+            continue
+        try:
+            with db.session.begin_nested():
+                if meeting.booking is not None:
+                    meeting.booking.status = BookingStatus.cancelled
+                    meeting.booking.sequence += 1
+                    db.session.flush()
+                book(
+                    room,
+                    meeting.starts_at,
+                    meeting.ends_at,
+                    title=circle.title,
+                    by=by,
+                    kind=BookingKind.meeting,
+                    meeting=meeting,
+                )
+                meeting.changed()
+        except RuleViolation as violation:
+            if all_or_nothing:
+                raise
+            problems.append((meeting, violation.message))
+            continue
+        booked.append(meeting)
+    if all_or_nothing and problems:
+        raise RuleViolation(problems[0][1], "room_id", conflict=True)
+    return booked, problems
+
+
+def follow_meeting(meeting: Meeting) -> None:
+    """After a meeting moves, its booking moves with it, or the move is refused."""
+    booking = meeting.booking
+    if booking is None:
+        return
+    room = booking.room
+    try:
+        check_opening(room, meeting.starts_at, meeting.ends_at)
+        booking.place(room, meeting.starts_at, meeting.ends_at)
+        booking.sequence += 1
+        _save(booking, room)
+    except RuleViolation as violation:
+        raise RuleViolation(violation.message, "date", conflict=violation.conflict) from None
+
+
+def release_meeting(meeting: Meeting) -> None:
+    """A cancelled meeting frees its room."""
+    booking = meeting.booking
+    if booking is not None:
+        booking.status = BookingStatus.cancelled
+        booking.sequence += 1
+        db.session.flush()
+
+
+# --- the branch's week -------------------------------------------------------------------------
+
+
+def bookings_between(branch_id: int, start: dt.datetime, end: dt.datetime) -> list[Booking]:
+    return list(
+        db.session.scalars(
+            sa.select(Booking)
+            .join(Room)
+            .where(
+                Room.branch_id == branch_id,
+                Booking.status == BookingStatus.active,
+                Booking.starts_at < end,
+                Booking.ends_at > start,
+            )
+            .options(so.joinedload(Booking.room), so.joinedload(Booking.created_by))
+            .order_by(Booking.starts_at)
+        )
+    )

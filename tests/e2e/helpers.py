@@ -1,0 +1,41 @@
+"""Helpers shared by the browser tests: the axe-core check, the sideways-scroll check, the
+flash messages and signing in."""
+
+from __future__ import annotations
+
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Locator, Page, expect
+
+from tests.conftest import PASSWORD
+
+AXE = Axe()
+PHONE = {"width": 390, "height": 844}
+
+
+def assert_accessible(page: Page) -> None:
+    """No axe-core violations (all rules that axe runs by default) on the page as it is now."""
+    results = AXE.run(page)
+    assert results.violations_count == 0, f"{page.url}\n{results.generate_report()}"
+
+
+def assert_no_horizontal_scroll(page: Page) -> None:
+    scroll_width, client_width = page.evaluate(
+        "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+    )
+    assert scroll_width <= client_width, (
+        f"{page.url} scrolls sideways: {scroll_width}px of content in {client_width}px"
+    )
+
+
+def flash(page: Page) -> Locator:
+    """The flash messages of the page (a polite live region)."""
+    return page.get_by_role("status")
+
+
+def sign_in(page: Page, email: str, password: str = PASSWORD) -> None:
+    page.goto("/login")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sign in")
+    assert_accessible(page)
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("main").get_by_role("button", name="Sign in").click()

@@ -1,0 +1,163 @@
+"""A real multi-process server for concurrency proofs: gunicorn with 4 workers on
+127.0.0.1, a tiny cookie-keeping HTTP client, and a burst of simultaneous requests."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from flask_migrate import upgrade
+
+from app import create_app
+from app.extensions import db
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def migrate(url: str) -> None:
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "x"})
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+
+@contextmanager
+def gunicorn(
+    database_url: str, *, protected: bool = True, workers: int = 4, threads: int = 8
+) -> Iterator[str]:
+    """4 processes with 8 threads each, so that a burst of 32 requests is really in flight
+    at once (sync workers would take 4 at a time and hide most races)."""
+    port = free_port()
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "live-test-secret-key",
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "MAIL_BACKEND": "console",
+        "RACE_PROTECTION": "true" if protected else "false",
+        # Every request checks before any writes: the race is certain, not left to luck.
+        "RACE_WINDOW_SECONDS": "0.15",
+        "LOG_LEVEL": "WARNING",
+    }
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-w",
+            str(workers),
+            "-b",
+            f"127.0.0.1:{port}",
+            "wsgi:app",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if Client(base).get("/healthz").status == 200:
+                    break
+            except OSError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(
+                    "gunicorn did not start: " + process.stderr.read().decode()[-2000:]
+                )
+            time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        process.stderr.close()
+
+
+class Response:
+    def __init__(self, status: int, headers: dict[str, str], text: str):
+        self.status, self.headers, self.text = status, headers, text
+
+
+class Client:
+    """Keeps the session cookie; only talks to 127.0.0.1."""
+
+    def __init__(self, base: str, cookie: str = ""):
+        assert base.startswith("127.0.0.1:")
+        self.base = base
+        self.cookie = cookie
+
+    def request(self, method: str, path: str, data: dict | None = None) -> Response:
+        host, port = self.base.split(":")
+        conn = http.client.HTTPConnection(host, int(port), timeout=60)
+        headers = {"Cookie": self.cookie} if self.cookie else {}
+        body = None
+        if data is not None:
+            body = urllib.parse.urlencode(data, doseq=True)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        try:
+            conn.request(method, path, body=body, headers=headers)
+            raw = conn.getresponse()
+            text = raw.read().decode()
+            for name, value in raw.getheaders():
+                if name.lower() == "set-cookie" and value.startswith("session="):
+                    self.cookie = value.split(";", 1)[0]
+            return Response(raw.status, dict(raw.getheaders()), text)
+        finally:
+            conn.close()
+
+    def get(self, path: str) -> Response:
+        return self.request("GET", path)
+
+    def post(self, path: str, data: dict) -> Response:
+        return self.request("POST", path, data)
+
+    def csrf(self, path: str) -> str:
+        page = self.get(path).text
+        match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
+        assert match, f"no CSRF token on {path}"
+        return match.group(1)
+
+    def login(self, email: str, password: str) -> None:
+        token = self.csrf("/login")
+        response = self.post("/login", {"email": email, "password": password, "csrf_token": token})
+        assert response.status == 302, response.text[:500]
+
+
+def burst(send, count: int) -> list[int]:
+    """Run ``send(i)`` in ``count`` threads released at the same instant; their statuses."""
+    barrier = threading.Barrier(count)
+    results: list[int | None] = [None] * count
+
+    def run(i: int) -> None:
+        barrier.wait()
+        results[i] = send(i)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    return [r if r is not None else -1 for r in results]

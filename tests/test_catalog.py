@@ -1,0 +1,869 @@
+"""The free-course catalogue: browsing, adding and editing, retiring, CSV export and import."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from app.catalog import services
+from app.catalog.forms import CourseForm
+from app.extensions import db
+from app.models import Course
+from app.timeutil import utcnow
+from tests.conftest import login
+
+HEADER = ",".join(services.CSV_HEADER)
+URL_ERROR = "Enter a web address starting with https:// or http://."
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+def _course(app, title: str = "A course", **fields) -> int:
+    slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-") or "course"
+    values = {
+        "title": title,
+        "provider": "Coursera",
+        "url": f"https://courses.example.org/{slug}",
+        "skill_area": "technology",
+        **fields,
+    }
+    with app.app_context():
+        course = Course(**values)
+        db.session.add(course)
+        db.session.commit()
+        return course.id
+
+
+def _count(query) -> int:
+    return query(lambda: db.session.scalar(sa.select(sa.func.count()).select_from(Course)))
+
+
+def _rows(query) -> list[tuple]:
+    """Every course as (editable fields..., retired), ordered by link."""
+    return query(
+        lambda: [
+            (*(getattr(c, name) for name in services.EDITABLE), c.retired)
+            for c in db.session.scalars(sa.select(Course).order_by(Course.url))
+        ]
+    )
+
+
+def _get(query, course_id: int) -> Course:
+    return query(lambda: db.session.get(Course, course_id))
+
+
+def _titles(response) -> list[str]:
+    """Titles of the listed courses, in page order."""
+    assert response.status_code == 200
+    return re.findall(r'<h2><a href="/courses/\d+">([^<]+)</a></h2>', response.text)
+
+
+def _form(**overrides) -> dict:
+    data = {
+        "title": "Python for Librarians",
+        "provider": "Library Carpentry",
+        "url": "https://librarycarpentry.org/lc-python-intro/",
+        "description": "Scripts for everyday library data.",
+        "language": "en",
+        "format": "self_paced",
+        "hours": "6",
+        "is_free": "y",
+        "credential": "",
+        "skill_area": "technology",
+        "career_stage": "all",
+    }
+    data.update(overrides)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def _upload(client, data: bytes, filename: str = "courses.csv"):
+    return client.post(
+        "/courses/import",
+        data={"file": (io.BytesIO(data), filename)},
+        content_type="multipart/form-data",
+    )
+
+
+def _csv(*lines: str) -> bytes:
+    return ("\r\n".join(lines) + "\r\n").encode()
+
+
+def _parse(response) -> list[list[str]]:
+    assert response.status_code == 200
+    text = response.data.decode("utf-8")
+    assert text.startswith("\ufeff")
+    return list(csv.reader(io.StringIO(text[1:], newline="")))
+
+
+def _error(response) -> str:
+    """The text of the field errors on a form page."""
+    return " ".join(re.findall(r'<p class="error" id="[^"]+">([^<]*)</p>', response.text))
+
+
+# --- fixtures ------------------------------------------------------------------------------
+
+
+def _sign_in(factory, client, role: str):
+    email = f"{role}@example.org"
+    if role == "facilitator":
+        factory.user(email, is_facilitator=True)
+    elif role == "manager":
+        factory.user(email, manages=[factory.branch()])
+    elif role == "admin":
+        factory.user(email, is_admin=True)
+    else:
+        factory.user(email)
+    response = login(client, email)
+    assert response.status_code == 302
+    return client
+
+
+@pytest.fixture(params=["facilitator", "manager", "admin"])
+def staff(request, factory, client):
+    return _sign_in(factory, client, request.param)
+
+
+@pytest.fixture
+def admin(factory, client):
+    return _sign_in(factory, client, "admin")
+
+
+@pytest.fixture
+def facilitator(factory, client):
+    return _sign_in(factory, client, "facilitator")
+
+
+@pytest.fixture
+def participant(factory, client):
+    return _sign_in(factory, client, "participant")
+
+
+@pytest.fixture
+def catalogue(app) -> dict[str, int]:
+    """Four live courses chosen so that every sort gives a different order, and one retired
+    course that matches many of the filters (it must never show)."""
+    now = utcnow()
+    return {
+        "Alpha": _course(
+            app,
+            "Alpha",
+            provider="WebJunction",
+            description="Learn Python basics for library programs",
+            skill_area="technology",
+            career_stage="new_staff",
+            hours=10,
+            created_at=now - dt.timedelta(days=1),
+        ),
+        "Beta": _course(
+            app,
+            "Beta",
+            provider="Coursera",
+            description="Leading teams through change",
+            language="es",
+            format="scheduled",
+            skill_area="leadership",
+            career_stage="emerging_managers",
+            credential="Certificate of completion",
+            hours=None,
+            created_at=now - dt.timedelta(days=4),
+        ),
+        "Gamma": _course(
+            app,
+            "Gamma",
+            provider="NNLM",
+            description="Consumer health reference",
+            format="on_demand_video",
+            skill_area="health_information",
+            career_stage="all",
+            credential="CHIS Level I",
+            hours=2,
+            created_at=now - dt.timedelta(days=2),
+        ),
+        "Delta": _course(
+            app,
+            "Delta",
+            provider="Coursera",
+            description="Spreadsheets for beginners",
+            skill_area="technology",
+            career_stage="experienced_staff",
+            hours=2,
+            created_at=now - dt.timedelta(days=3),
+        ),
+        "Omega": _course(
+            app,
+            "Omega",
+            provider="Coursera",
+            description="Python again",
+            language="es",
+            format="scheduled",
+            skill_area="technology",
+            career_stage="new_staff",
+            credential="Badge",
+            hours=1,
+            created_at=now,
+            retired_at=now,
+        ),
+    }
+
+
+# --- browsing ------------------------------------------------------------------------------
+
+
+def test_anonymous_visitor_browses_list_and_course_page(client, catalogue):
+    response = client.get("/courses/")
+    assert _titles(response) == ["Alpha", "Beta", "Delta", "Gamma"]
+    assert "4 courses" in response.text
+    assert "Add course" not in response.text  # no staff actions
+    # Codes are shown by their labels.
+    assert "Coursera · Leadership · Emerging managers · Español" in response.text
+
+    page = client.get(f"/courses/{catalogue['Beta']}")
+    assert page.status_code == 200
+    assert "https://courses.example.org/beta" in page.text
+    for text in ("Leadership", "Emerging managers", "Scheduled (runs on set dates)", "Español"):
+        assert text in page.text
+    assert "Certificate of completion" in page.text
+    assert "Edit" not in page.text
+    assert client.get("/courses/999999").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        ("python", ["Alpha"]),  # description; the retired Omega also says Python
+        ("PYTHON", ["Alpha"]),
+        ("aLpH", ["Alpha"]),  # title
+        ("nnlm", ["Gamma"]),  # provider
+        ("coursera", ["Beta", "Delta"]),
+        ("chis level", ["Gamma"]),  # credential
+        ("CERTIFICATE", ["Beta"]),
+        ("  beginners  ", ["Delta"]),  # surrounding spaces are ignored
+        ("nothing like this", []),
+    ],
+)
+def test_text_search(client, catalogue, q, expected):
+    assert _titles(client.get("/courses/", query_string={"q": q})) == expected
+
+
+def test_search_treats_percent_and_underscore_as_text(app, client):
+    _course(app, "100% online", url="https://a.example.org/1")
+    _course(app, "1000 online", url="https://a.example.org/2")
+    _course(app, "snake_case tips", url="https://a.example.org/3")
+    _course(app, "snakeXcase tips", url="https://a.example.org/4")
+    _course(app, r"Back\slash", url="https://a.example.org/5")
+    assert _titles(client.get("/courses/?q=%25")) == ["100% online"]
+    assert _titles(client.get("/courses/?q=0%25")) == ["100% online"]
+    assert _titles(client.get("/courses/?q=_")) == ["snake_case tips"]
+    assert _titles(client.get("/courses/?q=e_c")) == ["snake_case tips"]
+    assert _titles(client.get("/courses/?q=%5C")) == [r"Back\slash"]
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"skill_area": "technology"}, ["Alpha", "Delta"]),
+        ({"skill_area": "leadership"}, ["Beta"]),
+        ({"provider": "Coursera"}, ["Beta", "Delta"]),
+        ({"provider": "NNLM"}, ["Gamma"]),
+        ({"language": "es"}, ["Beta"]),
+        ({"format": "self_paced"}, ["Alpha", "Delta"]),
+        ({"format": "on_demand_video"}, ["Gamma"]),
+        ({"career_stage": "new_staff"}, ["Alpha"]),
+        ({"career_stage": "all"}, ["Gamma"]),
+        ({"credential": "y"}, ["Beta", "Gamma"]),
+        ({"skill_area": "technology", "career_stage": "experienced_staff"}, ["Delta"]),
+        ({"provider": "Coursera", "credential": "y", "q": "lead"}, ["Beta"]),
+        ({"skill_area": "grant_writing"}, []),
+    ],
+)
+def test_filters(client, catalogue, params, expected):
+    assert _titles(client.get("/courses/", query_string=params)) == expected
+
+
+@pytest.mark.parametrize(
+    ("sort", "expected"),
+    [
+        ("title", ["Alpha", "Beta", "Delta", "Gamma"]),
+        ("provider", ["Beta", "Delta", "Gamma", "Alpha"]),  # ties by title
+        ("hours", ["Delta", "Gamma", "Alpha", "Beta"]),  # shortest first, no hours last
+        ("newest", ["Alpha", "Gamma", "Delta", "Beta"]),
+    ],
+)
+def test_sorts(client, catalogue, sort, expected):
+    assert _titles(client.get("/courses/", query_string={"sort": sort})) == expected
+
+
+def test_pagination_keeps_filters_and_ignores_stray_parameters(app, client):
+    app.config["PER_PAGE"] = 2
+    for n in range(5):
+        _course(app, f"Course {n}", skill_area="outreach")
+    _course(app, "Other area", skill_area="management")
+
+    first = client.get("/courses/?skill_area=outreach&sort=title")
+    assert _titles(first) == ["Course 0", "Course 1"]
+    assert "5 courses" in first.text
+    assert "Page 1 of 3" in first.text
+    next_link = re.search(r'<a href="([^"]+)" rel="next">', first.text).group(1)
+    assert "page=2" in next_link
+    assert "skill_area=outreach" in next_link
+    assert "sort=title" in next_link
+
+    assert _titles(client.get(next_link.replace("&amp;", "&"))) == ["Course 2", "Course 3"]
+    last = client.get("/courses/?skill_area=outreach&sort=title&page=3")
+    assert _titles(last) == ["Course 4"]
+    assert 'rel="next"' not in last.text
+    assert 'rel="prev"' in last.text
+
+    # A parameter that is not a filter never reaches the page links (it used to be a 500).
+    stray = client.get("/courses/?endpoint=x&_external=1&_scheme=javascript&page=2")
+    assert _titles(stray) == ["Course 2", "Course 3"]
+    assert "endpoint=" not in stray.text
+    assert "javascript" not in stray.text
+
+
+def test_empty_states(app, client):
+    empty = client.get("/courses/")
+    assert "The catalogue is empty." in empty.text
+    assert "0 courses" in empty.text
+
+    _course(app, "Only course")
+    none = client.get("/courses/?q=zzz")
+    assert _titles(none) == []
+    assert "No course matches these filters." in none.text
+    assert "The catalogue is empty." not in none.text
+    assert "Only course" not in none.text
+    assert _titles(client.get("/courses/")) == ["Only course"]
+
+
+def test_retired_course_is_hidden_from_anonymous_visitors(client, catalogue):
+    assert "Omega" not in _titles(client.get("/courses/"))
+    assert "Omega" not in _titles(client.get("/courses/?retired=1"))
+    assert client.get(f"/courses/{catalogue['Omega']}").status_code == 404
+
+
+def test_retired_course_is_hidden_from_participants(participant, catalogue):
+    assert "Omega" not in _titles(participant.get("/courses/?retired=1"))
+    assert participant.get(f"/courses/{catalogue['Omega']}").status_code == 404
+
+
+def test_staff_see_retired_courses_only_when_asked(staff, catalogue):
+    assert _titles(staff.get("/courses/")) == ["Alpha", "Beta", "Delta", "Gamma"]
+    with_retired = staff.get("/courses/?retired=1")
+    assert _titles(with_retired) == ["Alpha", "Beta", "Delta", "Gamma", "Omega"]
+    assert '<p class="tag">Retired</p>' in with_retired.text
+    assert _titles(staff.get("/courses/?retired=1&credential=y")) == ["Beta", "Gamma", "Omega"]
+    page = staff.get(f"/courses/{catalogue['Omega']}")
+    assert page.status_code == 200
+    assert "This course is retired" in page.text
+
+
+# --- adding and editing --------------------------------------------------------------------
+
+
+def test_staff_add_a_course(staff, query):
+    assert staff.get("/courses/new").status_code == 200
+    response = staff.post("/courses/new", data=_form(credential="  Badge  "))
+    assert response.status_code == 302
+    course = query(lambda: db.session.scalars(sa.select(Course)).one())
+    assert response.headers["Location"] == f"/courses/{course.id}"
+    assert _rows(query) == [
+        (
+            "Python for Librarians",
+            "Library Carpentry",
+            "https://librarycarpentry.org/lc-python-intro/",
+            "Scripts for everyday library data.",
+            "en",
+            "self_paced",
+            6,
+            True,
+            "Badge",
+            "technology",
+            "all",
+            False,
+        )
+    ]
+    assert "Course added to the catalogue." in staff.get(response.headers["Location"]).text
+
+
+def test_add_without_optional_fields(admin, query):
+    response = admin.post(
+        "/courses/new",
+        data=_form(hours="", is_free=None, description=None, language="zh", format="scheduled"),
+    )
+    assert response.status_code == 302
+    course = query(lambda: db.session.scalars(sa.select(Course)).one())
+    assert (course.hours, course.is_free, course.description) == (None, False, "")
+    assert (course.language, course.format) == ("zh", "scheduled")
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"title": ""}, "This field is required."),
+        ({"title": "   "}, "This field is required."),
+        ({"title": "x" * 201}, "Field cannot be longer than 200 characters."),
+        ({"provider": ""}, "This field is required."),
+        ({"url": ""}, "This field is required."),
+        ({"url": "javascript:alert(1)"}, URL_ERROR),
+        ({"url": "ftp://x"}, URL_ERROR),
+        ({"url": "/relative"}, URL_ERROR),
+        ({"url": "https://"}, URL_ERROR),
+        ({"url": "data:text/html,<script>alert(1)</script>"}, URL_ERROR),
+        ({"url": "https://exa mple.org"}, URL_ERROR),
+        ({"url": "http://[::1"}, URL_ERROR),  # urlsplit raises: used to be a 500
+        ({"url": "https://example.org:port/"}, URL_ERROR),
+        ({"url": "https://example.org/" + "x" * 500}, "cannot be longer than 500"),
+        ({"hours": "0"}, "Between 1 and 500 hours."),
+        ({"hours": "-1"}, "Between 1 and 500 hours."),
+        ({"hours": "501"}, "Between 1 and 500 hours."),
+        ({"hours": "abc"}, "Not a valid integer value."),
+        ({"skill_area": "cooking"}, "Not a valid choice."),
+        ({"skill_area": None}, "Not a valid choice."),
+        ({"format": "book"}, "Not a valid choice."),
+        ({"language": "xx"}, "Not a valid choice."),
+        ({"career_stage": "retired"}, "Not a valid choice."),
+    ],
+)
+def test_bad_course_saves_nothing(admin, query, overrides, message):
+    response = admin.post("/courses/new", data=_form(**overrides))
+    assert response.status_code == 200
+    assert message in _error(response)
+    assert "Please correct the fields marked below." in response.text
+    assert _count(query) == 0
+
+
+def test_hours_at_the_limits_are_accepted(admin, query):
+    admin.post("/courses/new", data=_form(hours="1", url="https://a.example.org/1"))
+    admin.post("/courses/new", data=_form(hours="500", url="https://a.example.org/2"))
+    assert sorted(row[6] for row in _rows(query)) == [1, 500]
+
+
+def test_duplicate_link_is_refused(admin, app, query):
+    _course(app, "First", url="https://librarycarpentry.org/lc-python-intro/")
+    response = admin.post("/courses/new", data=_form())
+    assert response.status_code == 200
+    assert "Another course already has that link." in _error(response)
+    assert _count(query) == 1
+    assert [row[0] for row in _rows(query)] == ["First"]
+
+
+def test_staff_edit_a_course(staff, app, query):
+    course_id = _course(app, "Old title", hours=3, credential="Old badge")
+    form = staff.get(f"/courses/{course_id}/edit")
+    assert form.status_code == 200
+    assert 'value="Old title"' in form.text
+
+    response = staff.post(
+        f"/courses/{course_id}/edit",
+        data=_form(
+            title="New title",
+            url="https://courses.example.org/old-title",  # its own link: no clash
+            hours="",
+            is_free=None,
+            credential="",
+            career_stage="new_staff",
+        ),
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/courses/{course_id}"
+    course = _get(query, course_id)
+    assert (course.title, course.hours, course.is_free, course.credential) == (
+        "New title",
+        None,
+        False,
+        "",
+    )
+    assert (course.provider, course.career_stage) == ("Library Carpentry", "new_staff")
+    assert _count(query) == 1
+
+
+def test_edit_onto_another_courses_link_is_refused(admin, app, query):
+    _course(app, "First", url="https://a.example.org/first")
+    second = _course(app, "Second", url="https://a.example.org/second")
+    response = admin.post(
+        f"/courses/{second}/edit", data=_form(title="Renamed", url="https://a.example.org/first")
+    )
+    assert response.status_code == 200
+    assert "Another course already has that link." in _error(response)
+    course = _get(query, second)
+    assert (course.title, course.url) == ("Second", "https://a.example.org/second")
+
+
+def test_edit_with_bad_input_changes_nothing(admin, app, query):
+    course_id = _course(app, "Keep me", hours=4)
+    response = admin.post(f"/courses/{course_id}/edit", data=_form(title="", hours="501"))
+    assert response.status_code == 200
+    assert "This field is required." in _error(response)
+    assert "Between 1 and 500 hours." in _error(response)
+    course = _get(query, course_id)
+    assert (course.title, course.hours) == ("Keep me", 4)
+
+
+def test_staff_can_edit_a_retired_course(admin, app, query):
+    course_id = _course(app, "Old", retired_at=utcnow())
+    response = admin.post(
+        f"/courses/{course_id}/edit", data=_form(url="https://courses.example.org/old")
+    )
+    assert response.status_code == 302
+    course = _get(query, course_id)
+    assert (course.title, course.retired) == ("Python for Librarians", True)
+
+
+def test_participant_may_not_change_the_catalogue(participant, app, query):
+    course_id = _course(app, "Untouched")
+    assert participant.get("/courses/new").status_code == 403
+    assert participant.post("/courses/new", data=_form()).status_code == 403
+    assert participant.get(f"/courses/{course_id}/edit").status_code == 403
+    assert participant.post(f"/courses/{course_id}/edit", data=_form()).status_code == 403
+    assert participant.get(f"/courses/{course_id}/retire").status_code == 403
+    assert participant.post(f"/courses/{course_id}/retire").status_code == 403
+    assert participant.get("/courses/export.csv").status_code == 403
+    assert participant.get("/courses/import").status_code == 403
+    assert _upload(participant, _csv(HEADER, GOOD_ROW)).status_code == 403
+    assert [(row[0], row[-1]) for row in _rows(query)] == [("Untouched", False)]
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("get", "/courses/new"),
+        ("post", "/courses/new"),
+        ("get", "/courses/{id}/edit"),
+        ("post", "/courses/{id}/edit"),
+        ("get", "/courses/{id}/retire"),
+        ("post", "/courses/{id}/retire"),
+        ("get", "/courses/export.csv"),
+        ("get", "/courses/import"),
+        ("post", "/courses/import"),
+    ],
+)
+def test_anonymous_visitor_is_sent_to_sign_in(client, app, query, method, path):
+    course_id = _course(app, "Untouched")
+    response = getattr(client, method)(path.format(id=course_id), data=_form(title="Changed"))
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login?next=")
+    assert [(row[0], row[-1]) for row in _rows(query)] == [("Untouched", False)]
+
+
+# --- retiring ------------------------------------------------------------------------------
+
+
+def test_admin_retires_and_brings_back_through_confirmation(admin, client, app, query):
+    course_id = _course(app, "Old course")
+    confirm = admin.get(f"/courses/{course_id}/retire")
+    assert confirm.status_code == 200
+    assert "Retire “Old course”?" in confirm.text
+    assert _get(query, course_id).retired_at is None  # a GET changes nothing
+
+    response = admin.post(f"/courses/{course_id}/retire")
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/courses/{course_id}"
+    retired_at = _get(query, course_id).retired_at
+    assert retired_at is not None
+    assert abs(utcnow() - retired_at) < dt.timedelta(minutes=1)
+    assert "Course retired." in admin.get(f"/courses/{course_id}").text
+    assert _titles(admin.get("/courses/")) == []
+
+    confirm = admin.get(f"/courses/{course_id}/retire")
+    assert "Show “Old course” in the catalogue again?" in confirm.text
+    assert _get(query, course_id).retired_at == retired_at
+    admin.post(f"/courses/{course_id}/retire")
+    assert _get(query, course_id).retired_at is None
+    assert _titles(admin.get("/courses/")) == ["Old course"]
+
+
+@pytest.mark.parametrize("role", ["facilitator", "manager"])
+def test_only_admins_retire(factory, client, app, query, role):
+    user = _sign_in(factory, client, role)
+    course_id = _course(app, "Course")
+    assert "Retire" not in user.get(f"/courses/{course_id}").text
+    assert user.get(f"/courses/{course_id}/retire").status_code == 403
+    assert user.post(f"/courses/{course_id}/retire").status_code == 403
+    assert _get(query, course_id).retired_at is None
+
+
+def test_retiring_a_missing_course_is_404(admin):
+    assert admin.post("/courses/424242/retire").status_code == 404
+
+
+# --- CSV export ----------------------------------------------------------------------------
+
+
+def test_staff_export_the_live_catalogue(staff, catalogue):
+    response = staff.get("/courses/export.csv")
+    assert response.mimetype == "text/csv"
+    assert response.headers["Content-Disposition"] == 'attachment; filename="courses.csv"'
+    rows = _parse(response)
+    assert tuple(rows[0]) == services.CSV_HEADER
+    assert [row[0] for row in rows[1:]] == ["Alpha", "Beta", "Delta", "Gamma"]  # no Omega
+    assert rows[2] == [
+        "Beta",
+        "Coursera",
+        "https://courses.example.org/beta",
+        "Leading teams through change",
+        "es",
+        "scheduled",
+        "",
+        "true",
+        "Certificate of completion",
+        "leadership",
+        "emerging_managers",
+    ]
+    assert rows[4][6] == "2"
+
+
+@pytest.mark.parametrize(
+    "title", ['=HYPERLINK("http://evil")', "+1+1", "-5 quick tips", "@SUM(A1)"]
+)
+def test_export_neutralises_formulas(admin, app, title):
+    _course(app, title, description="=1+1")
+    rows = _parse(admin.get("/courses/export.csv"))
+    assert rows[1][0] == "'" + title
+    assert rows[1][3] == "'=1+1"
+    assert rows[1][1] == "Coursera"  # ordinary cells are left alone
+
+
+def test_export_keeps_accents_and_emoji(admin, app):
+    _course(app, "Atención al público 📚", provider="Bibliothèque", description="中文 ✓")
+    rows = _parse(admin.get("/courses/export.csv"))
+    assert rows[1][:4] == [
+        "Atención al público 📚",
+        "Bibliothèque",
+        "https://courses.example.org/atenci-n-al-p-blico",
+        "中文 ✓",
+    ]
+
+
+# --- CSV import ----------------------------------------------------------------------------
+
+GOOD_ROW = (
+    "Weeding the Collection,WebJunction,https://www.webjunction.org/weeding,"
+    '"Plans, criteria, gifts",en,self_paced,1,true,,collection_management,all'
+)
+
+
+def test_staff_import_a_good_file(staff, query):
+    data = _csv(
+        HEADER,
+        GOOD_ROW,
+        "Curso de liderazgo,edX,https://www.edx.org/lider,,es,scheduled,,no,Certificado,"
+        "leadership,emerging_managers",
+    )
+    response = _upload(staff, data)
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/courses/"
+    assert "Import done: 2 added, 0 updated." in staff.get("/courses/").text
+    assert _rows(query) == [
+        (
+            "Curso de liderazgo",
+            "edX",
+            "https://www.edx.org/lider",
+            "",
+            "es",
+            "scheduled",
+            None,
+            False,
+            "Certificado",
+            "leadership",
+            "emerging_managers",
+            False,
+        ),
+        (
+            "Weeding the Collection",
+            "WebJunction",
+            "https://www.webjunction.org/weeding",
+            "Plans, criteria, gifts",
+            "en",
+            "self_paced",
+            1,
+            True,
+            "",
+            "collection_management",
+            "all",
+            False,
+        ),
+    ]
+
+
+def test_import_updates_courses_by_link(admin, app, query):
+    course_id = _course(app, "Old title", url="https://www.webjunction.org/weeding", hours=9)
+    response = _upload(admin, _csv(HEADER, GOOD_ROW))
+    assert response.status_code == 302
+    assert "Import done: 0 added, 1 updated." in admin.get("/courses/").text
+    course = _get(query, course_id)
+    assert (course.title, course.hours, course.provider) == (
+        "Weeding the Collection",
+        1,
+        "WebJunction",
+    )
+    assert _count(query) == 1
+
+
+def test_export_then_import_round_trips(admin, app, query):
+    _course(
+        app,
+        "=SUM(1+1)",
+        provider="+Provider",
+        description='First line\nsecond line, with comma and "quotes" 📚',
+        credential="@home",
+        hours=None,
+        is_free=False,
+        language="fr",
+        format="on_demand_video",
+        career_stage="experienced_staff",
+    )
+    _course(app, "'=already quoted", url="https://courses.example.org/quoted", hours=500)
+    _course(app, "-5 quick tips", description="Señales · Kreyòl", skill_area="outreach")
+    _course(app, "Retired one", retired_at=utcnow())
+    before = _rows(query)
+
+    exported = admin.get("/courses/export.csv").data
+    assert "'=SUM(1+1)" in exported.decode("utf-8")
+    response = _upload(admin, exported)
+    assert response.status_code == 302
+    assert "Import done: 0 added, 3 updated." in admin.get("/courses/").text
+    assert _rows(query) == before  # formula cells restored, nothing duplicated
+
+    # An edited export updates what changed.
+    edited = exported.decode("utf-8").replace("'-5 quick tips", "Five quick tips").encode()
+    assert _upload(admin, edited).status_code == 302
+    titles = [row[0] for row in _rows(query)]
+    assert "Five quick tips" in titles
+    assert "-5 quick tips" not in titles
+    assert _count(query) == 4
+
+
+def test_import_with_bad_rows_saves_nothing_and_lists_lines(admin, app, query):
+    course_id = _course(app, "Old title", url="https://www.webjunction.org/weeding")
+    data = _csv(
+        HEADER,
+        GOOD_ROW,  # would update the course above
+        "Bad link,P,javascript:alert(1),,en,self_paced,,true,,technology,all",
+        "Bad area,P,https://x.example.org/1,,en,self_paced,,true,,cooking,all",
+        "Bad free,P,https://x.example.org/2,,en,self_paced,,maybe,,technology,all",
+        "Bad hours,P,https://x.example.org/3,,en,self_paced,0,true,,technology,all",
+        "Good too,P,https://x.example.org/4,,en,self_paced,3,true,,technology,all",
+    )
+    response = _upload(admin, data)
+    assert response.status_code == 200
+    errors = _error(response)
+    assert f"Line 3, url: {URL_ERROR}" in errors
+    assert "Line 4, skill_area: Not a valid choice." in errors
+    assert "Line 5, is_free: write true or false." in errors
+    assert "Line 6, hours: Between 1 and 500 hours." in errors
+    assert "Line 2" not in errors
+    assert "Line 7" not in errors
+    assert _count(query) == 1
+    assert _get(query, course_id).title == "Old title"
+
+
+def test_import_lists_at_most_twenty_problems(admin, query):
+    bad = [f"T{n},P,ftp://x/{n},,en,self_paced,,true,,technology,all" for n in range(25)]
+    errors = _error(_upload(admin, _csv(HEADER, *bad)))
+    assert "Line 21," in errors
+    assert "Line 22," not in errors
+    assert errors.endswith("…")
+    assert _count(query) == 0
+
+
+@pytest.mark.parametrize(
+    ("data", "filename", "message"),
+    [
+        (
+            _csv("name,provider,url", GOOD_ROW),
+            "courses.csv",
+            "The first row must be: " + HEADER,
+        ),
+        (b"", "courses.csv", "The first row must be: " + HEADER),
+        (
+            HEADER.encode() + b"\r\nCaf\xe9,P,https://x.example.org/,,en,self_paced,,true,,"
+            b"technology,all\r\n",
+            "courses.csv",
+            "The file is not UTF-8 text.",
+        ),
+        (
+            _csv(
+                HEADER,
+                GOOD_ROW,
+                "Same link,P,https://www.webjunction.org/weeding,,en,self_paced,,true,,"
+                "technology,all",
+            ),
+            "courses.csv",
+            "Line 3: this link is already in the file.",
+        ),
+        (_csv(HEADER), "courses.csv", "The file has no courses."),
+        (_csv(HEADER, GOOD_ROW + ",extra"), "courses.csv", "Line 2: too many cells."),
+        (
+            _csv(HEADER, 'T,P,https://x.example.org/,"' + "a" * 200_000),  # unclosed quote
+            "courses.csv",
+            "not readable as CSV",
+        ),
+        (_csv(HEADER, GOOD_ROW), "courses.xlsx", "Choose a .csv file."),
+        (_csv(HEADER, GOOD_ROW), "courses", "Choose a .csv file."),
+    ],
+    ids=[
+        "header",
+        "zero-bytes",
+        "latin-1",
+        "duplicate-link",
+        "header-only",
+        "extra-cell",
+        "unclosed-quote",
+        "xlsx",
+        "no-extension",
+    ],
+)
+def test_bad_import_file(admin, query, data, filename, message):
+    response = _upload(admin, data, filename)
+    assert response.status_code == 200
+    assert message in _error(response)
+    assert _count(query) == 0
+
+
+def test_import_without_a_file(admin, query):
+    response = admin.post("/courses/import", data={}, content_type="multipart/form-data")
+    assert response.status_code == 200
+    assert "Choose a CSV file." in _error(response)
+    assert _count(query) == 0
+
+
+def test_import_page_shows_the_expected_header(staff):
+    response = staff.get("/courses/import")
+    assert response.status_code == 200
+    assert f'<pre class="code">{HEADER}</pre>' in response.text
+
+
+def test_import_accepts_byte_order_mark_and_yes_no_words(admin, query):
+    data = "\ufeff".encode() + _csv(
+        HEADER,
+        "A,P,https://x.example.org/a,,en,self_paced,,YES,,technology,all",
+        "B,P,https://x.example.org/b,,en,self_paced,,0,,technology,all",
+        "C,P,https://x.example.org/c,,en,self_paced,,,,technology,all",
+    )
+    assert _upload(admin, data).status_code == 302
+    assert [(row[0], row[7]) for row in _rows(query)] == [("A", True), ("B", False), ("C", False)]
+
+
+# --- demo data -----------------------------------------------------------------------------
+
+
+def test_demo_courses_import_cleanly(app, query):
+    data = (Path(services.__file__).parent / "demo_courses.csv").read_bytes()
+    with app.app_context():
+        added, updated = services.import_courses(data, CourseForm)
+        db.session.commit()
+    assert added >= 25
+    assert updated == 0
+    rows = _rows(query)
+    assert len(rows) == added
+    assert all(row[2].startswith("https://") for row in rows)
+    assert all(row[0] and row[1] and row[9] for row in rows)
+    with app.app_context():  # importing again only updates
+        assert services.import_courses(data, CourseForm) == (0, added)
