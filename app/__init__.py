@@ -58,10 +58,20 @@ def _register_blueprints(app: Flask) -> None:
     from app.circles.views import bp as circles_bp
     from app.labels import label, when
     from app.main.views import bp as main_bp
+    from app.participation.views import bp as participation_bp
     from app.rooms.booking_views import bp as bookings_bp
     from app.rooms.views import bp as rooms_bp
 
-    for bp in (main_bp, auth_bp, admin_bp, rooms_bp, bookings_bp, catalog_bp, circles_bp):
+    for bp in (
+        main_bp,
+        auth_bp,
+        admin_bp,
+        rooms_bp,
+        bookings_bp,
+        catalog_bp,
+        circles_bp,
+        participation_bp,
+    ):
         app.register_blueprint(bp)
     app.add_template_filter(label)
     app.add_template_filter(when)

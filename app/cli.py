@@ -12,6 +12,7 @@ from app.extensions import db
 
 demo_cli = AppGroup("demo", help="Demo data.")
 outbox_cli = AppGroup("outbox", help="The email outbox.")
+reminders_cli = AppGroup("reminders", help="Meeting reminders.")
 
 
 @demo_cli.command("load")
@@ -43,6 +44,26 @@ def outbox_send(every: int) -> None:
         time.sleep(every)
 
 
+@reminders_cli.command("send")
+@click.option(
+    "--lead-hours", type=int, default=None, help="How long before a meeting (default 48)."
+)
+def reminders_send(lead_hours: int | None) -> None:
+    """Queue reminders for meetings starting soon; run it hourly, each is sent once."""
+    import datetime as dt
+
+    from flask import current_app
+
+    from app.participation.services import send_reminders
+    from app.timeutil import utcnow
+
+    hours = lead_hours if lead_hours is not None else current_app.config["REMINDER_LEAD_HOURS"]
+    queued = send_reminders(utcnow(), dt.timedelta(hours=hours))
+    db.session.commit()
+    click.echo(f"Reminders: {queued} queued.")
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(demo_cli)
     app.cli.add_command(outbox_cli)
+    app.cli.add_command(reminders_cli)

@@ -31,6 +31,7 @@ _ENV_SETTINGS: dict[str, type] = {
     "PREFERRED_URL_SCHEME": str,
     "SERVER_NAME": str,
     "LOG_LEVEL": str,
+    "REMINDER_LEAD_HOURS": int,
     "RACE_PROTECTION": bool,  # test-only: false shows what the locking protects against
     "RACE_WINDOW_SECONDS": float,  # test-only: see app.database.hold_race_window
 }
@@ -65,6 +66,7 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "BABEL_DEFAULT_TIMEZONE": "UTC",
         "LANGUAGES": {"en": "English", "es": "Español"},
         "PER_PAGE": 25,
+        "REMINDER_LEAD_HOURS": 48,
     }
 
 

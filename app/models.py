@@ -296,6 +296,12 @@ class Circle(TimestampMixin, db.Model):
     audience: so.Mapped[str] = so.mapped_column(sa.String(8), default=Audience.staff)
     status: so.Mapped[str] = so.mapped_column(sa.String(16), default=CircleStatus.draft, index=True)
     enrolled_count: so.Mapped[int] = so.mapped_column(default=0)
+    # Hands out waitlist places in order; a place's position is its rank among those waiting.
+    waitlist_next: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
+    ask_goals: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
+    custom_question: so.Mapped[str] = so.mapped_column(
+        sa.String(300), default="", server_default=""
+    )
     # Local weekdays the circle meets on (bit 0 = Monday), kept for the "day of week" filter.
     weekday_mask: so.Mapped[int] = so.mapped_column(default=0)
     created_by_id: so.Mapped[int | None] = so.mapped_column(
@@ -457,3 +463,76 @@ class Booking(TimestampMixin, db.Model):
         self.starts_at, self.ends_at = starts_at, ends_at
         self.blocked_from = starts_at - dt.timedelta(minutes=room.setup_minutes)
         self.blocked_until = ends_at + dt.timedelta(minutes=room.cleanup_minutes)
+
+
+class EnrollmentStatus(enum.StrEnum):
+    enrolled = "enrolled"
+    waitlisted = "waitlisted"
+    withdrawn = "withdrawn"
+    completed = "completed"
+
+
+ACTIVE_ENROLLMENT = "status IN ('enrolled', 'waitlisted')"
+
+
+class Enrollment(TimestampMixin, db.Model):
+    """A person's place in a circle: a signed-in user, or a guest known by name and email."""
+
+    __table_args__ = (
+        # One live place per person per circle.
+        sa.Index(
+            "uq_enrollment_active_email",
+            "circle_id",
+            "email",
+            unique=True,
+            sqlite_where=sa.text(ACTIVE_ENROLLMENT),
+            postgresql_where=sa.text(ACTIVE_ENROLLMENT),
+        ),
+        # The waitlist is served in order: no two people share a place in it.
+        sa.Index(
+            "uq_enrollment_waitlist_place",
+            "circle_id",
+            "waitlist_seq",
+            unique=True,
+            sqlite_where=sa.text("status = 'waitlisted'"),
+            postgresql_where=sa.text("status = 'waitlisted'"),
+        ),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    circle_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("circle.id", ondelete="CASCADE"), index=True
+    )
+    user_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("user.id", ondelete="SET NULL"), index=True
+    )
+    name: so.Mapped[str] = so.mapped_column(sa.String(120))
+    email: so.Mapped[str] = so.mapped_column(sa.String(254))
+    status: so.Mapped[str] = so.mapped_column(sa.String(12))
+    waitlist_seq: so.Mapped[int | None]
+    goals: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    answer: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    consent_contact: so.Mapped[bool] = so.mapped_column(default=False)
+    enrolled_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime)
+    withdrawn_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime)
+    withdrawn_by_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("user.id", ondelete="SET NULL")
+    )
+
+    circle: so.Mapped[Circle] = so.relationship()
+    user: so.Mapped[User | None] = so.relationship(foreign_keys=[user_id])
+
+    def __repr__(self) -> str:
+        return f"<Enrollment {self.id} {self.email} {self.status}>"
+
+
+class ReminderSent(db.Model):
+    """A reminder already sent, so that the hourly job sends each one once."""
+
+    meeting_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("meeting.id", ondelete="CASCADE"), primary_key=True
+    )
+    enrollment_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("enrollment.id", ondelete="CASCADE"), primary_key=True
+    )
+    sent_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime, default=utcnow)

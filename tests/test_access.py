@@ -21,6 +21,9 @@ PUBLIC_ENDPOINTS = {
     "catalog.course",
     "circles.index",
     "circles.circle",
+    "participation.join",
+    "participation.manage",
+    "participation.manage_withdraw",
 }
 
 

@@ -12,7 +12,17 @@ import sqlalchemy as sa
 
 from app import create_app
 from app.extensions import db
-from app.models import Booking, Branch, Room, User
+from app.models import (
+    Booking,
+    Branch,
+    Circle,
+    Course,
+    Enrollment,
+    Facilitation,
+    Meeting,
+    Room,
+    User,
+)
 from app.timeutil import local_today
 from tests.conftest import PASSWORD
 from tests.live import Client, burst, gunicorn, migrate
@@ -109,3 +119,98 @@ def test_without_the_protection_the_same_burst_double_books(fresh_database_url):
     statuses, rows, overlaps = _race(fresh_database_url, protected=False)
     assert rows > 1, statuses
     assert overlaps > 0
+
+
+# --- sign-ups: 64 people, 10 seats ------------------------------------------------------------
+
+SIGNUPS, SEATS = 64, 10
+
+
+def _seed_circle(url: str) -> int:
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "x"})
+    with app.app_context():
+        branch = Branch(name="Main", slug="main", timezone="America/New_York")
+        lead = User(email="lead@example.org", name="Lead", is_facilitator=True)
+        course = Course(
+            title="Grants", provider="NNLM", url="https://example.org/c", skill_area="grant_writing"
+        )
+        starts = dt.datetime.now(dt.UTC) + dt.timedelta(days=7)
+        circle = Circle(
+            title="Popular circle",
+            course=course,
+            branch=branch,
+            timezone="America/New_York",
+            capacity=SEATS,
+            audience="public",
+            status="published",
+            meetings=[
+                Meeting(
+                    starts_at=starts, ends_at=starts + dt.timedelta(hours=1), status="scheduled"
+                )
+            ],
+            facilitations=[Facilitation(user=lead, role="lead")],
+        )
+        db.session.add(circle)
+        db.session.commit()
+        circle_id = circle.id
+        db.session.remove()
+        db.engine.dispose()
+    return circle_id
+
+
+def _signup_race(url: str, *, protected: bool):
+    circle_id = _seed_circle(url)
+    with gunicorn(url, protected=protected) as base:
+        # Each guest has a session of their own (a CSRF token is tied to it).
+        guests = [Client(base) for _ in range(SIGNUPS)]
+        tokens = [g.csrf(f"/circles/{circle_id}/join") for g in guests]
+
+        def send(i: int) -> int:
+            return (
+                guests[i]
+                .post(
+                    f"/circles/{circle_id}/join",
+                    {
+                        "csrf_token": tokens[i],
+                        "name": f"Guest {i}",
+                        "email": f"guest{i}@example.org",
+                    },
+                )
+                .status
+            )
+
+        statuses = burst(send, SIGNUPS)
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(Enrollment.email, Enrollment.status, Enrollment.waitlist_seq).where(
+                Enrollment.circle_id == circle_id
+            )
+        ).all()
+        counter = conn.execute(
+            sa.select(Circle.enrolled_count).where(Circle.id == circle_id)
+        ).scalar_one()
+    engine.dispose()
+    return statuses, rows, counter
+
+
+def test_64_simultaneous_signups_fill_10_seats_and_queue_54_in_order(fresh_database_url):
+    migrate(fresh_database_url)
+    statuses, rows, counter = _signup_race(fresh_database_url, protected=True)
+    assert statuses == [302] * SIGNUPS
+    enrolled = [r for r in rows if r.status == "enrolled"]
+    waiting = sorted((r for r in rows if r.status == "waitlisted"), key=lambda r: r.waitlist_seq)
+    assert len(enrolled) == SEATS
+    assert counter == SEATS
+    assert len(waiting) == SIGNUPS - SEATS
+    assert [r.waitlist_seq for r in waiting] == list(range(1, SIGNUPS - SEATS + 1))
+    assert len({r.email for r in rows}) == SIGNUPS  # no one twice, no one lost
+
+
+def test_without_the_protection_signups_overfill_the_circle(fresh_database_url):
+    """The control: the naive count-then-insert (test-only switch) lets more than 10 in."""
+    migrate(fresh_database_url)
+    statuses, rows, _counter = _signup_race(fresh_database_url, protected=False)
+    enrolled = [r for r in rows if r.status == "enrolled"]
+    places = [r.waitlist_seq for r in rows if r.status == "waitlisted"]
+    assert len(enrolled) > SEATS or len(places) != len(set(places)), statuses

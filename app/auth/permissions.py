@@ -11,7 +11,7 @@ from functools import wraps
 from typing import TypeVar
 
 import sqlalchemy as sa
-from flask import Flask, abort, current_app, request
+from flask import Flask, abort, current_app, has_request_context, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -111,6 +111,8 @@ def init_permissions(app: Flask) -> None:
 
     @app.context_processor
     def _navigation() -> dict:
+        if not has_request_context():  # emails rendered by CLI commands have no navigation
+            return {}
         user = current_user
         return {
             "nav": {

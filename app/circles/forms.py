@@ -66,6 +66,12 @@ class CircleDetailsForm(FlaskForm):
         description=_l("Leave empty to keep sign-up open until the circle ends."),
     )
     audience = RadioField(_l("Who can join"), choices=choices(AUDIENCES), default="staff")
+    ask_goals = BooleanField(_l("Ask people joining what they hope to get from the circle"))
+    custom_question = StringField(
+        _l("One question of your own for people joining (optional)"),
+        filters=[strip],
+        validators=[Length(max=300)],
+    )
 
 
 class NewCircleForm(CircleDetailsForm):
@@ -146,6 +152,8 @@ STEP_FIELDS = {
         "capacity",
         "signup_closes_on",
         "audience",
+        "ask_goals",
+        "custom_question",
     ),
     "review": ("publish",),
 }

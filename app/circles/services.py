@@ -34,6 +34,7 @@ from app.models import (
     Room,
     User,
 )
+from app.participation import services as participation
 from app.querying import contains
 from app.rooms import bookings
 from app.rules import RuleViolation
@@ -68,6 +69,8 @@ class CircleInput:
     signup_closes_on: dt.date | None
     audience: str
     publish: bool
+    ask_goals: bool = False
+    custom_question: str = ""
 
 
 @dataclass(frozen=True)
@@ -212,6 +215,8 @@ def create_circle(
         capacity=data.capacity,
         signup_closes_at=_signup_close(data, schedule.timezone, plan.meetings[0].starts_at),
         audience=data.audience,
+        ask_goals=data.ask_goals,
+        custom_question=data.custom_question,
         status=CircleStatus.published if data.publish else CircleStatus.draft,
         created_by_id=creator.id,
     )
@@ -242,8 +247,19 @@ def update_circle(circle: Circle, data: CircleInput) -> None:
     circle.title = data.title or course.title
     circle.description = data.description
     circle.welcome_message = data.welcome_message
+    if data.capacity < circle.enrolled_count:
+        raise RuleViolation(
+            _(
+                "%(count)d people are enrolled: the circle needs at least that many seats.",
+                count=circle.enrolled_count,
+            ),
+            "capacity",
+        )
+    more_seats = data.capacity > circle.capacity
     circle.capacity = data.capacity
     circle.audience = data.audience
+    circle.ask_goals = data.ask_goals
+    circle.custom_question = data.custom_question
     circle.signup_closes_at = _signup_close(
         data, circle.timezone, first.starts_at if first else utcnow()
     )
@@ -251,6 +267,8 @@ def update_circle(circle: Circle, data: CircleInput) -> None:
         for meeting in future_meetings(circle):
             meeting.changed()
     db.session.flush()
+    if more_seats:
+        participation.fill_seats(circle, utcnow())
 
 
 def refresh_weekdays(circle: Circle) -> None:
@@ -292,6 +310,7 @@ def cancel_circle(circle: Circle) -> list[Meeting]:
         meeting.changed()
         bookings.release_meeting(meeting)
     db.session.flush()
+    participation.notify_circle_cancelled(circle)
     return cancelled
 
 
@@ -354,6 +373,7 @@ def reschedule_meeting(meeting: Meeting, day: dt.date, at: dt.time, minutes: int
     bookings.follow_meeting(meeting)
     refresh_weekdays(meeting.circle)
     db.session.flush()
+    participation.notify_meeting_changed(meeting, "moved")
 
 
 def cancel_meeting(meeting: Meeting) -> None:
@@ -366,6 +386,7 @@ def cancel_meeting(meeting: Meeting) -> None:
     bookings.release_meeting(meeting)
     refresh_weekdays(meeting.circle)
     db.session.flush()
+    participation.notify_meeting_changed(meeting, "cancelled")
 
 
 # --- facilitators ----------------------------------------------------------------------------

@@ -34,6 +34,8 @@ from app.circles.forms import (
 from app.extensions import db
 from app.labels import COURSE_LANGUAGES, when
 from app.models import Branch, Circle, Course, Meeting, Room, User
+from app.participation import services as participation
+from app.participation.forms import JoinForm
 from app.rooms.forms import ConfirmForm
 from app.rules import RuleViolation, show_violation
 from app.timeutil import utcnow
@@ -84,10 +86,19 @@ def index():
 def circle(circle_id: int):
     item = visible_circle_or_404(circle_id)
     now = utcnow()
+    mine = (
+        participation.active_enrollment(item, current_user.email)
+        if current_user.is_authenticated
+        else None
+    )
     return render_template(
         "circles/circle.html",
         circle=item,
         now=now,
+        mine=mine,
+        position=participation.waitlist_position(mine) if mine else None,
+        closed=participation.joining_closed_reason(item, now),
+        join_form=JoinForm(),
         state=item.state(now),
         tz=_viewer_timezone(item),
         can_edit=can_edit_circle(current_user, item),
@@ -133,6 +144,8 @@ def _details(form: CircleDetailsForm, branch_id: int, publish: bool) -> services
         signup_closes_on=form.signup_closes_on.data,
         audience=form.audience.data,
         publish=publish,
+        ask_goals=form.ask_goals.data,
+        custom_question=form.custom_question.data or "",
     )
 
 

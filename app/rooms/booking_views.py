@@ -66,6 +66,13 @@ def _render_violation(template: str, form, violation: RuleViolation, **context):
     return render_template(template, form=form, **context), 409 if violation.conflict else 200
 
 
+def _form_back(branch: Branch) -> str:
+    """Where a booking form's "Cancel" leads: the branch for its managers, else one's bookings."""
+    if can_manage_branch(current_user, branch):
+        return url_for("rooms.branch", branch_id=branch.id)
+    return url_for("bookings.mine")
+
+
 def _booking_or_404(booking_id: int) -> Booking:
     """Bookings are for their branch's managers and for whoever made them."""
     booking = db.session.get(Booking, booking_id)
@@ -138,7 +145,12 @@ def new_booking(branch_id: int):
         except RuleViolation as violation:
             db.session.rollback()
             return _render_violation(
-                "rooms/booking_form.html", form, violation, branch=branch, booking=None
+                "rooms/booking_form.html",
+                form,
+                violation,
+                branch=branch,
+                booking=None,
+                back=_form_back(branch),
             )
         db.session.commit()
         flash(
@@ -152,7 +164,9 @@ def new_booking(branch_id: int):
                 url_for("bookings.calendar", branch_id=branch.id, date=form.date.data.isoformat())
             )
         return redirect(url_for("bookings.mine"))
-    return render_template("rooms/booking_form.html", form=form, branch=branch, booking=None)
+    return render_template(
+        "rooms/booking_form.html", form=form, branch=branch, booking=None, back=_form_back(branch)
+    )
 
 
 @bp.get("/bookings/mine")
@@ -193,14 +207,27 @@ def move_booking(booking_id: int):
         except RuleViolation as violation:
             db.session.rollback()
             return _render_violation(
-                "rooms/booking_form.html", form, violation, branch=branch, booking=booking
+                "rooms/booking_form.html",
+                form,
+                violation,
+                branch=branch,
+                booking=booking,
+                back=_form_back(branch),
             )
         db.session.commit()
         flash(_("Booking moved."), "success")
-        return redirect(
-            url_for("bookings.calendar", branch_id=branch.id, date=form.date.data.isoformat())
-        )
-    return render_template("rooms/booking_form.html", form=form, branch=branch, booking=booking)
+        if can_manage_branch(current_user, branch):
+            return redirect(
+                url_for("bookings.calendar", branch_id=branch.id, date=form.date.data.isoformat())
+            )
+        return redirect(url_for("bookings.mine"))  # the calendar is for the branch's managers
+    return render_template(
+        "rooms/booking_form.html",
+        form=form,
+        branch=branch,
+        booking=booking,
+        back=_form_back(branch),
+    )
 
 
 @bp.route("/bookings/<int:booking_id>/cancel", methods=["GET", "POST"])

@@ -194,6 +194,7 @@ def move(booking: Booking, room: Room, starts: dt.datetime, ends: dt.datetime, *
     if booking.kind != BookingKind.block:
         check_opening(room, starts, ends)
     booking.place(room, starts, ends)
+    booking.room = room  # place() sets only the id: the owner's email names the new room
     booking.sequence += 1
     _save(booking, room)
     _tell_owner(booking, by, _("Your room booking was moved"), "moved")
@@ -289,9 +290,10 @@ def book_meetings(
             continue
         try:
             with db.session.begin_nested():
-                if meeting.booking is not None:
-                    meeting.booking.status = BookingStatus.cancelled
-                    meeting.booking.sequence += 1
+                current = meeting.booking  # None once cancelled: keep hold of it
+                if current is not None:
+                    current.status = BookingStatus.cancelled
+                    current.sequence += 1
                     db.session.flush()
                 book(
                     room,

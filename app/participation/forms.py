@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length
+
+from app.forms import email_field, strip
+
+
+class JoinForm(FlaskForm):
+    """For signed-in staff: name and email come from the account."""
+
+    goals = TextAreaField(
+        _l("What do you hope to get from this circle? (optional)"),
+        filters=[strip],
+        validators=[Length(max=2000)],
+    )
+    answer = TextAreaField(_l("Answer"), filters=[strip], validators=[Length(max=2000)])
+    consent_contact = BooleanField(
+        _l("The facilitators may email me about this circle and future circles.")
+    )
+
+
+class GuestJoinForm(JoinForm):
+    name = StringField(
+        _l("Your name"),
+        filters=[strip],
+        validators=[DataRequired(), Length(max=120)],
+        render_kw={"autocomplete": "name"},
+    )
+    email = email_field(_l("Your email"))
+
+
+class AddParticipantForm(FlaskForm):
+    name = StringField(_l("Name"), filters=[strip], validators=[DataRequired(), Length(max=120)])
+    email = email_field()
+
+
+class MessageForm(FlaskForm):
+    subject = StringField(
+        _l("Subject"), filters=[strip], validators=[DataRequired(), Length(max=150)]
+    )
+    body = TextAreaField(
+        _l("Message"), filters=[strip], validators=[DataRequired(), Length(max=5000)]
+    )

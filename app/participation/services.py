@@ -1,0 +1,389 @@
+"""Joining circles: seats, the waitlist, withdrawing, and the emails they cause.
+
+Seats are counted by ``circle.enrolled_count`` and taken with one conditional UPDATE
+(``... SET enrolled_count = enrolled_count + 1 WHERE enrolled_count < capacity``), which
+the database applies atomically whatever the timing; a CHECK keeps the count within the
+capacity. Waitlist places come from ``circle.waitlist_next`` the same way, so they are
+handed out in order and never twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask import current_app, render_template, url_for
+from flask_babel import gettext as _
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+from app.calendar.feeds import Links, meetings_ics
+from app.database import hold_race_window, race_protection
+from app.extensions import db
+from app.models import (
+    AuditEvent,
+    Circle,
+    CircleStatus,
+    Enrollment,
+    EnrollmentStatus,
+    Meeting,
+    MeetingStatus,
+    ReminderSent,
+    User,
+)
+from app.outbox import queue_email
+from app.rules import RuleViolation
+
+MANAGE_LINK_MAX_AGE = 400 * 24 * 3600  # outlives any circle; withdrawing ends it anyway
+
+
+@dataclass(frozen=True)
+class Joiner:
+    name: str
+    email: str
+    user: User | None = None
+    goals: str = ""
+    answer: str = ""
+    consent_contact: bool = False
+
+
+def links() -> Links:
+    host = current_app.config.get("SERVER_NAME") or "learning-circles.local"
+    return Links(
+        host=host, circle_url=lambda cid: url_for("circles.circle", circle_id=cid, _external=True)
+    )
+
+
+def joining_closed_reason(circle: Circle, now: dt.datetime) -> str | None:
+    if circle.status == CircleStatus.draft:
+        return _("This circle is not open yet.")
+    if circle.status in (CircleStatus.cancelled, CircleStatus.completed):
+        return _("This circle is %(state)s.", state=_(circle.status))
+    if circle.signup_closes_at is not None and now >= circle.signup_closes_at:
+        return _("Sign-up for this circle has closed.")
+    if not any(m.ends_at > now for m in circle.scheduled_meetings):
+        return _("This circle has ended.")
+    return None
+
+
+def active_enrollment(circle: Circle, email: str) -> Enrollment | None:
+    return db.session.scalar(
+        sa.select(Enrollment).where(
+            Enrollment.circle_id == circle.id,
+            Enrollment.email == email.lower(),
+            Enrollment.status.in_([EnrollmentStatus.enrolled, EnrollmentStatus.waitlisted]),
+        )
+    )
+
+
+def _take_seat(circle: Circle) -> bool:
+    """One seat, atomically: True if there was one."""
+    if not race_protection():  # test-only: the naive read-then-write the proof must catch
+        enrolled = db.session.scalar(
+            sa.select(sa.func.count(Enrollment.id)).where(
+                Enrollment.circle_id == circle.id, Enrollment.status == EnrollmentStatus.enrolled
+            )
+        )
+        hold_race_window()
+        return enrolled < circle.capacity
+    hold_race_window()
+    result = db.session.execute(
+        sa.update(Circle)
+        .where(Circle.id == circle.id, Circle.enrolled_count < Circle.capacity)
+        .values(enrolled_count=Circle.enrolled_count + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def _waitlist_place(circle: Circle) -> int:
+    if not race_protection():  # test-only: the naive "last place + 1"
+        last = db.session.scalar(
+            sa.select(sa.func.max(Enrollment.waitlist_seq)).where(Enrollment.circle_id == circle.id)
+        )
+        return (last or 0) + 1
+    return db.session.execute(
+        sa.update(Circle)
+        .where(Circle.id == circle.id)
+        .values(waitlist_next=Circle.waitlist_next + 1)
+        .returning(Circle.waitlist_next)
+        .execution_options(synchronize_session=False)
+    ).scalar_one()
+
+
+def join(circle: Circle, joiner: Joiner, now: dt.datetime) -> Enrollment:
+    reason = joining_closed_reason(circle, now)
+    if reason:
+        raise RuleViolation(reason)
+    if circle.audience != "public" and joiner.user is None:
+        raise RuleViolation(_("Sign in to join this circle: it is for library staff."))
+    email = joiner.email.strip().lower()
+    if active_enrollment(circle, email) is not None:
+        raise RuleViolation(_("You are already signed up for this circle."), "email", conflict=True)
+    enrollment = Enrollment(
+        circle_id=circle.id,
+        user_id=joiner.user.id if joiner.user else None,
+        name=joiner.name,
+        email=email,
+        goals=joiner.goals if circle.ask_goals else "",
+        answer=joiner.answer if circle.custom_question else "",
+        consent_contact=joiner.consent_contact,
+    )
+    if _take_seat(circle):
+        enrollment.status = EnrollmentStatus.enrolled
+        enrollment.enrolled_at = now
+    else:
+        enrollment.status = EnrollmentStatus.waitlisted
+        enrollment.waitlist_seq = _waitlist_place(circle)
+    db.session.add(enrollment)
+    db.session.flush()
+    db.session.refresh(circle)
+    _notify_joined(enrollment)
+    return enrollment
+
+
+def waitlist_position(enrollment: Enrollment) -> int | None:
+    if enrollment.status != EnrollmentStatus.waitlisted:
+        return None
+    ahead = db.session.scalar(
+        sa.select(sa.func.count(Enrollment.id)).where(
+            Enrollment.circle_id == enrollment.circle_id,
+            Enrollment.status == EnrollmentStatus.waitlisted,
+            Enrollment.waitlist_seq < enrollment.waitlist_seq,
+        )
+    )
+    return ahead + 1
+
+
+def withdraw(enrollment: Enrollment, *, by: User | None, now: dt.datetime) -> list[Enrollment]:
+    """Leave the circle; a freed seat goes to the first on the waitlist. Returns who moved up."""
+    if enrollment.status not in (EnrollmentStatus.enrolled, EnrollmentStatus.waitlisted):
+        raise RuleViolation(_("This place was already given up."))
+    was_enrolled = enrollment.status == EnrollmentStatus.enrolled
+    enrollment.status = EnrollmentStatus.withdrawn
+    enrollment.waitlist_seq = None
+    enrollment.withdrawn_at = now
+    enrollment.withdrawn_by_id = by.id if by else None
+    db.session.add(
+        AuditEvent(
+            actor_id=by.id if by else None,
+            action="enrollment.withdraw",
+            subject=f"circle:{enrollment.circle_id}",
+            detail=f"enrollment:{enrollment.id}",
+        )
+    )
+    if was_enrolled:
+        db.session.execute(
+            sa.update(Circle)
+            .where(Circle.id == enrollment.circle_id)
+            .values(enrolled_count=Circle.enrolled_count - 1)
+            .execution_options(synchronize_session=False)
+        )
+    db.session.flush()
+    return fill_seats(enrollment.circle, now)
+
+
+def fill_seats(circle: Circle, now: dt.datetime) -> list[Enrollment]:
+    """Give free seats to the waitlist, strictly in order."""
+    promoted: list[Enrollment] = []
+    if circle.status != CircleStatus.published:
+        return promoted
+    while True:
+        first = db.session.scalar(
+            sa.select(Enrollment)
+            .where(
+                Enrollment.circle_id == circle.id, Enrollment.status == EnrollmentStatus.waitlisted
+            )
+            .order_by(Enrollment.waitlist_seq)
+            .limit(1)
+        )
+        if first is None or not _take_seat(circle):
+            break
+        first.status = EnrollmentStatus.enrolled
+        first.waitlist_seq = None
+        first.enrolled_at = now
+        db.session.flush()
+        promoted.append(first)
+        _email(
+            first,
+            _("A seat opened: you are in “%(title)s”", title=circle.title),
+            "promoted",
+            ics=circle_ics(circle),
+        )
+    db.session.refresh(circle)
+    return promoted
+
+
+def promote(enrollment: Enrollment, *, by: User, now: dt.datetime) -> None:
+    """A facilitator moves someone from the waitlist into a free seat (out of turn)."""
+    if enrollment.status != EnrollmentStatus.waitlisted:
+        raise RuleViolation(_("Only someone on the waitlist can be moved up."))
+    if not _take_seat(enrollment.circle):
+        raise RuleViolation(_("The circle is full. Raise its capacity first."), conflict=True)
+    enrollment.status = EnrollmentStatus.enrolled
+    enrollment.waitlist_seq = None
+    enrollment.enrolled_at = now
+    db.session.add(
+        AuditEvent(
+            actor_id=by.id,
+            action="enrollment.promote",
+            subject=f"circle:{enrollment.circle_id}",
+            detail=f"enrollment:{enrollment.id}",
+        )
+    )
+    db.session.flush()
+    db.session.refresh(enrollment.circle)
+    _email(
+        enrollment,
+        _("You are in “%(title)s”", title=enrollment.circle.title),
+        "promoted",
+        circle_ics(enrollment.circle),
+    )
+
+
+# --- manage links for guests ---------------------------------------------------------------------
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="enrollment-manage")
+
+
+def manage_token(enrollment: Enrollment) -> str:
+    return _serializer().dumps({"e": enrollment.id, "m": enrollment.email})
+
+
+def enrollment_for_token(token: str) -> Enrollment | None:
+    try:
+        data = _serializer().loads(token, max_age=MANAGE_LINK_MAX_AGE)
+    except BadSignature:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("e"), int):
+        return None
+    enrollment = db.session.get(Enrollment, data["e"])
+    if enrollment is None or enrollment.email != data.get("m"):
+        return None
+    return enrollment
+
+
+# --- email -------------------------------------------------------------------------------------
+
+
+def circle_ics(circle: Circle) -> str:
+    return meetings_ics(circle.meetings, circle, links())
+
+
+def _manage_url(enrollment: Enrollment) -> str:
+    if enrollment.user_id is None:
+        return url_for("participation.manage", token=manage_token(enrollment), _external=True)
+    return url_for("participation.mine", _external=True)
+
+
+def _email(
+    enrollment: Enrollment, subject: str, kind: str, ics: str | None = None, **context
+) -> None:
+    circle = enrollment.circle
+    body = render_template(
+        f"participation/email/{kind}.txt",
+        enrollment=enrollment,
+        circle=circle,
+        position=waitlist_position(enrollment),
+        manage_url=_manage_url(enrollment),
+        circle_url=url_for("circles.circle", circle_id=circle.id, _external=True),
+        **context,
+    )
+    queue_email(enrollment.email, subject, body, ics)
+
+
+def _notify_joined(enrollment: Enrollment) -> None:
+    title = enrollment.circle.title
+    if enrollment.status == EnrollmentStatus.enrolled:
+        _email(
+            enrollment,
+            _("You are in “%(title)s”", title=title),
+            "confirmed",
+            circle_ics(enrollment.circle),
+        )
+    else:
+        _email(enrollment, _("You are on the waitlist for “%(title)s”", title=title), "waitlisted")
+
+
+def enrolled_in(circle: Circle) -> list[Enrollment]:
+    return list(
+        db.session.scalars(
+            sa.select(Enrollment)
+            .where(
+                Enrollment.circle_id == circle.id, Enrollment.status == EnrollmentStatus.enrolled
+            )
+            .order_by(Enrollment.enrolled_at, Enrollment.id)
+        )
+    )
+
+
+def notify_meeting_changed(meeting: Meeting, change: str) -> None:
+    """Tell everyone enrolled that a meeting moved or was cancelled (with the updated .ics)."""
+    circle = meeting.circle
+    subject = (
+        _("Meeting cancelled: %(title)s", title=circle.title)
+        if change == "cancelled"
+        else _("Meeting moved: %(title)s", title=circle.title)
+    )
+    ics = meetings_ics([meeting], circle, links())
+    for enrollment in enrolled_in(circle):
+        _email(enrollment, subject, "meeting_changed", ics, meeting=meeting, change=change)
+
+
+def notify_circle_cancelled(circle: Circle) -> None:
+    subject = _("Circle cancelled: %(title)s", title=circle.title)
+    ics = circle_ics(circle)
+    for enrollment in enrolled_in(circle) + waitlisted_in(circle):
+        _email(enrollment, subject, "circle_cancelled", ics)
+
+
+def waitlisted_in(circle: Circle) -> list[Enrollment]:
+    return list(
+        db.session.scalars(
+            sa.select(Enrollment)
+            .where(
+                Enrollment.circle_id == circle.id, Enrollment.status == EnrollmentStatus.waitlisted
+            )
+            .order_by(Enrollment.waitlist_seq)
+        )
+    )
+
+
+def send_reminders(now: dt.datetime, lead_time: dt.timedelta) -> int:
+    """Queue one reminder per enrolled person per meeting starting within ``lead_time``.
+    Safe to run every hour: what was sent is recorded and never sent again."""
+    due = db.session.execute(
+        sa.select(Meeting, Enrollment)
+        .join(Circle, Circle.id == Meeting.circle_id)
+        .join(Enrollment, Enrollment.circle_id == Circle.id)
+        .outerjoin(
+            ReminderSent,
+            sa.and_(
+                ReminderSent.meeting_id == Meeting.id, ReminderSent.enrollment_id == Enrollment.id
+            ),
+        )
+        .where(
+            Meeting.status == MeetingStatus.scheduled,
+            Meeting.starts_at > now,
+            Meeting.starts_at <= now + lead_time,
+            Circle.status == CircleStatus.published,
+            Enrollment.status == EnrollmentStatus.enrolled,
+            ReminderSent.meeting_id.is_(None),
+        )
+        .order_by(Meeting.starts_at, Enrollment.id)
+    ).all()
+    for meeting, enrollment in due:
+        db.session.add(
+            ReminderSent(meeting_id=meeting.id, enrollment_id=enrollment.id, sent_at=now)
+        )
+        _email(
+            enrollment,
+            _("Reminder: %(title)s", title=meeting.circle.title),
+            "reminder",
+            meetings_ics([meeting], meeting.circle, links()),
+            meeting=meeting,
+        )
+    db.session.flush()
+    return len(due)
