@@ -299,6 +299,10 @@ class Circle(TimestampMixin, db.Model):
     # Hands out waitlist places in order; a place's position is its rank among those waiting.
     waitlist_next: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
     ask_goals: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
+    # Attendance: may participants check themselves in during a meeting, and how many
+    # meetings make a completion (None: the facilitator decides without a rule).
+    self_checkin: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
+    completion_min_meetings: so.Mapped[int | None]
     custom_question: so.Mapped[str] = so.mapped_column(
         sa.String(300), default="", server_default=""
     )
@@ -514,6 +518,7 @@ class Enrollment(TimestampMixin, db.Model):
     answer: so.Mapped[str] = so.mapped_column(sa.Text, default="")
     consent_contact: so.Mapped[bool] = so.mapped_column(default=False)
     enrolled_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime)
+    completed_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime)
     withdrawn_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime)
     withdrawn_by_id: so.Mapped[int | None] = so.mapped_column(
         sa.ForeignKey("user.id", ondelete="SET NULL")
@@ -536,3 +541,153 @@ class ReminderSent(db.Model):
         sa.ForeignKey("enrollment.id", ondelete="CASCADE"), primary_key=True
     )
     sent_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+
+
+# --- attendance and outcomes -----------------------------------------------------------------
+
+
+class AttendanceStatus(enum.StrEnum):
+    present = "present"
+    absent = "absent"
+    excused = "excused"
+
+
+class Attendance(db.Model):
+    """Whether one enrolled person came to one meeting."""
+
+    __table_args__ = (sa.UniqueConstraint("meeting_id", "enrollment_id"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    meeting_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("meeting.id", ondelete="CASCADE"), index=True
+    )
+    enrollment_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("enrollment.id", ondelete="CASCADE"), index=True
+    )
+    status: so.Mapped[str] = so.mapped_column(sa.String(10))
+    updated_at: so.Mapped[dt.datetime] = so.mapped_column(
+        UTCDateTime, default=utcnow, onupdate=utcnow
+    )
+    updated_by_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("user.id", ondelete="SET NULL")
+    )
+
+    meeting: so.Mapped[Meeting] = so.relationship()
+    enrollment: so.Mapped[Enrollment] = so.relationship()
+
+
+class AttendanceChange(db.Model):
+    """The history of an attendance mark: who changed what, and when."""
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    attendance_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("attendance.id", ondelete="CASCADE"), index=True
+    )
+    old_status: so.Mapped[str | None] = so.mapped_column(sa.String(10))
+    new_status: so.Mapped[str] = so.mapped_column(sa.String(10))
+    changed_by_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("user.id", ondelete="SET NULL")
+    )
+    changed_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+
+
+class AttendanceSheet(db.Model):
+    """Per meeting: walk-ins counted by head (not enrolled) and the facilitator's note."""
+
+    __table_args__ = (
+        sa.CheckConstraint("walk_ins >= 0 AND walk_ins <= 1000", name="walk_ins_range"),
+    )
+
+    meeting_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("meeting.id", ondelete="CASCADE"), primary_key=True
+    )
+    walk_ins: so.Mapped[int] = so.mapped_column(default=0)
+    note: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    updated_at: so.Mapped[dt.datetime] = so.mapped_column(
+        UTCDateTime, default=utcnow, onupdate=utcnow
+    )
+    updated_by_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("user.id", ondelete="SET NULL")
+    )
+
+
+class OutcomeKind(enum.StrEnum):
+    credential = "credential"  # e.g. NNLM CHIS, with CE hours
+    certificate = "certificate"  # a course certificate
+    grant = "grant"  # funder, amount, date
+    promotion = "promotion"  # promotion or new role
+    other = "other"
+
+
+class OutcomeStatus(enum.StrEnum):
+    reported = "reported"  # by the participant, waiting for a facilitator
+    confirmed = "confirmed"
+
+
+class Outcome(TimestampMixin, db.Model):
+    """A result of a circle, for one participant (enrollment) or the whole circle."""
+
+    __table_args__ = (
+        sa.CheckConstraint("amount_cents IS NULL OR amount_cents >= 0", name="amount_positive"),
+        sa.CheckConstraint("ce_hours IS NULL OR ce_hours >= 0", name="ce_hours_positive"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    circle_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("circle.id", ondelete="CASCADE"), index=True
+    )
+    enrollment_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("enrollment.id", ondelete="CASCADE"), index=True
+    )
+    kind: so.Mapped[str] = so.mapped_column(sa.String(16), index=True)
+    title: so.Mapped[str] = so.mapped_column(sa.String(200))
+    ce_hours: so.Mapped[float | None] = so.mapped_column(sa.Numeric(6, 2))
+    funder: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
+    amount_cents: so.Mapped[int | None] = so.mapped_column(sa.BigInteger)
+    achieved_on: so.Mapped[dt.date]
+    evidence_url: so.Mapped[str] = so.mapped_column(sa.String(500), default="")
+    status: so.Mapped[str] = so.mapped_column(sa.String(12), default=OutcomeStatus.confirmed)
+    reported_by_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("user.id", ondelete="SET NULL")
+    )
+    confirmed_by_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("user.id", ondelete="SET NULL")
+    )
+
+    circle: so.Mapped[Circle] = so.relationship()
+    enrollment: so.Mapped[Enrollment | None] = so.relationship()
+
+
+# --- calendar feeds ----------------------------------------------------------------------------
+
+
+class FeedScope(enum.StrEnum):
+    branch = "branch"
+    room = "room"
+    facilitator = "facilitator"
+    personal = "personal"
+
+
+class FeedToken(db.Model):
+    """A secret feed link. Only the SHA-256 of the token is stored; revoking kills it."""
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    user_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("user.id", ondelete="CASCADE"), index=True
+    )
+    scope: so.Mapped[str] = so.mapped_column(sa.String(12))
+    target_id: so.Mapped[int | None]  # the branch or room; None for the user's own feeds
+    token_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime)
+    last_used_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime)
+
+    user: so.Mapped[User] = so.relationship()
+
+
+class FeedCache(db.Model):
+    """Rendered feeds keyed by their ETag: an unchanged feed is a lookup, not a render."""
+
+    etag: so.Mapped[str] = so.mapped_column(sa.String(64), primary_key=True)
+    body: so.Mapped[bytes] = so.mapped_column(sa.LargeBinary)
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime, default=utcnow, index=True)
