@@ -9,7 +9,7 @@ so that the same data always gives the same bytes.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from icalendar import Calendar, Event, vDuration, vText
@@ -22,60 +22,109 @@ REFRESH = dt.timedelta(hours=1)
 
 @dataclass(frozen=True)
 class Links:
-    """How to name things outside the data: the host for UIDs and a circle page's URL."""
+    """What the data does not hold: the host for UIDs and the address of a circle's page."""
 
     host: str
-    circle_url: callable  # circle id -> absolute URL
+    circle_url: Callable[[int], str]
 
 
-def location(circle: Circle, booking: Booking | None) -> str:
-    if circle.format == "virtual":
-        return "Online"
-    room = booking.room if booking is not None else circle.room
-    place = circle.branch.name + (f", {room.name}" if room else "")
-    return place + (" + online" if circle.format == "hybrid" else "")
+@dataclass(frozen=True)
+class CircleText:
+    """What every meeting of a circle shares, worked out once per circle."""
+
+    title: str
+    description: str
+    url: str
+    place: str  # branch (+ default room), or "Online"
+    format: str
+    cancelled: bool
+
+    @classmethod
+    def of(cls, circle: Circle, links: Links) -> CircleText:
+        url = links.circle_url(circle.id)
+        lines = [f"Course: {circle.course.title} ({circle.course.provider})"]
+        names = ", ".join(f.user.name for f in circle.facilitations)
+        if names:
+            lines.append(f"Facilitators: {names}")
+        if circle.format != "in_person" and circle.join_url:
+            lines.append(f"Join online: {circle.join_url}")
+        lines.append(url)
+        return cls(
+            title=circle.title,
+            description="\n".join(lines),
+            url=url,
+            place=circle.branch.name,
+            format=circle.format,
+            cancelled=circle.status == "cancelled",
+        )
+
+    def location(self, room_name: str | None) -> str:
+        if self.format == "virtual":
+            return "Online"
+        place = self.place + (f", {room_name}" if room_name else "")
+        return place + (" + online" if self.format == "hybrid" else "")
 
 
-def meeting_event(meeting: Meeting, circle: Circle, links: Links) -> Event:
+def _stamp(event: Event, uid: str, row, sequence: int, start, end) -> None:
+    event.add("uid", uid)
+    event.add("dtstamp", row.updated_at)
+    event.add("last-modified", row.updated_at)
+    event.add("created", row.created_at)
+    event.add("sequence", sequence)
+    event.add("dtstart", start)
+    event.add("dtend", end)
+
+
+def meeting_event(meeting: Meeting, text: CircleText, room_name: str | None, host: str) -> Event:
     event = Event()
-    event.add("uid", f"meeting-{meeting.id}@{links.host}")
-    event.add("dtstamp", meeting.updated_at)
-    event.add("last-modified", meeting.updated_at)
-    event.add("created", meeting.created_at)
-    event.add("sequence", meeting.sequence)
-    event.add("dtstart", meeting.starts_at)
-    event.add("dtend", meeting.ends_at)
-    event.add("summary", circle.title)
-    event.add("location", location(circle, meeting.booking))
-    url = links.circle_url(circle.id)
-    lines = [f"Course: {circle.course.title} ({circle.course.provider})"]
-    facilitators = ", ".join(f.user.name for f in circle.facilitations)
-    if facilitators:
-        lines.append(f"Facilitators: {facilitators}")
-    if circle.format != "in_person" and circle.join_url:
-        lines.append(f"Join online: {circle.join_url}")
-    lines.append(url)
-    event.add("description", "\n".join(lines))
-    event.add("url", url)
-    cancelled = meeting.status == MeetingStatus.cancelled or circle.status == "cancelled"
+    _stamp(
+        event,
+        f"meeting-{meeting.id}@{host}",
+        meeting,
+        meeting.sequence,
+        meeting.starts_at,
+        meeting.ends_at,
+    )
+    event.add("summary", text.title)
+    event.add("location", text.location(room_name))
+    event.add("description", text.description)
+    event.add("url", text.url)
+    cancelled = text.cancelled or meeting.status == MeetingStatus.cancelled
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     return event
 
 
-def booking_event(booking: Booking, links: Links) -> Event:
+def booking_event(booking: Booking, host: str) -> Event:
     """A room booking that is not a circle meeting (events, blocks)."""
     event = Event()
-    event.add("uid", f"booking-{booking.id}@{links.host}")
-    event.add("dtstamp", booking.updated_at)
-    event.add("last-modified", booking.updated_at)
-    event.add("created", booking.created_at)
-    event.add("sequence", booking.sequence)
-    event.add("dtstart", booking.starts_at)
-    event.add("dtend", booking.ends_at)
+    _stamp(
+        event,
+        f"booking-{booking.id}@{host}",
+        booking,
+        booking.sequence,
+        booking.starts_at,
+        booking.ends_at,
+    )
     event.add("summary", booking.title)
     event.add("location", f"{booking.room.branch.name}, {booking.room.name}")
     event.add("status", "CANCELLED" if booking.status == "cancelled" else "CONFIRMED")
     return event
+
+
+def meeting_events(meetings: Iterable[Meeting], links: Links) -> Iterable[Event]:
+    """Events for meetings of any circles, with each circle's text worked out once."""
+    texts: dict[int, CircleText] = {}
+    for meeting in meetings:
+        text = texts.get(meeting.circle_id)
+        if text is None:
+            text = texts[meeting.circle_id] = CircleText.of(meeting.circle, links)
+        booking = meeting.booking
+        room = (
+            booking.room.name
+            if booking
+            else (meeting.circle.room.name if meeting.circle.room else None)
+        )
+        yield meeting_event(meeting, text, room, links.host)
 
 
 def build_calendar(
@@ -101,7 +150,5 @@ def build_calendar(
 
 def meetings_ics(meetings: Iterable[Meeting], circle: Circle, links: Links) -> str:
     """An .ics file to attach to an email about these meetings."""
-    calendar = build_calendar(
-        (meeting_event(m, circle, links) for m in meetings), name=circle.title, method="PUBLISH"
-    )
+    calendar = build_calendar(meeting_events(meetings, links), name=circle.title, method="PUBLISH")
     return calendar.to_ical().decode()
