@@ -40,7 +40,7 @@ format: $(VENV)/.dev-installed
 	$(BIN)/ruff format .
 
 bench: $(VENV)/.dev-installed
-	@for script in bench/*.py; do [ -e "$$script" ] || continue; echo "== $$script"; $(BIN)/python "$$script" || exit 1; done
+	@for script in bench/*.py; do [ -e "$$script" ] || continue; echo "== $$script"; PYTHONPATH=. $(BIN)/python "$$script" || exit 1; done
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -53,12 +53,15 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     from app.admin.views import bp as admin_bp
+    from app.attendance.views import bp as attendance_bp
     from app.auth.views import bp as auth_bp
+    from app.calendar.views import bp as calendar_bp
     from app.catalog.views import bp as catalog_bp
     from app.circles.views import bp as circles_bp
     from app.labels import label, when
     from app.main.views import bp as main_bp
     from app.participation.views import bp as participation_bp
+    from app.reports.views import bp as reports_bp
     from app.rooms.booking_views import bp as bookings_bp
     from app.rooms.views import bp as rooms_bp
 
@@ -71,10 +74,30 @@ def _register_blueprints(app: Flask) -> None:
         catalog_bp,
         circles_bp,
         participation_bp,
+        attendance_bp,
+        calendar_bp,
     ):
         app.register_blueprint(bp)
     app.add_template_filter(label)
     app.add_template_filter(when)
+
+
+_FEED_TOKEN = re.compile(r"/feeds/[^/\s.?\"]+")
+
+
+def redact_feed_tokens(text: str) -> str:
+    """Secret feed links must never reach a log: keep the path, drop the token."""
+    return _FEED_TOKEN.sub("/feeds/[redacted]", text)
+
+
+class RedactFeedTokens(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = redact_feed_tokens(str(record.msg))
+        if record.args:
+            record.args = tuple(
+                redact_feed_tokens(a) if isinstance(a, str) else a for a in record.args
+            )
+        return True
 
 
 class _RequestIdFilter(logging.Filter):
@@ -92,6 +115,7 @@ def _configure_logging(app: Flask) -> None:
     )
     handler.addFilter(_RequestIdFilter())
     app.logger.handlers[:] = [handler]
+    logging.getLogger("werkzeug").addFilter(RedactFeedTokens())  # the dev server's access log
     app.logger.setLevel(app.config.get("LOG_LEVEL", "INFO"))
 
     @app.before_request

@@ -24,6 +24,9 @@ PUBLIC_ENDPOINTS = {
     "participation.join",
     "participation.manage",
     "participation.manage_withdraw",
+    "calendar.circle_ics",
+    "calendar.meeting_ics",
+    "calendar.secret_feed",
 }
 
 

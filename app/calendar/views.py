@@ -1,0 +1,173 @@
+"""Calendar feeds over HTTP: access, caching headers, and the Subscribe page."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app.auth.permissions import (
+    can_manage_branch,
+    manageable_branches,
+    public,
+    visible_circle_or_404,
+)
+from app.calendar import services
+from app.calendar.feeds import Links
+from app.extensions import db
+from app.models import Branch, FeedScope, Meeting, Room, User
+from app.rooms.forms import ConfirmForm
+from app.timeutil import utcnow
+
+bp = Blueprint("calendar", __name__)
+
+
+def links() -> Links:
+    host = current_app.config.get("SERVER_NAME") or request.host
+    return Links(
+        host=host, circle_url=lambda cid: url_for("circles.circle", circle_id=cid, _external=True)
+    )
+
+
+def _respond(feed: services.Feed) -> Response:
+    now = utcnow()
+    etag, last_modified = services.fingerprint(feed, now)
+    cache_control = "private, max-age=300" if feed.private else "public, max-age=300"
+    if request.if_none_match.contains(etag):
+        response = Response(status=304)
+    else:
+        body = services.cached_render(feed, etag, links(), now)
+        response = Response(body, mimetype="text/calendar")
+        response.headers["Content-Type"] = "text/calendar; charset=utf-8"
+        response.headers["Content-Disposition"] = f'inline; filename="{feed.filename}"'
+    response.set_etag(etag)
+    if last_modified is not None:
+        response.last_modified = last_modified
+    response.headers["Cache-Control"] = cache_control
+    return response
+
+
+@bp.get("/circles/<int:circle_id>/calendar.ics")
+@public
+def circle_ics(circle_id: int):
+    return _respond(services.circle_feed(visible_circle_or_404(circle_id)))
+
+
+@bp.get("/meetings/<int:meeting_id>.ics")
+@public
+def meeting_ics(meeting_id: int):
+    meeting = db.session.get(Meeting, meeting_id)
+    if meeting is None:
+        abort(404)
+    visible_circle_or_404(meeting.circle_id)
+    return _respond(services.meeting_feed(meeting))
+
+
+def _feed_for(user: User, scope: str, target_id: int | None) -> services.Feed | None:
+    """The feed a link stands for, if its owner may still see it."""
+    if scope == FeedScope.personal:
+        return services.personal_feed(user)
+    if scope == FeedScope.facilitator and user.is_facilitator:
+        return services.facilitator_feed(user)
+    if scope == FeedScope.branch:
+        branch = db.session.get(Branch, target_id)
+        if branch is not None and can_manage_branch(user, branch):
+            return services.branch_feed(branch)
+    if scope == FeedScope.room:
+        room = db.session.get(Room, target_id)
+        if room is not None and can_manage_branch(user, room.branch):
+            return services.room_feed(room)
+    return None
+
+
+@bp.get("/feeds/<token>.ics")
+@public
+def secret_feed(token: str):
+    """Unknown, revoked and no-longer-allowed links all get the same 404."""
+    found = services.token_for(token)
+    feed = (
+        _feed_for(found.user, found.scope, found.target_id) if found and found.user.active else None
+    )
+    if feed is None:
+        abort(404)
+    response = _respond(feed)
+    services.touch(found, utcnow())
+    return response
+
+
+# --- the Subscribe page ---------------------------------------------------------------------------
+
+
+def _my_feeds(user: User) -> list[tuple[str, int | None, str]]:
+    """(scope, target, label) of every feed this user may subscribe to."""
+    feeds = [(FeedScope.personal, None, _("My circles (meetings of circles I joined)"))]
+    if user.is_facilitator:
+        feeds.append((FeedScope.facilitator, None, _("Circles I facilitate")))
+    for branch in db.session.scalars(manageable_branches(user)):
+        feeds.append(
+            (
+                FeedScope.branch,
+                branch.id,
+                _("%(branch)s: every circle and booking", branch=branch.name),
+            )
+        )
+        for room in branch.rooms:
+            feeds.append(
+                (
+                    FeedScope.room,
+                    room.id,
+                    _("%(room)s at %(branch)s", room=room.name, branch=branch.name),
+                )
+            )
+    return feeds
+
+
+def subscribe_links(https_url: str, name: str) -> dict[str, str]:
+    webcal = "webcal://" + https_url.split("://", 1)[1]
+    return {
+        "https": https_url,
+        "webcal": webcal,
+        "google": "https://calendar.google.com/calendar/r?cid=" + quote(webcal, safe=""),
+        "outlook": "https://outlook.live.com/calendar/0/addfromweb?url="
+        + quote(https_url, safe="")
+        + "&name="
+        + quote(name, safe=""),
+    }
+
+
+@bp.route("/calendar/", methods=["GET", "POST"])
+def subscribe():
+    me = current_user._get_current_object()
+    feeds = _my_feeds(me)
+    allowed = {(scope, target) for scope, target, _label in feeds}
+    form = ConfirmForm()
+    new_link = None
+    if form.validate_on_submit():
+        scope = request.form.get("scope", "")
+        target = request.form.get("target", type=int)
+        if (scope, target) not in allowed:
+            abort(404)
+        if request.form.get("action") == "revoke":
+            services.revoke(me, FeedScope(scope), target)
+            db.session.commit()
+        else:
+            token = services.issue_token(me, FeedScope(scope), target)
+            db.session.commit()
+            label = next(label for s, t, label in feeds if (s, t) == (scope, target))
+            new_link = {
+                "scope": scope,
+                "target": target,
+                "label": label,
+                **subscribe_links(
+                    url_for("calendar.secret_feed", token=token, _external=True), label
+                ),
+            }
+    return render_template(
+        "calendar/subscribe.html",
+        feeds=feeds,
+        active=services.active_tokens(me),
+        new_link=new_link,
+        form=form,
+    )
