@@ -53,7 +53,6 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     from app.admin.views import bp as admin_bp
-    from app.attendance.views import bp as attendance_bp
     from app.auth.views import bp as auth_bp
     from app.calendar.views import bp as calendar_bp
     from app.catalog.views import bp as catalog_bp
@@ -61,7 +60,6 @@ def _register_blueprints(app: Flask) -> None:
     from app.labels import label, when
     from app.main.views import bp as main_bp
     from app.participation.views import bp as participation_bp
-    from app.reports.views import bp as reports_bp
     from app.rooms.booking_views import bp as bookings_bp
     from app.rooms.views import bp as rooms_bp
 
@@ -74,7 +72,6 @@ def _register_blueprints(app: Flask) -> None:
         catalog_bp,
         circles_bp,
         participation_bp,
-        attendance_bp,
         calendar_bp,
     ):
         app.register_blueprint(bp)
