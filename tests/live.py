@@ -40,7 +40,12 @@ def migrate(url: str) -> None:
 
 @contextmanager
 def gunicorn(
-    database_url: str, *, protected: bool = True, workers: int = 4, threads: int = 8
+    database_url: str,
+    *,
+    protected: bool = True,
+    workers: int = 4,
+    threads: int = 8,
+    ratelimit_storage: str = "memory://",
 ) -> Iterator[str]:
     """4 processes with 8 threads each, so that a burst of 32 requests is really in flight
     at once (sync workers would take 4 at a time and hide most races)."""
@@ -49,7 +54,7 @@ def gunicorn(
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "DATABASE_URL": database_url,
         "SECRET_KEY": "live-test-secret-key",
-        "RATELIMIT_STORAGE_URI": "memory://",
+        "RATELIMIT_STORAGE_URI": ratelimit_storage,
         "MAIL_BACKEND": "console",
         "RACE_PROTECTION": "true" if protected else "false",
         # Every request checks before any writes: the race is certain, not left to luck.
@@ -169,3 +174,39 @@ def burst(send, count: int) -> list[int]:
     for t in threads:
         t.join(120)
     return [r if r is not None else -1 for r in results]
+
+
+@contextmanager
+def redis_server() -> Iterator[str]:
+    """A throwaway redis-server on 127.0.0.1 (Debian package redis-server)."""
+    port = free_port()
+    with tempfile.TemporaryDirectory() as data:
+        process = subprocess.Popen(
+            [
+                "redis-server",
+                "--port",
+                str(port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--dir",
+                data,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            deadline = time.monotonic() + 10
+            while True:
+                try:
+                    with socket.create_connection(("127.0.0.1", port), timeout=1):
+                        break
+                except OSError:
+                    if process.poll() is not None or time.monotonic() > deadline:
+                        raise RuntimeError("redis-server did not start") from None
+                    time.sleep(0.05)
+            yield f"redis://127.0.0.1:{port}/0"
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
