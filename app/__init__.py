@@ -53,6 +53,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     from app.admin.views import bp as admin_bp
+    from app.attendance.views import bp as attendance_bp
     from app.auth.views import bp as auth_bp
     from app.calendar.views import bp as calendar_bp
     from app.catalog.views import bp as catalog_bp
@@ -60,6 +61,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.labels import label, when
     from app.main.views import bp as main_bp
     from app.participation.views import bp as participation_bp
+    from app.reports.views import bp as reports_bp
     from app.rooms.booking_views import bp as bookings_bp
     from app.rooms.views import bp as rooms_bp
 
@@ -72,7 +74,9 @@ def _register_blueprints(app: Flask) -> None:
         catalog_bp,
         circles_bp,
         participation_bp,
+        attendance_bp,
         calendar_bp,
+        reports_bp,
     ):
         app.register_blueprint(bp)
     app.add_template_filter(label)
@@ -89,11 +93,8 @@ def redact_feed_tokens(text: str) -> str:
 
 class RedactFeedTokens(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = redact_feed_tokens(str(record.msg))
-        if record.args:
-            record.args = tuple(
-                redact_feed_tokens(a) if isinstance(a, str) else a for a in record.args
-            )
+        # Redact the finished line: the token may sit in the format or in its arguments.
+        record.msg, record.args = redact_feed_tokens(record.getMessage()), ()
         return True
 
 

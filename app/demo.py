@@ -12,7 +12,20 @@ from app.catalog.forms import CourseForm
 from app.catalog.services import import_courses
 from app.circles.services import CircleInput, ScheduleInput, create_circle
 from app.extensions import db
-from app.models import Branch, Circle, Closure, Course, OpeningHours, Room, User
+from app.models import (
+    Attendance,
+    Branch,
+    Circle,
+    Closure,
+    Course,
+    Enrollment,
+    Facilitation,
+    Meeting,
+    OpeningHours,
+    Outcome,
+    Room,
+    User,
+)
 from app.timeutil import utcnow
 
 DEMO_PASSWORD = "learning-circles-demo"  # noqa: S105  (printed for demo logins)
@@ -182,7 +195,8 @@ def load_demo() -> bool:
             db.session.add(user)
     db.session.flush()
     import_courses(COURSES_CSV.read_bytes(), CourseForm)
-    return _load_circles(branches) or added
+    added = _load_circles(branches) or added
+    return _load_history(branches) or added
 
 
 def _load_circles(branches: dict[str, Branch]) -> bool:
@@ -226,3 +240,177 @@ def _load_circles(branches: dict[str, Branch]) -> bool:
         )
         added = True
     return added
+
+
+# --- a past to report on: finished circles with attendance and outcomes -------------------------
+
+STAFF = [
+    "Ana Álvarez",
+    "Ben Okafor",
+    "Chen Wei",
+    "Dolores Ruiz",
+    "Ed Thompson",
+    "Fatima Noor",
+    "Gabriel Pérez",
+    "Hannah Kim",
+    "Iris Jean-Baptiste",
+    "Jorge Castillo",
+]
+
+# title, course URL, branch, room, format, weekday, weeks ago it started, meetings,
+# participants (indexes into STAFF), outcomes: (kind, title, per participant?, extra)
+HISTORY = [
+    (
+        "CHIS cohort (spring)",
+        "https://www.medlib-ed.org/products/3407/chis-on-demand",
+        "main-library",
+        "Meeting Room A",
+        "in_person",
+        1,
+        34,
+        6,
+        [0, 1, 2, 3, 4, 5, 6, 7],
+        [
+            (
+                "credential",
+                "NNLM Consumer Health Information Specialization (CHIS)",
+                6,
+                {"ce_hours": 5},
+            )
+        ],
+    ),
+    (
+        "Grant writing cohort",
+        "https://www.nnlm.gov/guides/nnlm-proposal-writing-toolkit",
+        "coral-gables",
+        "Community Room",
+        "hybrid",
+        3,
+        30,
+        5,
+        [2, 5, 8, 9],
+        [
+            (
+                "grant",
+                "Digital literacy lab for teens",
+                0,
+                {"amount_cents": 1_700_000, "funder": "Community foundation"},
+            )
+        ],
+    ),
+    (
+        "Leading People and Teams (fall cohort)",
+        "https://www.coursera.org/specializations/leading-teams",
+        "north-dade",
+        None,
+        "virtual",
+        2,
+        14,
+        8,
+        [1, 3, 4, 6, 7, 9],
+        [
+            ("promotion", "Promoted to branch supervisor", 2, {}),
+            ("certificate", "Coursera certificate", 3, {}),
+        ],
+    ),
+]
+
+
+def _load_history(branches: dict[str, Branch]) -> bool:
+    """Circles that already ran, so that reports have something to show. Deterministic."""
+    if db.session.scalar(sa.select(Circle.id).filter_by(title=HISTORY[0][0])) is not None:
+        return False
+    lead = db.session.scalar(sa.select(User).filter_by(email="facilitator@example.org"))
+    password_hash = lead.password_hash  # every demo account shares the demo password
+    staff = []
+    for i, name in enumerate(STAFF):
+        email = f"staff{i + 1:02d}@example.org"
+        user = db.session.scalar(sa.select(User).filter_by(email=email))
+        if user is None:
+            user = User(email=email, name=name, password_hash=password_hash)
+            db.session.add(user)
+        staff.append(user)
+    db.session.flush()
+    today = utcnow().astimezone(ZoneInfo("America/New_York")).date()
+    for title, url, slug, room_name, fmt, weekday, weeks_ago, count, people, outcomes in HISTORY:
+        branch = branches[slug]
+        course = db.session.scalar(sa.select(Course).filter_by(url=url))
+        room = db.session.scalar(sa.select(Room).filter_by(branch_id=branch.id, name=room_name))
+        first = today - dt.timedelta(weeks=weeks_ago)
+        first += dt.timedelta(days=(weekday - first.weekday()) % 7)
+        zone = ZoneInfo(branch.timezone)
+        meetings = [
+            Meeting(
+                starts_at=dt.datetime.combine(
+                    first + dt.timedelta(weeks=w), dt.time(18), tzinfo=zone
+                ),
+                ends_at=dt.datetime.combine(
+                    first + dt.timedelta(weeks=w), dt.time(19, 30), tzinfo=zone
+                ),
+                status="scheduled",
+            )
+            for w in range(count)
+        ]
+        circle = Circle(
+            title=title,
+            description=course.description,
+            course=course,
+            branch=branch,
+            room=room,
+            format=fmt,
+            join_url="https://meet.example.org/" + slug if fmt != "in_person" else "",
+            timezone=branch.timezone,
+            capacity=12,
+            audience="staff",
+            status="completed",
+            completion_min_meetings=count - 2,
+            meetings=meetings,
+            facilitations=[Facilitation(user=lead, role="lead")],
+            created_by_id=lead.id,
+        )
+        db.session.add(circle)
+        db.session.flush()
+        enrollments = []
+        for n, index in enumerate(people):
+            user = staff[index]
+            # Everyone came, except a missed week here and there (and the last one dropped out).
+            marks = ["present" if (n + w) % 5 else "absent" for w in range(count)]
+            if n == len(people) - 1:
+                marks = ["present"] + ["absent"] * (count - 1)
+            attended = marks.count("present")
+            done = attended >= count - 2
+            enrollment = Enrollment(
+                circle_id=circle.id,
+                user_id=user.id,
+                name=user.name,
+                email=user.email,
+                status="completed" if done else "enrolled",
+                enrolled_at=meetings[0].starts_at - dt.timedelta(days=10),
+                completed_at=meetings[-1].ends_at if done else None,
+            )
+            db.session.add(enrollment)
+            db.session.flush()
+            enrollments.append(enrollment)
+            for meeting, mark in zip(meetings, marks, strict=True):
+                db.session.add(
+                    Attendance(meeting_id=meeting.id, enrollment_id=enrollment.id, status=mark)
+                )
+        circle.enrolled_count = len(enrollments)
+        achieved = (meetings[-1].starts_at + dt.timedelta(weeks=3)).date()
+        for kind, outcome_title, per_person, extra in outcomes:
+            targets = [e.id for e in enrollments[:per_person]] if per_person else [None]
+            for enrollment_id in targets:
+                db.session.add(
+                    Outcome(
+                        circle_id=circle.id,
+                        enrollment_id=enrollment_id,
+                        kind=kind,
+                        title=outcome_title,
+                        achieved_on=min(achieved, today),
+                        status="confirmed",
+                        confirmed_by_id=lead.id,
+                        **extra,
+                    )
+                )
+    db.session.flush()
+    return True

@@ -9,7 +9,16 @@ from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 from wtforms.fields.choices import SelectChoice
 
-from app.models import Audience, CareerStage, CircleFormat, CircleStatus, CourseFormat, SkillArea
+from app.models import (
+    AttendanceStatus,
+    Audience,
+    CareerStage,
+    CircleFormat,
+    CircleStatus,
+    CourseFormat,
+    OutcomeKind,
+    SkillArea,
+)
 
 SKILL_AREAS = {
     SkillArea.management: _l("Management"),
@@ -65,6 +74,20 @@ CIRCLE_STATES = {
     CircleStatus.cancelled: _l("Cancelled"),
 }
 
+ATTENDANCE_STATUSES = {
+    AttendanceStatus.present: _l("Present"),
+    AttendanceStatus.absent: _l("Absent"),
+    AttendanceStatus.excused: _l("Excused"),
+}
+
+OUTCOME_KINDS = {
+    OutcomeKind.credential: _l("Credential (with CE hours)"),
+    OutcomeKind.certificate: _l("Course certificate"),
+    OutcomeKind.grant: _l("Grant won"),
+    OutcomeKind.promotion: _l("Promotion or new role"),
+    OutcomeKind.other: _l("Other"),
+}
+
 WEEKDAY_NAMES = [
     _l("Monday"),
     _l("Tuesday"),
@@ -89,6 +112,8 @@ ALL_LABELS = {
     "circle_format": CIRCLE_FORMATS,
     "audience": AUDIENCES,
     "circle_state": CIRCLE_STATES,
+    "attendance": ATTENDANCE_STATUSES,
+    "outcome_kind": OUTCOME_KINDS,
 }
 
 

@@ -272,7 +272,7 @@ def test_roster_add_move_up_export_and_message(client, world, query):
     )
     assert pat.user_id == world.participant  # matched to the account
     response = client.post(f"/enrollments/{pat.id}/promote", follow_redirects=True)
-    assert "The circle is full" in response.text
+    assert "The circle is full: Pat is now first on the waitlist." in response.text
 
     csv_text = client.get(f"/circles/{circle_id}/roster.csv").text.lstrip("\ufeff")
     lines = csv_text.splitlines()
@@ -387,3 +387,22 @@ def test_emails_arrive_over_smtp_with_a_parseable_ics(client, world, app, query)
     assert {str(e["UID"]).split("@")[0] for e in events} == {
         f"meeting-{i}" for i in query(lambda: db.session.scalars(sa.select(Meeting.id)).all())
     }
+
+
+def test_adding_someone_without_an_account_needs_a_name(client, world, query):
+    circle_id = world.circle()
+    login(client, "lead@example.org")
+    page = client.post(
+        f"/circles/{circle_id}/roster/add", data={"email": "new@example.org"}, follow_redirects=True
+    ).text
+    assert "Enter a name: new@example.org has no account." in page
+    assert statuses(query, circle_id) == []
+    client.post(f"/circles/{circle_id}/roster/add", data={"email": "pat@example.org"})
+    assert statuses(query, circle_id) == [("pat@example.org", "enrolled", None)]
+
+
+def test_guest_manage_link_in_the_email_is_the_one_shown(client, world, query):
+    circle_id = world.circle(audience="public")
+    response = guest_join(client, circle_id, "Gia", "gia@example.org")
+    body = query(lambda: db.session.scalars(sa.select(OutboxMessage.body)).one())
+    assert response.headers["Location"] in body

@@ -12,7 +12,7 @@ from flask_migrate import check, downgrade, upgrade
 
 from app import create_app
 from app.config import _instance_secret
-from app.demo import BRANCHES, DEMO_PASSWORD, USERS
+from app.demo import BRANCHES, DEMO_PASSWORD, STAFF, USERS
 from app.extensions import db
 from app.models import Branch, Closure, OpeningHours, Room, User
 from tests.conftest import login
@@ -74,7 +74,7 @@ def test_demo_data_loads_once(app, query):
         ]
 
     counts = query(count_rows)
-    assert counts[:3] == [len(USERS), len(BRANCHES), sum(len(b[3]) for b in BRANCHES)]
+    assert counts[:3] == [len(USERS) + len(STAFF), len(BRANCHES), sum(len(b[3]) for b in BRANCHES)]
     second = runner.invoke(args=["demo", "load"])
     assert "Demo data already present." in second.output
     assert query(count_rows) == counts

@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app.extensions import db, login_manager
-from app.models import Audience, Branch, Circle, CircleStatus, Room, User
+from app.models import Audience, Branch, Circle, CircleStatus, Enrollment, Meeting, Room, User
 
 F = TypeVar("F", bound=Callable)
 
@@ -82,6 +82,36 @@ def manageable_branches(user: User) -> sa.Select[tuple[Branch]]:
     return query
 
 
+# --- reports -------------------------------------------------------------------------------
+
+
+def can_see_reports(user: User) -> bool:
+    """Administrators see the whole system; branch managers see their own branches."""
+    return user.is_authenticated and (user.is_admin or bool(user.managed_branches))
+
+
+def reports_required(view: F) -> F:
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if not can_see_reports(current_user):
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped  # type: ignore[return-value]
+
+
+def report_scope_or_404(user: User, branch_id: str | None) -> tuple[list[Branch], Branch | None]:
+    """Every branch ``user``'s reports cover, and the one picked with ``?branch=`` if any.
+    A branch outside them (or no branch at all) is indistinguishable from a missing one."""
+    branches = list(db.session.scalars(manageable_branches(user)))
+    if not branch_id:
+        return branches, None
+    chosen = next((b for b in branches if str(b.id) == branch_id), None)
+    if chosen is None:
+        abort(404)
+    return branches, chosen
+
+
 # --- wiring --------------------------------------------------------------------------------
 
 
@@ -119,6 +149,7 @@ def init_permissions(app: Flask) -> None:
                 "branches": can_see_branch_admin(user),
                 "admin": user.is_authenticated and user.is_admin,
                 "facilitate": can_create_circle(user),
+                "reports": can_see_reports(user),
             }
         }
 
@@ -190,3 +221,20 @@ def editable_circle_or_404(circle_id: int) -> Circle:
     if not can_edit_circle(current_user, circle):
         abort(403)
     return circle
+
+
+def editable_meeting_or_404(meeting_id: int) -> Meeting:
+    """A meeting of a circle the user may change (the circle's rule decides 404 or 403)."""
+    meeting = db.session.get(Meeting, meeting_id)
+    if meeting is None:
+        abort(404)
+    editable_circle_or_404(meeting.circle_id)
+    return meeting
+
+
+def own_enrollment_or_404(enrollment_id: int) -> Enrollment:
+    """A place of the signed-in user (matched by email, as joining does); others look missing."""
+    enrollment = db.session.get(Enrollment, enrollment_id)
+    if enrollment is None or enrollment.email != current_user.email:
+        abort(404)
+    return enrollment

@@ -72,6 +72,12 @@ class CircleDetailsForm(FlaskForm):
         filters=[strip],
         validators=[Length(max=300)],
     )
+    self_checkin = BooleanField(_l("Participants may check themselves in during meetings"))
+    completion_min_meetings = IntegerField(
+        _l("Meetings to attend for completion"),
+        validators=[Optional()],
+        description=_l("Leave empty to require every meeting."),
+    )
 
 
 class NewCircleForm(CircleDetailsForm):

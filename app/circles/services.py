@@ -71,6 +71,8 @@ class CircleInput:
     publish: bool
     ask_goals: bool = False
     custom_question: str = ""
+    self_checkin: bool = False
+    completion_min_meetings: int | None = None
 
 
 @dataclass(frozen=True)
@@ -260,6 +262,16 @@ def update_circle(circle: Circle, data: CircleInput) -> None:
     circle.audience = data.audience
     circle.ask_goals = data.ask_goals
     circle.custom_question = data.custom_question
+    circle.self_checkin = data.self_checkin
+    meeting_count = len(circle.scheduled_meetings)
+    if data.completion_min_meetings is not None and not (
+        1 <= data.completion_min_meetings <= meeting_count
+    ):
+        raise RuleViolation(
+            _("Between 1 and %(count)d (the number of meetings).", count=meeting_count),
+            "completion_min_meetings",
+        )
+    circle.completion_min_meetings = data.completion_min_meetings
     circle.signup_closes_at = _signup_close(
         data, circle.timezone, first.starts_at if first else utcnow()
     )

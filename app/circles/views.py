@@ -11,15 +11,18 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
+from app.attendance import services as attendance
 from app.auth.permissions import (
     can_assign_facilitators,
     can_create_circle,
     can_edit_circle,
     editable_circle_or_404,
+    editable_meeting_or_404,
     is_lead,
     public,
     visible_circle_or_404,
 )
+from app.calendar.views import subscribe_links
 from app.circles import services
 from app.circles.forms import (
     STEP_FIELDS,
@@ -31,7 +34,6 @@ from app.circles.forms import (
     MeetingForm,
     NewCircleForm,
 )
-from app.calendar.views import subscribe_links
 from app.extensions import db
 from app.labels import COURSE_LANGUAGES, when
 from app.models import Branch, Circle, Course, Meeting, Room, User
@@ -100,6 +102,7 @@ def circle(circle_id: int):
         position=participation.waitlist_position(mine) if mine else None,
         closed=participation.joining_closed_reason(item, now),
         join_form=JoinForm(),
+        checkin=attendance.open_checkin(mine, now) if mine else None,
         feed_links=subscribe_links(
             url_for("calendar.circle_ics", circle_id=item.id, _external=True), item.title
         ),
@@ -150,6 +153,8 @@ def _details(form: CircleDetailsForm, branch_id: int, publish: bool) -> services
         publish=publish,
         ask_goals=form.ask_goals.data,
         custom_question=form.custom_question.data or "",
+        self_checkin=form.self_checkin.data,
+        completion_min_meetings=form.completion_min_meetings.data,
     )
 
 
@@ -325,14 +330,6 @@ def cancel_circle(circle_id: int):
 # --- meetings --------------------------------------------------------------------------------
 
 
-def _editable_meeting_or_404(meeting_id: int) -> Meeting:
-    meeting = db.session.get(Meeting, meeting_id)
-    if meeting is None:
-        abort(404)
-    editable_circle_or_404(meeting.circle_id)
-    return meeting
-
-
 @bp.route("/circles/<int:circle_id>/meetings/new", methods=["GET", "POST"])
 def add_meeting(circle_id: int):
     item = editable_circle_or_404(circle_id)
@@ -358,7 +355,7 @@ def add_meeting(circle_id: int):
 
 @bp.route("/meetings/<int:meeting_id>/edit", methods=["GET", "POST"])
 def reschedule_meeting(meeting_id: int):
-    meeting = _editable_meeting_or_404(meeting_id)
+    meeting = editable_meeting_or_404(meeting_id)
     item = meeting.circle
     form = MeetingForm()
     if not form.is_submitted():
@@ -383,7 +380,7 @@ def reschedule_meeting(meeting_id: int):
 
 @bp.route("/meetings/<int:meeting_id>/cancel", methods=["GET", "POST"])
 def cancel_meeting(meeting_id: int):
-    meeting = _editable_meeting_or_404(meeting_id)
+    meeting = editable_meeting_or_404(meeting_id)
     form = ConfirmForm()
     if form.validate_on_submit():
         try:

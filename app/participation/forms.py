@@ -33,8 +33,13 @@ class GuestJoinForm(JoinForm):
 
 
 class AddParticipantForm(FlaskForm):
-    name = StringField(_l("Name"), filters=[strip], validators=[DataRequired(), Length(max=120)])
     email = email_field()
+    name = StringField(
+        _l("Name"),
+        filters=[strip],
+        validators=[Length(max=120)],
+        description=_l("Not needed for someone with an account."),
+    )
 
 
 class MessageForm(FlaskForm):

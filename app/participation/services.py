@@ -13,7 +13,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from flask import current_app, render_template, url_for
+from flask import current_app, g, render_template, url_for
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
@@ -214,31 +214,45 @@ def fill_seats(circle: Circle, now: dt.datetime) -> list[Enrollment]:
     return promoted
 
 
-def promote(enrollment: Enrollment, *, by: User, now: dt.datetime) -> None:
-    """A facilitator moves someone from the waitlist into a free seat (out of turn)."""
+def move_up(enrollment: Enrollment, *, by: User, now: dt.datetime) -> bool:
+    """A facilitator puts someone ahead of the queue: into a free seat if there is one
+    (True), else first on the waitlist, to get the next seat (False)."""
     if enrollment.status != EnrollmentStatus.waitlisted:
         raise RuleViolation(_("Only someone on the waitlist can be moved up."))
-    if not _take_seat(enrollment.circle):
-        raise RuleViolation(_("The circle is full. Raise its capacity first."), conflict=True)
-    enrollment.status = EnrollmentStatus.enrolled
-    enrollment.waitlist_seq = None
-    enrollment.enrolled_at = now
+    seated = _take_seat(enrollment.circle)
+    if seated:
+        enrollment.status = EnrollmentStatus.enrolled
+        enrollment.waitlist_seq = None
+        enrollment.enrolled_at = now
+    else:
+        first = db.session.scalar(
+            sa.select(sa.func.min(Enrollment.waitlist_seq)).where(
+                Enrollment.circle_id == enrollment.circle_id,
+                Enrollment.status == EnrollmentStatus.waitlisted,
+            )
+        )
+        if first != enrollment.waitlist_seq:
+            enrollment.waitlist_seq = None  # leave the place first: places are unique
+            db.session.flush()
+            enrollment.waitlist_seq = first - 1
     db.session.add(
         AuditEvent(
             actor_id=by.id,
-            action="enrollment.promote",
+            action="enrollment.move_up",
             subject=f"circle:{enrollment.circle_id}",
             detail=f"enrollment:{enrollment.id}",
         )
     )
     db.session.flush()
     db.session.refresh(enrollment.circle)
-    _email(
-        enrollment,
-        _("You are in “%(title)s”", title=enrollment.circle.title),
-        "promoted",
-        circle_ics(enrollment.circle),
-    )
+    if seated:
+        _email(
+            enrollment,
+            _("You are in “%(title)s”", title=enrollment.circle.title),
+            "promoted",
+            circle_ics(enrollment.circle),
+        )
+    return seated
 
 
 # --- manage links for guests ---------------------------------------------------------------------
@@ -249,7 +263,11 @@ def _serializer() -> URLSafeTimedSerializer:
 
 
 def manage_token(enrollment: Enrollment) -> str:
-    return _serializer().dumps({"e": enrollment.id, "m": enrollment.email})
+    # One token per request: it embeds the time, and the email and the page must match.
+    tokens = g.setdefault("manage_tokens", {})
+    if enrollment.id not in tokens:
+        tokens[enrollment.id] = _serializer().dumps({"e": enrollment.id, "m": enrollment.email})
+    return tokens[enrollment.id]
 
 
 def enrollment_for_token(token: str) -> Enrollment | None:

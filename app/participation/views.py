@@ -8,7 +8,13 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.auth.permissions import editable_circle_or_404, public, visible_circle_or_404
+from app.attendance import services as attendance
+from app.auth.permissions import (
+    editable_circle_or_404,
+    own_enrollment_or_404,
+    public,
+    visible_circle_or_404,
+)
 from app.csvio import csv_response
 from app.extensions import db
 from app.models import Circle, Enrollment, EnrollmentStatus, Meeting, MeetingStatus, User
@@ -106,7 +112,7 @@ def mine():
         sa.select(Enrollment)
         .where(
             Enrollment.email == current_user.email,
-            Enrollment.status.in_([EnrollmentStatus.enrolled, EnrollmentStatus.waitlisted]),
+            Enrollment.status != EnrollmentStatus.withdrawn,
         )
         .options(so.joinedload(Enrollment.circle))
         .order_by(Enrollment.created_at.desc())
@@ -132,6 +138,7 @@ def mine():
         enrollments=enrollments,
         meetings=meetings,
         positions={e.id: services.waitlist_position(e) for e in enrollments},
+        checkins={e.id: attendance.open_checkin(e, now) for e in enrollments},
     )
 
 
@@ -163,9 +170,7 @@ def _withdraw_page(enrollment: Enrollment, back: str, done: str):
 
 @bp.route("/my/enrollments/<int:enrollment_id>/withdraw", methods=["GET", "POST"])
 def withdraw(enrollment_id: int):
-    enrollment = db.session.get(Enrollment, enrollment_id)
-    if enrollment is None or enrollment.email != current_user.email:
-        abort(404)
+    enrollment = own_enrollment_or_404(enrollment_id)
     back = url_for("participation.mine")
     return _withdraw_page(enrollment, back, back)
 
@@ -224,6 +229,9 @@ def add_participant(circle_id: int):
             flash(errors[0], "error")
         return redirect(url_for("participation.roster", circle_id=circle.id))
     user = db.session.scalar(sa.select(User).where(User.email == form.email.data))
+    if user is None and not form.name.data:
+        flash(_("Enter a name: %(email)s has no account.", email=form.email.data), "error")
+        return redirect(url_for("participation.roster", circle_id=circle.id))
     try:
         enrollment = services.join(
             circle,
@@ -258,13 +266,20 @@ def promote(enrollment_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
-        services.promote(enrollment, by=current_user._get_current_object(), now=utcnow())
+        seated = services.move_up(enrollment, by=current_user._get_current_object(), now=utcnow())
     except RuleViolation as violation:
         db.session.rollback()
         flash(violation.message, "error")
     else:
         db.session.commit()
-        flash(_("%(name)s is now enrolled.", name=enrollment.name), "success")
+        flash(
+            _("%(name)s is now enrolled.", name=enrollment.name)
+            if seated
+            else _(
+                "The circle is full: %(name)s is now first on the waitlist.", name=enrollment.name
+            ),
+            "success",
+        )
     return redirect(url_for("participation.roster", circle_id=enrollment.circle_id))
 
 

@@ -1,0 +1,293 @@
+"""Attendance sheets, self check-in, "my attendance", completion, outcomes and the CSV export."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
+
+from app.attendance import services
+from app.attendance.forms import (
+    MARK_PREFIX,
+    CompletionForm,
+    OutcomeForm,
+    RecordOutcomeForm,
+    SheetForm,
+)
+from app.auth.permissions import (
+    editable_circle_or_404,
+    editable_meeting_or_404,
+    own_enrollment_or_404,
+    visible_circle_or_404,
+)
+from app.auth.views import safe_next
+from app.csvio import csv_response
+from app.extensions import db
+from app.labels import ATTENDANCE_STATUSES
+from app.models import AttendanceStatus, Meeting, Outcome, User
+from app.rooms.forms import ConfirmForm
+from app.rules import RuleViolation, show_violation
+from app.timeutil import utcnow
+
+bp = Blueprint("attendance", __name__)
+
+
+def _me() -> User:
+    return current_user._get_current_object()
+
+
+# --- the sheet -------------------------------------------------------------------------------
+
+
+@bp.route("/meetings/<int:meeting_id>/attendance", methods=["GET", "POST"])
+def sheet(meeting_id: int):
+    meeting = editable_meeting_or_404(meeting_id)
+    people = services.roster(meeting.circle)
+    form = SheetForm(obj=services.sheet_of(meeting))
+    current = {str(k): v for k, v in services.marks(meeting).items()}
+    posted = {
+        key.removeprefix(MARK_PREFIX): value
+        for key, value in request.form.items()
+        if key.startswith(MARK_PREFIX)
+    }
+    current |= posted  # after a refused save, the sheet shows what was sent
+    if form.validate_on_submit():
+        if "all_present" in request.form:
+            # Without JavaScript: fill the sheet in, save nothing yet.
+            current = {str(e.id): AttendanceStatus.present for e in people}
+            flash(_("Everyone is marked present: change anyone who is not, then save."), "info")
+        else:
+            try:
+                changed = services.record_attendance(
+                    meeting,
+                    posted,
+                    form.walk_ins.data or 0,
+                    form.note.data or "",
+                    by=_me(),
+                    now=utcnow(),
+                )
+            except RuleViolation as violation:
+                db.session.rollback()
+                show_violation(form, violation)
+            else:
+                db.session.commit()
+                flash(
+                    ngettext(
+                        "Attendance saved (%(num)d mark changed).",
+                        "Attendance saved (%(num)d marks changed).",
+                        changed,
+                    ),
+                    "success",
+                )
+                return redirect(url_for("attendance.sheet", meeting_id=meeting.id))
+    return render_template(
+        "attendance/sheet.html",
+        meeting=meeting,
+        circle=meeting.circle,
+        people=people,
+        current=current,
+        form=form,
+        mark_all=ConfirmForm(),
+        statuses=ATTENDANCE_STATUSES,
+        closed=services.sheet_closed_reason(meeting, utcnow()),
+        history=services.history(meeting),
+    )
+
+
+@bp.post("/meetings/<int:meeting_id>/checkin")
+def checkin(meeting_id: int):
+    meeting = db.session.get(Meeting, meeting_id)
+    if meeting is None:
+        abort(404)
+    visible_circle_or_404(meeting.circle_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    back = safe_next(
+        request.form.get("next"), url_for("circles.circle", circle_id=meeting.circle_id)
+    )
+    try:
+        services.check_in(meeting, _me(), utcnow())
+    except RuleViolation as violation:
+        db.session.rollback()
+        flash(violation.message, "error")
+    else:
+        db.session.commit()
+        flash(_("You are checked in. Welcome!"), "success")
+    return redirect(back)
+
+
+@bp.get("/my/attendance")
+def mine():
+    return render_template(
+        "attendance/mine.html", records=services.attendance_of(current_user.email, utcnow())
+    )
+
+
+@bp.get("/circles/<int:circle_id>/attendance.csv")
+def attendance_csv(circle_id: int):
+    circle = editable_circle_or_404(circle_id)
+    header, rows = services.attendance_export(circle, utcnow())
+    return csv_response(header, rows, f"attendance-circle-{circle.id}.csv")
+
+
+# --- completion ------------------------------------------------------------------------------
+
+
+@bp.route("/circles/<int:circle_id>/completions", methods=["GET", "POST"])
+def completions(circle_id: int):
+    circle = editable_circle_or_404(circle_id)
+    now = utcnow()
+    rows = services.completion_rows(circle)
+    form = CompletionForm()
+    form.completed.choices = [SelectChoice(r.enrollment.id, r.enrollment.name) for r in rows]
+    if not form.is_submitted():
+        form.completed.data = [r.enrollment.id for r in rows if r.ticked]
+    if form.validate_on_submit():
+        try:
+            done, reopened = services.confirm_completions(
+                circle, set(form.completed.data or []), by=_me(), now=now
+            )
+        except RuleViolation as violation:
+            db.session.rollback()
+            show_violation(form, violation)
+        else:
+            db.session.commit()
+            flash(
+                _(
+                    "Saved: %(done)d newly completed, %(reopened)d back to enrolled.",
+                    done=done,
+                    reopened=reopened,
+                ),
+                "success",
+            )
+            return redirect(url_for("attendance.completions", circle_id=circle.id))
+    return render_template(
+        "attendance/completions.html",
+        circle=circle,
+        form=form,
+        rows={r.enrollment.id: r for r in rows},
+        closed=services.completion_closed_reason(circle, now),
+        threshold=services.completion_threshold(circle),
+        held=len(services.held_meetings(circle, now)),
+    )
+
+
+# --- outcomes --------------------------------------------------------------------------------
+
+
+def _outcome_input(form: OutcomeForm, enrollment_id: int | None) -> services.OutcomeInput:
+    return services.OutcomeInput(
+        kind=form.kind.data,
+        title=form.title.data or "",
+        achieved_on=form.achieved_on.data,
+        enrollment_id=enrollment_id,
+        ce_hours=form.ce_hours.data,
+        funder=form.funder.data or "",
+        amount=form.amount.data,
+        evidence_url=form.evidence_url.data or "",
+    )
+
+
+@bp.route("/circles/<int:circle_id>/outcomes", methods=["GET", "POST"])
+def outcomes(circle_id: int):
+    circle = editable_circle_or_404(circle_id)
+    form = RecordOutcomeForm()
+    form.enrollment_id.choices = [SelectChoice("", _("The whole circle"))] + [
+        SelectChoice(e.id, e.name) for e in services.roster(circle)
+    ]
+    if form.validate_on_submit():
+        try:
+            services.add_outcome(
+                circle,
+                _outcome_input(form, form.enrollment_id.data),
+                by=_me(),
+                today=utcnow().date(),
+            )
+        except RuleViolation as violation:
+            db.session.rollback()
+            show_violation(form, violation)
+        else:
+            db.session.commit()
+            flash(_("Outcome recorded."), "success")
+            return redirect(url_for("attendance.outcomes", circle_id=circle.id))
+    return render_template(
+        "attendance/outcomes.html",
+        circle=circle,
+        outcomes=services.outcomes_of(circle),
+        form=form,
+        confirm=ConfirmForm(),
+    )
+
+
+def _outcome_or_404(outcome_id: int) -> Outcome:
+    outcome = db.session.get(Outcome, outcome_id)
+    if outcome is None:
+        abort(404)
+    editable_circle_or_404(outcome.circle_id)
+    return outcome
+
+
+@bp.post("/outcomes/<int:outcome_id>/confirm")
+def confirm_outcome(outcome_id: int):
+    outcome = _outcome_or_404(outcome_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        services.confirm_outcome(outcome, by=_me())
+    except RuleViolation as violation:
+        db.session.rollback()
+        flash(violation.message, "error")
+    else:
+        db.session.commit()
+        flash(_("Outcome confirmed."), "success")
+    return redirect(url_for("attendance.outcomes", circle_id=outcome.circle_id))
+
+
+@bp.route("/outcomes/<int:outcome_id>/delete", methods=["GET", "POST"])
+def delete_outcome(outcome_id: int):
+    outcome = _outcome_or_404(outcome_id)
+    back = url_for("attendance.outcomes", circle_id=outcome.circle_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        services.delete_outcome(outcome, by=_me())
+        db.session.commit()
+        flash(_("Outcome deleted."), "success")
+        return redirect(back)
+    return render_template(
+        "confirm.html",
+        form=form,
+        title=_("Delete outcome"),
+        question=_("Delete “%(title)s”? This cannot be undone.", title=outcome.title),
+        action=_("Delete outcome"),
+        cancel_url=back,
+    )
+
+
+@bp.route("/my/enrollments/<int:enrollment_id>/outcome", methods=["GET", "POST"])
+def report_outcome(enrollment_id: int):
+    enrollment = own_enrollment_or_404(enrollment_id)
+    form = OutcomeForm()
+    if form.validate_on_submit():
+        try:
+            services.add_outcome(
+                enrollment.circle,
+                _outcome_input(form, enrollment.id),
+                by=_me(),
+                today=utcnow().date(),
+                reported=True,
+            )
+        except RuleViolation as violation:
+            db.session.rollback()
+            show_violation(form, violation)
+        else:
+            db.session.commit()
+            flash(_("Thank you! A facilitator will confirm it."), "success")
+            return redirect(url_for("attendance.report_outcome", enrollment_id=enrollment.id))
+    return render_template(
+        "attendance/report.html",
+        enrollment=enrollment,
+        form=form,
+        outcomes=services.outcomes_of_enrollment(enrollment),
+    )

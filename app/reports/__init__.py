@@ -1,0 +1,1 @@
+"""Reports: dashboards for branch managers (their branches) and administrators (the system)."""

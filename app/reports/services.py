@@ -1,0 +1,359 @@
+"""The figures behind the report dashboards, counted in the database.
+
+Definitions (the dashboard page repeats them for its readers):
+
+- **Circles run**: circles whose status is published or completed and that have at least one
+  scheduled meeting that has started. Every other figure except outcomes is about these circles.
+- **Quarter** of a circle: the calendar quarter ("2026-Q1") in which its first scheduled meeting
+  started, on the circle's own wall clock (its time zone).
+- **Participants**: enrollments that are enrolled or completed.
+- **Seats filled**: sum of min(enrolled, capacity) over sum of capacity.
+- **Waitlisted**: enrollments still on the waitlist (demand the circle could not seat).
+- **Attendance rate**: present marks over all recorded marks (present, absent, excused) of
+  scheduled meetings that have started.
+- **Completion rate**: completed over enrolled plus completed, in circles whose last scheduled
+  meeting has started.
+- **Hours of learning**: the length of the meeting, summed over every "present" mark.
+- **Outcomes**: confirmed outcomes only (a participant's unconfirmed report does not count) of
+  circles at the branches in the report, in the quarter of the day they were achieved.
+  **Credentials** are outcomes of kind credential or certificate; **grant dollars** add up the
+  amounts of grant outcomes.
+
+Each dashboard is five grouped queries, whatever the number of circles: the circle figures are
+grouped by (branch, skill area, quarter) in SQL and only those few rows are added up here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, fields
+from decimal import Decimal
+
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import (
+    Attendance,
+    AttendanceStatus,
+    Branch,
+    Circle,
+    CircleStatus,
+    Course,
+    Enrollment,
+    EnrollmentStatus,
+    Meeting,
+    MeetingStatus,
+    Outcome,
+    OutcomeKind,
+    OutcomeStatus,
+)
+from app.reports.sql import date_quarter, local_quarter, seconds_between
+
+RUN_STATUSES = (CircleStatus.published, CircleStatus.completed)
+PARTICIPATING = (EnrollmentStatus.enrolled, EnrollmentStatus.completed)
+CREDENTIAL_KINDS = (OutcomeKind.credential, OutcomeKind.certificate)
+MARKS = (AttendanceStatus.present, AttendanceStatus.absent, AttendanceStatus.excused)
+MAX_FILLED_QUARTERS = 60  # empty quarters between the first and last are shown up to this span
+
+Key = tuple[int, str, str]  # branch id, skill area, quarter
+
+
+@dataclass
+class Figures:
+    """Additive counts; the rates are worked out from them, so totals stay exact."""
+
+    circles: int = 0
+    capacity: int = 0
+    seats_filled: int = 0
+    participants: int = 0
+    waitlisted: int = 0
+    completed: int = 0
+    completable: int = 0  # enrolled + completed in circles whose last meeting has started
+    present: int = 0
+    marks: int = 0
+    present_seconds: int = 0
+    credentials: int = 0
+    grant_cents: int = 0
+
+    def __iadd__(self, other: Figures) -> Figures:
+        for f in fields(self):
+            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+        return self
+
+    @property
+    def seat_rate(self) -> float | None:
+        return self.seats_filled / self.capacity if self.capacity else None
+
+    @property
+    def attendance_rate(self) -> float | None:
+        return self.present / self.marks if self.marks else None
+
+    @property
+    def completion_rate(self) -> float | None:
+        return self.completed / self.completable if self.completable else None
+
+    @property
+    def hours(self) -> float:
+        return round(self.present_seconds / 3600, 1)
+
+
+@dataclass
+class KindCount:
+    kind: str
+    count: int = 0
+    ce_hours: Decimal = Decimal("0.00")
+    amount_cents: int = 0
+
+
+@dataclass
+class QuarterCredentials:
+    quarter: str
+    circles_started: int = 0
+    credentials: int = 0
+
+
+@dataclass
+class Dashboard:
+    total: Figures
+    by_branch: list[tuple[Branch, Figures]]
+    by_skill_area: list[tuple[str, Figures]]
+    by_quarter: list[tuple[str, Figures]]
+    outcomes_by_kind: list[KindCount]
+    credentials_by_title: list[tuple[str, str, int, Decimal]]  # title, kind, count, CE hours
+    credentials_per_quarter: list[QuarterCredentials]
+    first_quarter: str | None = None  # when the first circle in the report started
+
+
+def build_dashboard(branches: Sequence[Branch], now: dt.datetime) -> Dashboard:
+    """Every figure of the dashboard for circles at ``branches``, as of ``now``."""
+    branch_ids = [b.id for b in branches]
+    run = _circles_run(branch_ids, now)
+    cells: dict[Key, Figures] = defaultdict(Figures)
+    for key, figures in _grouped_figures(run, now):
+        cells[key] += figures
+    outcome_rows = _outcomes(branch_ids)
+    kinds = {kind: KindCount(kind) for kind in OutcomeKind}
+    credentials_by_quarter: dict[str, int] = defaultdict(int)
+    for branch_id, skill_area, quarter, kind, count, ce_hours, cents in outcome_rows:
+        credentials = count if kind in CREDENTIAL_KINDS else 0
+        grants = cents if kind == OutcomeKind.grant else 0
+        cells[(branch_id, skill_area, quarter)] += Figures(
+            credentials=credentials, grant_cents=grants
+        )
+        credentials_by_quarter[quarter] += credentials
+        row = kinds.setdefault(kind, KindCount(kind))
+        row.count += count
+        row.ce_hours += ce_hours
+        row.amount_cents += cents
+
+    by_branch = _rollup(cells, 0)
+    by_quarter = _rollup(cells, 2)
+    circle_quarters = sorted(q for q, f in by_quarter.items() if f.circles)
+    quarters = fill_quarters(by_quarter)
+    return Dashboard(
+        total=sum_figures(cells.values()),
+        by_branch=[(b, by_branch.get(b.id, Figures())) for b in branches],
+        by_skill_area=sorted(_rollup(cells, 1).items(), key=lambda item: item[0]),
+        by_quarter=[(q, by_quarter.get(q, Figures())) for q in quarters],
+        outcomes_by_kind=list(kinds.values()),
+        credentials_by_title=_credentials_by_title(branch_ids),
+        credentials_per_quarter=[
+            QuarterCredentials(q, by_quarter.get(q, Figures()).circles, credentials_by_quarter[q])
+            for q in quarters
+        ],
+        first_quarter=circle_quarters[0] if circle_quarters else None,
+    )
+
+
+def sum_figures(items: Iterable[Figures]) -> Figures:
+    total = Figures()
+    for figures in items:
+        total += figures
+    return total
+
+
+def _rollup(cells: dict[Key, Figures], position: int) -> dict:
+    result: dict = defaultdict(Figures)
+    for key, figures in cells.items():
+        result[key[position]] += figures
+    return dict(result)
+
+
+def fill_quarters(present: Iterable[str]) -> list[str]:
+    """The quarters from the first to the last, empty ones included (a before/after view
+    needs the quiet quarters too), unless the span is implausibly long."""
+    indexes = sorted({_quarter_index(q) for q in present})
+    if not indexes:
+        return []
+    if indexes[-1] - indexes[0] >= MAX_FILLED_QUARTERS:
+        return [_quarter_name(i) for i in indexes]
+    return [_quarter_name(i) for i in range(indexes[0], indexes[-1] + 1)]
+
+
+def _quarter_index(quarter: str) -> int:
+    year, _, number = quarter.partition("-Q")
+    return int(year) * 4 + int(number) - 1
+
+
+def _quarter_name(index: int) -> str:
+    return f"{index // 4}-Q{index % 4 + 1}"
+
+
+# --- the queries -----------------------------------------------------------------------------
+
+
+def _circles_run(branch_ids: list[int], now: dt.datetime) -> sa.Subquery:
+    """One row per circle run: its branch, skill area, quarter, seats, and whether its last
+    scheduled meeting has started (``finished``)."""
+    first = sa.func.min(Meeting.starts_at)
+    last = sa.func.max(Meeting.starts_at)
+    return (
+        sa.select(
+            Circle.id.label("circle_id"),
+            Circle.branch_id,
+            Course.skill_area,
+            local_quarter(first, Circle.timezone).label("quarter"),
+            Circle.capacity,
+            sa.case(
+                (Circle.enrolled_count < Circle.capacity, Circle.enrolled_count),
+                else_=Circle.capacity,
+            ).label("seats"),
+            sa.case((last <= now, 1), else_=0).label("finished"),
+        )
+        .join(Course, Course.id == Circle.course_id)
+        .join(Meeting, Meeting.circle_id == Circle.id)
+        .where(
+            Circle.status.in_(RUN_STATUSES),
+            Circle.branch_id.in_(branch_ids),
+            Meeting.status == MeetingStatus.scheduled,
+        )
+        .group_by(
+            Circle.id,
+            Circle.branch_id,
+            Course.skill_area,
+            Circle.timezone,
+            Circle.capacity,
+            Circle.enrolled_count,
+        )
+        .having(first <= now)
+        .subquery("run")
+    )
+
+
+def _decimal(value) -> Decimal:
+    """CE hours as exact hundredths (SQLite hands sums back as floats)."""
+    return Decimal(str(value or 0)).quantize(Decimal("0.01"))
+
+
+def _count_if(condition: sa.ColumnElement[bool], value=1) -> sa.ColumnElement[int]:
+    return sa.func.coalesce(sa.func.sum(sa.case((condition, value), else_=0)), 0)
+
+
+def _grouped_figures(run: sa.Subquery, now: dt.datetime) -> Iterable[tuple[Key, Figures]]:
+    keys = (run.c.branch_id, run.c.skill_area, run.c.quarter)
+    circles = sa.select(
+        *keys, sa.func.count(), sa.func.sum(run.c.capacity), sa.func.sum(run.c.seats)
+    ).group_by(*keys)
+    for branch_id, skill_area, quarter, count, capacity, seats in db.session.execute(circles):
+        yield (
+            (branch_id, skill_area, quarter),
+            Figures(circles=count, capacity=int(capacity), seats_filled=int(seats)),
+        )
+
+    finished = run.c.finished == 1
+    enrollments = (
+        sa.select(
+            *keys,
+            _count_if(Enrollment.status.in_(PARTICIPATING)),
+            _count_if(Enrollment.status == EnrollmentStatus.waitlisted),
+            _count_if(sa.and_(finished, Enrollment.status == EnrollmentStatus.completed)),
+            _count_if(sa.and_(finished, Enrollment.status.in_(PARTICIPATING))),
+        )
+        .join(Enrollment, Enrollment.circle_id == run.c.circle_id)
+        .group_by(*keys)
+    )
+    for branch_id, skill_area, quarter, *counts in db.session.execute(enrollments):
+        participants, waitlisted, completed, completable = (int(c) for c in counts)
+        yield (
+            (branch_id, skill_area, quarter),
+            Figures(
+                participants=participants,
+                waitlisted=waitlisted,
+                completed=completed,
+                completable=completable,
+            ),
+        )
+
+    present = Attendance.status == AttendanceStatus.present
+    marks = (
+        sa.select(
+            *keys,
+            _count_if(present),
+            sa.func.count(Attendance.id),
+            _count_if(present, seconds_between(Meeting.starts_at, Meeting.ends_at)),
+        )
+        .join(Meeting, Meeting.circle_id == run.c.circle_id)
+        .join(Attendance, Attendance.meeting_id == Meeting.id)
+        .where(
+            Meeting.status == MeetingStatus.scheduled,
+            Meeting.starts_at <= now,
+            Attendance.status.in_(MARKS),
+        )
+        .group_by(*keys)
+    )
+    for branch_id, skill_area, quarter, present_count, mark_count, seconds in db.session.execute(
+        marks
+    ):
+        yield (
+            (branch_id, skill_area, quarter),
+            Figures(present=int(present_count), marks=mark_count, present_seconds=int(seconds)),
+        )
+
+
+def _outcomes(branch_ids: list[int]) -> list[tuple[int, str, str, str, int, Decimal, int]]:
+    """Confirmed outcomes counted by (branch, skill area, quarter achieved, kind)."""
+    quarter = date_quarter(Outcome.achieved_on)
+    query = (
+        sa.select(
+            Circle.branch_id,
+            Course.skill_area,
+            quarter,
+            Outcome.kind,
+            sa.func.count(),
+            sa.func.coalesce(sa.func.sum(Outcome.ce_hours), 0),
+            sa.func.coalesce(sa.func.sum(Outcome.amount_cents), 0),
+        )
+        .join(Circle, Circle.id == Outcome.circle_id)
+        .join(Course, Course.id == Circle.course_id)
+        .where(Outcome.status == OutcomeStatus.confirmed, Circle.branch_id.in_(branch_ids))
+        .group_by(Circle.branch_id, Course.skill_area, quarter, Outcome.kind)
+    )
+    return [
+        (branch_id, skill_area, q, kind, count, _decimal(ce_hours), int(cents))
+        for branch_id, skill_area, q, kind, count, ce_hours, cents in db.session.execute(query)
+    ]
+
+
+def _credentials_by_title(branch_ids: list[int]) -> list[tuple[str, str, int, Decimal]]:
+    count = sa.func.count()
+    query = (
+        sa.select(
+            Outcome.title,
+            Outcome.kind,
+            count,
+            sa.func.coalesce(sa.func.sum(Outcome.ce_hours), 0),
+        )
+        .join(Circle, Circle.id == Outcome.circle_id)
+        .where(
+            Outcome.status == OutcomeStatus.confirmed,
+            Outcome.kind.in_(CREDENTIAL_KINDS),
+            Circle.branch_id.in_(branch_ids),
+        )
+        .group_by(Outcome.title, Outcome.kind)
+        .order_by(count.desc(), Outcome.title, Outcome.kind)
+    )
+    return [
+        (title, kind, n, _decimal(hours)) for title, kind, n, hours in db.session.execute(query)
+    ]
