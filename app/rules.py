@@ -31,6 +31,34 @@ def show_violation(form: FlaskForm, violation: RuleViolation) -> None:
         flash(violation.message, "error")
 
 
+class _Saved:
+    ok = False
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+
+@contextmanager
+def saving(form: FlaskForm) -> Iterator[_Saved]:
+    """Run a form's service call and commit it; a RuleViolation is shown beside its field
+    instead, and nothing is saved::
+
+        with saving(form) as saved:
+            room = services.save_room(...)
+        if saved:
+            return redirect(...)
+    """
+    saved = _Saved()
+    try:
+        yield saved
+    except RuleViolation as violation:
+        db.session.rollback()
+        show_violation(form, violation)
+        return
+    db.session.commit()
+    saved.ok = True
+
+
 @contextmanager
 def unique_or_violation(message: str, field: str | None = None) -> Iterator[None]:
     """Make the changes inside the block: they are flushed in a savepoint, and a unique

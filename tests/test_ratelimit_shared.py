@@ -23,7 +23,8 @@ def _failed_logins(tmp_path, storage: str) -> list[int]:
     # The database plays no part here, so SQLite alone is enough.
     database_url = f"sqlite:///{tmp_path / 'limits.sqlite'}"
     migrate(database_url)
-    with gunicorn(database_url, ratelimit_storage=storage) as base:
+    # Sync workers (one request at a time each): a burst is spread over all four processes.
+    with gunicorn(database_url, ratelimit_storage=storage, threads=1) as base:
         client = Client(base)
         token = client.csrf("/login")
 

@@ -13,7 +13,7 @@ from app.admin.forms import UserForm, UserSearchForm
 from app.auth.permissions import admin_required
 from app.extensions import db
 from app.models import Branch, User
-from app.rules import RuleViolation, show_violation
+from app.rules import saving
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -66,15 +66,12 @@ def users():
 def new_user():
     form = _user_form(None)
     if form.validate_on_submit():
-        try:
+        with saving(form) as saved:
             user = _save(form, None)
             services.invite(
                 user, lambda token: url_for("auth.reset_password", token=token, _external=True)
             )
-        except RuleViolation as violation:
-            show_violation(form, violation)
-        else:
-            db.session.commit()
+        if saved:
             flash(
                 _("Account created; %(email)s gets a link to set a password.", email=user.email),
                 "success",
@@ -90,12 +87,9 @@ def edit_user(user_id: int):
         abort(404)
     form = _user_form(user)
     if form.validate_on_submit():
-        try:
+        with saving(form) as saved:
             _save(form, user)
-        except RuleViolation as violation:
-            show_violation(form, violation)
-        else:
-            db.session.commit()
+        if saved:
             flash(_("Account saved."), "success")
             return redirect(url_for("admin.users"))
     return render_template("admin/user_form.html", form=form, user=user)

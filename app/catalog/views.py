@@ -20,7 +20,7 @@ from app.csvio import csv_response
 from app.extensions import db
 from app.models import Course
 from app.rooms.forms import ConfirmForm
-from app.rules import RuleViolation, show_violation
+from app.rules import saving
 
 bp = Blueprint("catalog", __name__, url_prefix="/courses")
 
@@ -103,12 +103,9 @@ def _values(form: CourseForm) -> dict:
 def new_course():
     form = CourseForm()
     if form.validate_on_submit():
-        try:
+        with saving(form) as saved:
             item = services.save_course(None, _values(form))
-        except RuleViolation as violation:
-            show_violation(form, violation)
-        else:
-            db.session.commit()
+        if saved:
             flash(_("Course added to the catalogue."), "success")
             return redirect(url_for("catalog.course", course_id=item.id))
     return render_template("catalog/form.html", form=form, course=None)
@@ -120,12 +117,9 @@ def edit_course(course_id: int):
     item = _course_or_404(course_id)
     form = CourseForm(obj=item)
     if form.validate_on_submit():
-        try:
+        with saving(form) as saved:
             services.save_course(item, _values(form))
-        except RuleViolation as violation:
-            show_violation(form, violation)
-        else:
-            db.session.commit()
+        if saved:
             flash(_("Course saved."), "success")
             return redirect(url_for("catalog.course", course_id=item.id))
     return render_template("catalog/form.html", form=form, course=item)
@@ -181,12 +175,9 @@ def export_courses():
 def import_courses():
     form = ImportForm()
     if form.validate_on_submit():
-        try:
+        with saving(form) as saved:
             added, updated = services.import_courses(form.file.data.read(), CourseForm)
-        except RuleViolation as violation:
-            show_violation(form, violation)
-        else:
-            db.session.commit()
+        if saved:
             flash(
                 _(
                     "Import done: %(added)d added, %(updated)d updated.",

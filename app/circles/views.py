@@ -40,7 +40,7 @@ from app.models import Branch, Circle, Course, Meeting, Room, User
 from app.participation import services as participation
 from app.participation.forms import JoinForm
 from app.rooms.forms import ConfirmForm
-from app.rules import RuleViolation, show_violation
+from app.rules import RuleViolation, saving, show_violation
 from app.timeutil import utcnow
 
 bp = Blueprint("circles", __name__)
@@ -271,12 +271,9 @@ def edit_circle(circle_id: int):
         closes = item.signup_closes_at.astimezone(ZoneInfo(item.timezone))
         form.signup_closes_on.data = closes.date() - dt.timedelta(days=1)
     if form.validate_on_submit():
-        try:
+        with saving(form) as saved:
             services.update_circle(item, _details(form, item.branch_id, publish=False))
-        except RuleViolation as violation:
-            show_violation(form, violation)
-        else:
-            db.session.commit()
+        if saved:
             flash(_("Circle saved."), "success")
             return redirect(url_for("circles.circle", circle_id=item.id))
     return render_template("circles/edit.html", form=form, circle=item)
@@ -340,14 +337,11 @@ def add_meeting(circle_id: int):
         form.start_time.data = local.time()
         form.duration_minutes.data = int((last.ends_at - last.starts_at).total_seconds() // 60)
     if form.validate_on_submit():
-        try:
+        with saving(form) as saved:
             services.add_meeting(
                 item, form.date.data, form.start_time.data, form.duration_minutes.data
             )
-        except RuleViolation as violation:
-            show_violation(form, violation)
-        else:
-            db.session.commit()
+        if saved:
             flash(_("Meeting added."), "success")
             return redirect(url_for("circles.circle", circle_id=item.id))
     return render_template("circles/meeting_form.html", form=form, circle=item, meeting=None)
@@ -365,14 +359,11 @@ def reschedule_meeting(meeting_id: int):
             (meeting.ends_at - meeting.starts_at).total_seconds() // 60
         )
     if form.validate_on_submit():
-        try:
+        with saving(form) as saved:
             services.reschedule_meeting(
                 meeting, form.date.data, form.start_time.data, form.duration_minutes.data
             )
-        except RuleViolation as violation:
-            show_violation(form, violation)
-        else:
-            db.session.commit()
+        if saved:
             flash(_("Meeting moved. Calendars update on their next refresh."), "success")
             return redirect(url_for("circles.circle", circle_id=item.id))
     return render_template("circles/meeting_form.html", form=form, circle=item, meeting=meeting)
@@ -425,23 +416,17 @@ def facilitators(circle_id: int):
     ]
     if may_assign and request.form.get("which") == "assign" and assign.validate_on_submit():
         user = db.session.get(User, assign.user_id.data)
-        try:
+        with saving(assign) as saved:
             services.assign_facilitator(
                 item, user, actor=current_user._get_current_object(), override=assign.override.data
             )
-        except RuleViolation as violation:
-            show_violation(assign, violation)
-        else:
-            db.session.commit()
+        if saved:
             flash(_("%(name)s now co-facilitates this circle.", name=user.name), "success")
             return redirect(url_for("circles.facilitators", circle_id=item.id))
     if request.form.get("which") == "hand" and hand.validate_on_submit():
-        try:
+        with saving(hand) as saved:
             services.hand_over(item, hand.user_id.data, actor=current_user._get_current_object())
-        except RuleViolation as violation:
-            show_violation(hand, violation)
-        else:
-            db.session.commit()
+        if saved:
             flash(_("The circle has a new lead."), "success")
             return redirect(url_for("circles.circle", circle_id=item.id))
     return render_template(

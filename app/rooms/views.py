@@ -27,7 +27,7 @@ from app.rooms.forms import (
     HoursForm,
     RoomForm,
 )
-from app.rules import RuleViolation, show_violation
+from app.rules import saving
 from app.timeutil import local_today
 
 bp = Blueprint("rooms", __name__)
@@ -43,23 +43,23 @@ def branches():
     )
 
 
+def _branch_values(form: BranchForm) -> dict:
+    return {
+        "name": form.name.data,
+        "slug": form.slug.data,
+        "address": form.address.data,
+        "timezone": form.timezone.data,
+    }
+
+
 @bp.route("/branches/new", methods=["GET", "POST"])
 @admin_required
 def new_branch():
     form = BranchForm()
     if form.validate_on_submit():
-        try:
-            branch = services.save_branch(
-                None,
-                name=form.name.data,
-                slug=form.slug.data,
-                address=form.address.data,
-                timezone=form.timezone.data,
-            )
-        except RuleViolation as violation:
-            show_violation(form, violation)
-        else:
-            db.session.commit()
+        with saving(form) as saved:
+            branch = services.save_branch(None, **_branch_values(form))
+        if saved:
             flash(
                 _("Branch %(name)s created. Now set its opening hours.", name=branch.name),
                 "success",
@@ -87,18 +87,9 @@ def edit_branch(branch_id: int):
     item = managed_branch_or_404(branch_id)
     form = BranchForm(obj=item)
     if form.validate_on_submit():
-        try:
-            services.save_branch(
-                item,
-                name=form.name.data,
-                slug=form.slug.data,
-                address=form.address.data,
-                timezone=form.timezone.data,
-            )
-        except RuleViolation as violation:
-            show_violation(form, violation)
-        else:
-            db.session.commit()
+        with saving(form) as saved:
+            services.save_branch(item, **_branch_values(form))
+        if saved:
             flash(_("Branch saved."), "success")
             return redirect(url_for("rooms.branch", branch_id=item.id))
     return render_template("rooms/branch_form.html", form=form, branch=item)
@@ -139,12 +130,9 @@ def new_closure(branch_id: int):
     item = managed_branch_or_404(branch_id)
     form = ClosureForm()
     if form.validate_on_submit():
-        try:
+        with saving(form) as saved:
             services.add_closure(item, form.date.data, form.reason.data)
-        except RuleViolation as violation:
-            show_violation(form, violation)
-        else:
-            db.session.commit()
+        if saved:
             flash(_("Closure added."), "success")
             return redirect(url_for("rooms.branch", branch_id=item.id))
     return render_template("rooms/closure_form.html", form=form, branch=item)
@@ -194,12 +182,9 @@ def new_room(branch_id: int):
     item = managed_branch_or_404(branch_id)
     form = RoomForm()
     if form.validate_on_submit():
-        try:
+        with saving(form) as saved:
             room = services.save_room(None, item, **_room_form_values(form))
-        except RuleViolation as violation:
-            show_violation(form, violation)
-        else:
-            db.session.commit()
+        if saved:
             flash(_("Room %(name)s added.", name=room.name), "success")
             return redirect(url_for("rooms.branch", branch_id=item.id))
     return render_template("rooms/room_form.html", form=form, branch=item, room=None)
@@ -210,12 +195,9 @@ def edit_room(room_id: int):
     room = managed_room_or_404(room_id)
     form = RoomForm(obj=room)
     if form.validate_on_submit():
-        try:
+        with saving(form) as saved:
             services.save_room(room, room.branch, **_room_form_values(form))
-        except RuleViolation as violation:
-            show_violation(form, violation)
-        else:
-            db.session.commit()
+        if saved:
             flash(_("Room saved."), "success")
             return redirect(url_for("rooms.branch", branch_id=room.branch_id))
     return render_template("rooms/room_form.html", form=form, branch=room.branch, room=room)
