@@ -26,6 +26,7 @@ def demo_load() -> None:
     click.echo(f"Demo logins (password for all: {DEMO_PASSWORD}):")
     for email, name, *_ in USERS:
         click.echo(f"  {email:<26} {name}")
+    click.echo("  staff01@example.org … staff10@example.org: participants of past circles")
 
 
 @outbox_cli.command("send")
