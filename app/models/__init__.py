@@ -1,0 +1,97 @@
+"""The data model, one module per area; import from here: ``from app.models import User``."""
+
+from app.models.attendance import (
+    Attendance,
+    AttendanceChange,
+    AttendanceSheet,
+    AttendanceStatus,
+    Outcome,
+    OutcomeKind,
+    OutcomeStatus,
+)
+from app.models.base import TimestampMixin
+from app.models.catalog import (
+    CareerStage,
+    Course,
+    CourseFormat,
+    SkillArea,
+)
+from app.models.circles import (
+    Audience,
+    Circle,
+    CircleFormat,
+    CircleStatus,
+    Facilitation,
+    Meeting,
+    MeetingStatus,
+)
+from app.models.feeds import (
+    FeedCache,
+    FeedScope,
+    FeedToken,
+)
+from app.models.outbox import (
+    OutboxMessage,
+)
+from app.models.participation import (
+    ACTIVE_ENROLLMENT,
+    Enrollment,
+    EnrollmentStatus,
+    ReminderSent,
+)
+from app.models.people import (
+    AuditEvent,
+    User,
+    branch_manager,
+)
+from app.models.places import (
+    Booking,
+    BookingKind,
+    BookingStatus,
+    Branch,
+    Closure,
+    OpeningHours,
+    Room,
+    RoomFeature,
+)
+
+__all__ = [
+    "ACTIVE_ENROLLMENT",
+    "Attendance",
+    "AttendanceChange",
+    "AttendanceSheet",
+    "AttendanceStatus",
+    "Audience",
+    "AuditEvent",
+    "Booking",
+    "BookingKind",
+    "BookingStatus",
+    "Branch",
+    "CareerStage",
+    "Circle",
+    "CircleFormat",
+    "CircleStatus",
+    "Closure",
+    "Course",
+    "CourseFormat",
+    "Enrollment",
+    "EnrollmentStatus",
+    "Facilitation",
+    "FeedCache",
+    "FeedScope",
+    "FeedToken",
+    "Meeting",
+    "MeetingStatus",
+    "OpeningHours",
+    "OutboxMessage",
+    "Outcome",
+    "OutcomeKind",
+    "OutcomeStatus",
+    "ReminderSent",
+    "Room",
+    "RoomFeature",
+    "SkillArea",
+    "TimestampMixin",
+    "User",
+    "branch_manager",
+]

@@ -1,0 +1,28 @@
+"""Email waiting to be sent."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from app.extensions import db
+from app.timeutil import UTCDateTime, utcnow
+
+
+class OutboxMessage(db.Model):
+    """An email waiting to be sent, written in the same transaction as what caused it."""
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    to: so.Mapped[str] = so.mapped_column(sa.String(254))
+    subject: so.Mapped[str] = so.mapped_column(sa.String(200))
+    body: so.Mapped[str] = so.mapped_column(sa.Text)
+    ics: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    next_attempt_at: so.Mapped[dt.datetime] = so.mapped_column(
+        UTCDateTime, default=utcnow, index=True
+    )
+    sent_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime, index=True)
+    attempts: so.Mapped[int] = so.mapped_column(default=0)
+    last_error: so.Mapped[str | None] = so.mapped_column(sa.String(500))

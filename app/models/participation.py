@@ -1,0 +1,92 @@
+"""Places in circles (enrolled, waitlisted, ...) and reminders sent."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from app.extensions import db
+from app.models.base import TimestampMixin
+from app.timeutil import UTCDateTime, utcnow
+
+if TYPE_CHECKING:  # names in annotations; SQLAlchemy resolves them through its registry
+    from app.models.circles import Circle
+    from app.models.people import User
+
+
+class EnrollmentStatus(enum.StrEnum):
+    enrolled = "enrolled"
+    waitlisted = "waitlisted"
+    withdrawn = "withdrawn"
+    completed = "completed"
+
+
+ACTIVE_ENROLLMENT = "status IN ('enrolled', 'waitlisted')"
+
+
+class Enrollment(TimestampMixin, db.Model):
+    """A person's place in a circle: a signed-in user, or a guest known by name and email."""
+
+    __table_args__ = (
+        # One live place per person per circle.
+        sa.Index(
+            "uq_enrollment_active_email",
+            "circle_id",
+            "email",
+            unique=True,
+            sqlite_where=sa.text(ACTIVE_ENROLLMENT),
+            postgresql_where=sa.text(ACTIVE_ENROLLMENT),
+        ),
+        # The waitlist is served in order: no two people share a place in it.
+        sa.Index(
+            "uq_enrollment_waitlist_place",
+            "circle_id",
+            "waitlist_seq",
+            unique=True,
+            sqlite_where=sa.text("status = 'waitlisted'"),
+            postgresql_where=sa.text("status = 'waitlisted'"),
+        ),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    circle_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("circle.id", ondelete="CASCADE"), index=True
+    )
+    user_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("user.id", ondelete="SET NULL"), index=True
+    )
+    name: so.Mapped[str] = so.mapped_column(sa.String(120))
+    email: so.Mapped[str] = so.mapped_column(sa.String(254))
+    status: so.Mapped[str] = so.mapped_column(sa.String(12))
+    waitlist_seq: so.Mapped[int | None]
+    goals: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    answer: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    consent_contact: so.Mapped[bool] = so.mapped_column(default=False)
+    enrolled_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime)
+    completed_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime)
+    withdrawn_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime)
+    withdrawn_by_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("user.id", ondelete="SET NULL")
+    )
+
+    circle: so.Mapped[Circle] = so.relationship()
+    user: so.Mapped[User | None] = so.relationship(foreign_keys=[user_id])
+
+    def __repr__(self) -> str:
+        return f"<Enrollment {self.id} {self.email} {self.status}>"
+
+
+class ReminderSent(db.Model):
+    """A reminder already sent, so that the hourly job sends each one once."""
+
+    meeting_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("meeting.id", ondelete="CASCADE"), primary_key=True
+    )
+    enrollment_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("enrollment.id", ondelete="CASCADE"), primary_key=True
+    )
+    sent_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime, default=utcnow)
