@@ -434,3 +434,21 @@ def test_opening_hours_hold_for_circle_rooms(client, world, app, query):
     assert response.status_code == 409
     assert "Outside opening hours" in response.text
     assert bookings(query) == []
+
+
+def test_staff_find_the_booking_form_and_managers_return_to_the_bookings_week(client, world, query):
+    login(client, "lead@example.org")
+    assert 'href="/bookings/mine"' in client.get("/").text
+    page = client.get("/bookings/mine").text
+    assert f'href="/branches/{world.branch}/bookings/new"' in page
+    client.post(f"/branches/{world.branch}/bookings/new", data=booking_data(world))
+    booking_id = query(lambda: db.session.scalars(sa.select(Booking.id)).one())
+    client.post("/logout")
+    login(client, "boss@example.org")
+    response = client.post(f"/bookings/{booking_id}/cancel")
+    assert response.headers["Location"] == (
+        f"/branches/{world.branch}/calendar?date={day_ahead(weekday=2).isoformat()}"
+    )
+    client.post("/logout")
+    login(client, "pat@example.org")
+    assert 'href="/bookings/mine"' not in client.get("/").text

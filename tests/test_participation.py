@@ -406,3 +406,17 @@ def test_guest_manage_link_in_the_email_is_the_one_shown(client, world, query):
     response = guest_join(client, circle_id, "Gia", "gia@example.org")
     body = query(lambda: db.session.scalars(sa.select(OutboxMessage.body)).one())
     assert response.headers["Location"] in body
+
+
+def test_completed_participants_see_it_and_cannot_join_again(client, world, app, query):
+    circle_id = world.circle()
+    login(client, "pat@example.org")
+    client.post(f"/circles/{circle_id}/join")
+    with app.app_context():
+        enrollment = db.session.scalars(sa.select(Enrollment)).one()
+        enrollment.status = "completed"
+        db.session.commit()
+    assert "You completed this circle." in client.get(f"/circles/{circle_id}").text
+    response = client.post(f"/circles/{circle_id}/join")
+    assert "You completed this circle." in response.text
+    assert query(lambda: db.session.scalar(sa.select(sa.func.count(Enrollment.id)))) == 1

@@ -149,6 +149,7 @@ def init_permissions(app: Flask) -> None:
                 "branches": can_see_branch_admin(user),
                 "admin": user.is_authenticated and user.is_admin,
                 "facilitate": can_create_circle(user),
+                "rooms": is_staff(user),
                 "reports": can_see_reports(user),
             }
         }

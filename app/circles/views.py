@@ -90,9 +90,7 @@ def circle(circle_id: int):
     item = visible_circle_or_404(circle_id)
     now = utcnow()
     mine = (
-        participation.active_enrollment(item, current_user.email)
-        if current_user.is_authenticated
-        else None
+        participation.place_of(item, current_user.email) if current_user.is_authenticated else None
     )
     return render_template(
         "circles/circle.html",

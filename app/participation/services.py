@@ -66,12 +66,13 @@ def joining_closed_reason(circle: Circle, now: dt.datetime) -> str | None:
     return None
 
 
-def active_enrollment(circle: Circle, email: str) -> Enrollment | None:
+def place_of(circle: Circle, email: str) -> Enrollment | None:
+    """The person's place in the circle, if they have not left it (completed counts)."""
     return db.session.scalar(
         sa.select(Enrollment).where(
             Enrollment.circle_id == circle.id,
             Enrollment.email == email.lower(),
-            Enrollment.status.in_([EnrollmentStatus.enrolled, EnrollmentStatus.waitlisted]),
+            Enrollment.status != EnrollmentStatus.withdrawn,
         )
     )
 
@@ -118,7 +119,7 @@ def join(circle: Circle, joiner: Joiner, now: dt.datetime) -> Enrollment:
     if circle.audience != "public" and joiner.user is None:
         raise RuleViolation(_("Sign in to join this circle: it is for library staff."))
     email = joiner.email.strip().lower()
-    if active_enrollment(circle, email) is not None:
+    if place_of(circle, email) is not None:
         raise RuleViolation(_("You are already signed up for this circle."), "email", conflict=True)
     enrollment = Enrollment(
         circle_id=circle.id,

@@ -46,11 +46,7 @@ def join(circle_id: int):
     circle = visible_circle_or_404(circle_id)
     now = utcnow()
     form = _join_form(circle)
-    mine = (
-        services.active_enrollment(circle, current_user.email)
-        if current_user.is_authenticated
-        else None
-    )
+    mine = services.place_of(circle, current_user.email) if current_user.is_authenticated else None
     status = 200
     if mine is None and form.validate_on_submit():
         user = current_user._get_current_object() if current_user.is_authenticated else None

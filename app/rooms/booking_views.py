@@ -181,7 +181,8 @@ def mine():
         )
         .order_by(Booking.starts_at)
     ).all()
-    return render_template("rooms/my_bookings.html", bookings=items)
+    branches = db.session.scalars(sa.select(Branch).order_by(Branch.name)).all()
+    return render_template("rooms/my_bookings.html", bookings=items, branches=branches)
 
 
 @bp.route("/bookings/<int:booking_id>/edit", methods=["GET", "POST"])
@@ -234,8 +235,13 @@ def move_booking(booking_id: int):
 def cancel_booking(booking_id: int):
     booking = _booking_or_404(booking_id)
     branch = booking.room.branch
+    # Back to the week the booking is in, for managers.
     back = (
-        url_for("bookings.calendar", branch_id=branch.id)
+        url_for(
+            "bookings.calendar",
+            branch_id=branch.id,
+            date=booking.starts_at.astimezone(ZoneInfo(branch.timezone)).date().isoformat(),
+        )
         if can_manage_branch(current_user, branch)
         else url_for("bookings.mine")
     )

@@ -215,7 +215,7 @@ def test_manager_books_moves_and_cancels_in_the_week_grid(page: Page, world, app
     # Cancel Lena's booking: asked first, then she is told.
     page.get_by_role("link", name="Cancel Book club").click()
     confirm_cancel(page, "Cancel the booking of Study for “Book club” on")
-    expect_week(page, monday_of(today), closed)  # back to this week
+    expect_week(page, monday_of(day), closed)  # back to the booking's week
     assert_accessible(page)
     booked[0] = (study, "Book club", f"{stamp} 11:00", "cancelled")
     assert stored_bookings(query) == booked
