@@ -28,7 +28,7 @@ from app.extensions import db
 from app.labels import ATTENDANCE_STATUSES
 from app.models import AttendanceStatus, Meeting, Outcome, User
 from app.rooms.forms import ConfirmForm
-from app.rules import RuleViolation, show_violation
+from app.rules import RuleViolation, saving
 from app.timeutil import utcnow
 
 bp = Blueprint("attendance", __name__)
@@ -59,7 +59,7 @@ def sheet(meeting_id: int):
             current = {str(e.id): AttendanceStatus.present for e in people}
             flash(_("Everyone is marked present: change anyone who is not, then save."), "info")
         else:
-            try:
+            with saving(form) as saved:
                 changed = services.record_attendance(
                     meeting,
                     posted,
@@ -68,11 +68,7 @@ def sheet(meeting_id: int):
                     by=_me(),
                     now=utcnow(),
                 )
-            except RuleViolation as violation:
-                db.session.rollback()
-                show_violation(form, violation)
-            else:
-                db.session.commit()
+            if saved:
                 flash(
                     ngettext(
                         "Attendance saved (%(num)d mark changed).",
@@ -145,15 +141,11 @@ def completions(circle_id: int):
     if not form.is_submitted():
         form.completed.data = [r.enrollment.id for r in rows if r.ticked]
     if form.validate_on_submit():
-        try:
+        with saving(form) as saved:
             done, reopened = services.confirm_completions(
                 circle, set(form.completed.data or []), by=_me(), now=now
             )
-        except RuleViolation as violation:
-            db.session.rollback()
-            show_violation(form, violation)
-        else:
-            db.session.commit()
+        if saved:
             flash(
                 _(
                     "Saved: %(done)d newly completed, %(reopened)d back to enrolled.",
@@ -198,18 +190,14 @@ def outcomes(circle_id: int):
         SelectChoice(e.id, e.name) for e in services.roster(circle)
     ]
     if form.validate_on_submit():
-        try:
+        with saving(form) as saved:
             services.add_outcome(
                 circle,
                 _outcome_input(form, form.enrollment_id.data),
                 by=_me(),
                 today=utcnow().date(),
             )
-        except RuleViolation as violation:
-            db.session.rollback()
-            show_violation(form, violation)
-        else:
-            db.session.commit()
+        if saved:
             flash(_("Outcome recorded."), "success")
             return redirect(url_for("attendance.outcomes", circle_id=circle.id))
     return render_template(
@@ -270,7 +258,7 @@ def report_outcome(enrollment_id: int):
     enrollment = own_enrollment_or_404(enrollment_id)
     form = OutcomeForm()
     if form.validate_on_submit():
-        try:
+        with saving(form) as saved:
             services.add_outcome(
                 enrollment.circle,
                 _outcome_input(form, enrollment.id),
@@ -278,11 +266,7 @@ def report_outcome(enrollment_id: int):
                 today=utcnow().date(),
                 reported=True,
             )
-        except RuleViolation as violation:
-            db.session.rollback()
-            show_violation(form, violation)
-        else:
-            db.session.commit()
+        if saved:
             flash(_("Thank you! A facilitator will confirm it."), "success")
             return redirect(url_for("attendance.report_outcome", enrollment_id=enrollment.id))
     return render_template(
