@@ -2,6 +2,10 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+# Links in emails and feeds are built from BASE_URL, never from the request's Host header.
+export BASE_URL ?= http://$(HOST):$(PORT)
 FLASK  := FLASK_APP=wsgi.py $(BIN)/flask
 
 .PHONY: run test lint format bench clean messages
@@ -22,9 +26,9 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
 run: $(VENV)/.installed
 	$(FLASK) db upgrade
 	$(FLASK) demo load
-	@echo "Serving on http://127.0.0.1:5000 (emails are printed here by the outbox worker)"
+	@echo "Serving on $(BASE_URL) (emails are printed here by the outbox worker)"
 	$(FLASK) outbox send --every 10 & trap 'kill $$! 2>/dev/null' EXIT INT TERM; \
-	  $(FLASK) run --host 127.0.0.1 --port 5000
+	  $(FLASK) run --host $(HOST) --port $(PORT)
 
 test: $(VENV)/.dev-installed
 	$(BIN)/ruff check .

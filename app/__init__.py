@@ -26,6 +26,13 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     )
     app_config.load(app, overrides)
     _configure_logging(app)
+    if app.config["PROXY_COUNT"]:
+        # Behind N trusted proxies the client is the Nth address from the right, so rate
+        # limits count real clients, not the proxy. Links never use the forwarded host.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
     from app import database  # noqa: F401  (registers the SQLite engine events)
     from app.auth.permissions import init_permissions
@@ -59,6 +66,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.catalog.views import bp as catalog_bp
     from app.circles.views import bp as circles_bp
     from app.labels import label, when
+    from app.links import external_url
     from app.main.views import bp as main_bp
     from app.participation.views import bp as participation_bp
     from app.reports.views import bp as reports_bp
@@ -81,6 +89,7 @@ def _register_blueprints(app: Flask) -> None:
         app.register_blueprint(bp)
     app.add_template_filter(label)
     app.add_template_filter(when)
+    app.add_template_global(external_url)
 
 
 _FEED_TOKEN = re.compile(r"/feeds/[^/\s.?\"]+")

@@ -11,6 +11,7 @@ import secrets
 import tempfile
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask
 
@@ -30,6 +31,9 @@ _ENV_SETTINGS: dict[str, type] = {
     "SESSION_COOKIE_SECURE": bool,
     "PREFERRED_URL_SCHEME": str,
     "SERVER_NAME": str,
+    "BASE_URL": str,
+    "TRUSTED_HOSTS": list,
+    "PROXY_COUNT": int,
     "LOG_LEVEL": str,
     "REMINDER_LEAD_HOURS": int,
     "RACE_PROTECTION": bool,  # test-only: false shows what the locking protects against
@@ -67,12 +71,15 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "LANGUAGES": {"en": "English", "es": "Español"},
         "PER_PAGE": 25,
         "REMINDER_LEAD_HOURS": 48,
+        "PROXY_COUNT": 0,  # reverse proxies in front of the app that set X-Forwarded-*
     }
 
 
 def _parse(kind: type, raw: str) -> Any:
     if kind is bool:
         return raw.strip().lower() in {"1", "true", "yes", "on"}
+    if kind is list:
+        return [item.strip() for item in raw.split(",") if item.strip()]
     return kind(raw)
 
 
@@ -88,6 +95,28 @@ def load(app: Flask, overrides: dict[str, Any] | None) -> None:
         app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
+    _base_url(app)
+
+
+def _base_url(app: Flask) -> None:
+    """Every link the app sends out is built from BASE_URL (see app.links), and only its host
+    (plus any extra TRUSTED_HOSTS) may be named in a request's Host header."""
+    config = app.config
+    base = config.get("BASE_URL")
+    if not base:
+        if not (config.get("DEBUG") or config.get("TESTING")):
+            raise RuntimeError(
+                "Set BASE_URL (e.g. https://circles.example.org): links in emails and "
+                "calendar feeds are built from it, never from the request."
+            )
+        base = f"{config.get('PREFERRED_URL_SCHEME', 'http')}://"
+        base += config.get("SERVER_NAME") or "localhost"
+    parts = urlsplit(base)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query:
+        raise RuntimeError(f"BASE_URL must be an http(s) address, not {base!r}.")
+    config["BASE_URL"] = base.rstrip("/")
+    trusted = [parts.hostname, *(config.get("TRUSTED_HOSTS") or [])]
+    config["TRUSTED_HOSTS"] = list(dict.fromkeys(trusted))
 
 
 def _instance_secret(instance: Path) -> str:

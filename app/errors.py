@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Flask, g, jsonify, render_template, request
+from flask import Flask, Response, g, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 
 from app.extensions import db
 
@@ -43,6 +43,11 @@ def _render(code: int, detail: str | None = None):
 
 
 def init_app(app: Flask) -> None:
+    @app.errorhandler(SecurityError)
+    def _unknown_host(error: SecurityError):
+        # Raised before routing, so no page can be built (its links would need the host).
+        return Response("Bad request: unknown host.\n", 400, mimetype="text/plain")
+
     @app.errorhandler(CSRFError)
     def _csrf_error(error: CSRFError):
         return _render(400, str(_l("Your form expired. Please reload the page and try again.")))

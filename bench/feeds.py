@@ -17,7 +17,7 @@ from icalendar import Calendar, Event
 
 from app import create_app
 from app.calendar import services
-from app.calendar.views import links
+from app.links import feed_links as links
 from app.extensions import db
 from app.models import Branch, Circle, Course, Facilitation, Meeting, Room, User
 
@@ -102,7 +102,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{Path(tmp) / 'bench.sqlite'}"
         app = create_app(
-            {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "SERVER_NAME": "bench.test"}
+            {
+                "SQLALCHEMY_DATABASE_URI": url,
+                "SECRET_KEY": "bench",
+                "SERVER_NAME": "bench.test",
+                "BASE_URL": "http://bench.test",
+            }
         )
         branch_id = seed(app)
         with app.test_request_context():
@@ -125,7 +130,7 @@ def main() -> None:
             ]
             floor = best_of(lambda: floor_render(rows))
             full = best_of(lambda: services.render(feed, links(), now))
-            etag, _ = services.fingerprint(feed, now)
+            etag, _ = services.fingerprint(feed, links(), now)
             services.cached_render(feed, etag, links(), now)
             cached = best_of(lambda: services.cached_render(feed, etag, links(), now), runs=5)
         client = app.test_client()

@@ -32,7 +32,7 @@ def free_port() -> int:
 
 
 def migrate(url: str) -> None:
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "x"})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "x", "TESTING": True})
     with app.app_context():
         upgrade()
         db.engine.dispose()
@@ -56,6 +56,7 @@ def gunicorn(
         "SECRET_KEY": "live-test-secret-key",
         "RATELIMIT_STORAGE_URI": ratelimit_storage,
         "MAIL_BACKEND": "console",
+        "BASE_URL": f"http://127.0.0.1:{port}",
         "RACE_PROTECTION": "true" if protected else "false",
         # Every request checks before any writes: the race is certain, not left to luck.
         "RACE_WINDOW_SECONDS": "0.15",

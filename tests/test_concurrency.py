@@ -31,7 +31,7 @@ REQUESTS = 32
 
 
 def _seed(url: str) -> tuple[int, int]:
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "x"})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "x", "TESTING": True})
     with app.app_context():
         branch = Branch(name="Main", slug="main", timezone="America/New_York")
         room = Room(branch=branch, name="Lab", capacity=20, features=[])
@@ -127,7 +127,7 @@ SIGNUPS, SEATS = 64, 10
 
 
 def _seed_circle(url: str) -> int:
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "x"})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "x", "TESTING": True})
     with app.app_context():
         branch = Branch(name="Main", slug="main", timezone="America/New_York")
         lead = User(email="lead@example.org", name="Lead", is_facilitator=True)

@@ -40,7 +40,11 @@ def test_environment_overrides(monkeypatch):
     monkeypatch.setenv("SESSION_COOKIE_SECURE", "true")
     monkeypatch.setenv("MAIL_PORT", "2525")
     monkeypatch.setenv("SECRET_KEY", "from-the-environment")
+    monkeypatch.setenv("BASE_URL", "https://circles.example.org/")
+    monkeypatch.setenv("TRUSTED_HOSTS", "circles.internal, ")
     app = create_app()
+    assert app.config["BASE_URL"] == "https://circles.example.org"
+    assert app.config["TRUSTED_HOSTS"] == ["circles.example.org", "circles.internal"]
     assert app.config["SQLALCHEMY_DATABASE_URI"] == "sqlite:///:memory:"
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["MAIL_PORT"] == 2525
@@ -48,7 +52,9 @@ def test_environment_overrides(monkeypatch):
 
 
 def test_migrations_match_the_models_and_go_both_ways(fresh_database_url):
-    app = create_app({"SQLALCHEMY_DATABASE_URI": fresh_database_url, "SECRET_KEY": "x"})
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": fresh_database_url, "SECRET_KEY": "x", "TESTING": True}
+    )
     with app.app_context():
         upgrade()
         check()  # raises if the models and the migrations differ

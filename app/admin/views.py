@@ -12,6 +12,7 @@ from app.admin import services
 from app.admin.forms import UserForm, UserSearchForm
 from app.auth.permissions import admin_required
 from app.extensions import db
+from app.links import external_url
 from app.models import Branch, User
 from app.rules import saving
 
@@ -68,9 +69,7 @@ def new_user():
     if form.validate_on_submit():
         with saving(form) as saved:
             user = _save(form, None)
-            services.invite(
-                user, lambda token: url_for("auth.reset_password", token=token, _external=True)
-            )
+            services.invite(user, lambda token: external_url("auth.reset_password", token=token))
         if saved:
             flash(
                 _("Account created; %(email)s gets a link to set a password.", email=user.email),

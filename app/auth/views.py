@@ -25,6 +25,7 @@ from app.auth.forms import (
 )
 from app.auth.permissions import public
 from app.extensions import db, limiter
+from app.links import external_url
 
 bp = Blueprint("auth", __name__)
 
@@ -91,7 +92,7 @@ def forgot_password():
     if form.validate_on_submit():
         services.send_password_reset(
             form.email.data,
-            lambda token: url_for("auth.reset_password", token=token, _external=True),
+            lambda token: external_url("auth.reset_password", token=token),
         )
         db.session.commit()
         flash(

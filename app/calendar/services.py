@@ -21,6 +21,7 @@ from app.models import (
     Branch,
     Circle,
     CircleStatus,
+    Course,
     Enrollment,
     EnrollmentStatus,
     Facilitation,
@@ -126,30 +127,57 @@ def _window(now: dt.datetime) -> dt.datetime:
     return start
 
 
-def fingerprint(feed: Feed, now: dt.datetime) -> tuple[str, dt.datetime | None]:
-    """(ETag, Last-Modified) from a couple of aggregate queries: no calendar is built."""
+def _names_version() -> list[sa.ScalarSelect]:
+    """When a branch, room or course last changed: their names appear in events."""
+    return [
+        sa.select(sa.func.max(model.updated_at)).scalar_subquery()
+        for model in (Branch, Room, Course)
+    ]
+
+
+def fingerprint(feed: Feed, links: Links, now: dt.datetime) -> tuple[str, dt.datetime | None]:
+    """(ETag, Last-Modified) from a few aggregate queries: no calendar is built. The ETag also
+    keys the cache of rendered bytes, so it covers everything that shapes them: the rows, the
+    names shown in events, the feed's (translated) name and the links."""
     since = _window(now)
-    parts = [PRODID, feed.key, since.isoformat()]
+    parts = [PRODID, feed.key, feed.name, links.host, links.circle_url(0), since.isoformat()]
     stamps: list[dt.datetime] = []
+    names = _names_version()  # asked once, by whichever query comes first
     if feed.meetings is not None:
-        count, last_meeting, last_circle = db.session.execute(
+        in_feed = sa.and_(feed.meetings, Meeting.ends_at >= since)
+        count, last_meeting, last_circle, *versions = db.session.execute(
             sa.select(
                 sa.func.count(Meeting.id),
                 sa.func.max(Meeting.updated_at),
                 sa.func.max(Circle.updated_at),
+                *names,
             )
             .join(Circle, Circle.id == Meeting.circle_id)
-            .where(feed.meetings, Meeting.ends_at >= since)
+            .where(in_feed)
         ).one()
-        parts += [str(count), str(last_meeting), str(last_circle)]
+        parts += [str(count), str(last_meeting), str(last_circle), *map(str, versions)]
         stamps += [s for s in (last_meeting, last_circle) if s]
+        names = []
+        facilitators = db.session.execute(
+            sa.select(Facilitation.circle_id, Facilitation.user_id, Facilitation.role, User.name)
+            .join(User, User.id == Facilitation.user_id)
+            .where(
+                Facilitation.circle_id.in_(
+                    sa.select(Meeting.circle_id)
+                    .join(Circle, Circle.id == Meeting.circle_id)
+                    .where(in_feed)
+                )
+            )
+            .order_by(Facilitation.circle_id, Facilitation.user_id)
+        )
+        parts += [repr(tuple(row)) for row in facilitators]
     if feed.bookings is not None:
-        count, last_booking = db.session.execute(
-            sa.select(sa.func.count(Booking.id), sa.func.max(Booking.updated_at))
+        count, last_booking, *versions = db.session.execute(
+            sa.select(sa.func.count(Booking.id), sa.func.max(Booking.updated_at), *names)
             .join(Room, Room.id == Booking.room_id)
             .where(feed.bookings, Booking.ends_at >= since)
         ).one()
-        parts += [str(count), str(last_booking)]
+        parts += [str(count), str(last_booking), *map(str, versions)]
         stamps += [last_booking] if last_booking else []
     etag = hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
     return etag, max(stamps) if stamps else None
@@ -222,6 +250,9 @@ def _hash(token: str) -> str:
 
 def issue_token(user: User, scope: FeedScope, target_id: int | None) -> str:
     """A new secret link for this feed; any older one stops working at once."""
+    # Simultaneous clicks queue on the owner's row (SQLite's write lock does the same), so
+    # each revokes the link made before it; a unique index on live links is the backstop.
+    db.session.execute(sa.select(User.id).where(User.id == user.id).with_for_update())
     revoke(user, scope, target_id)
     token = secrets.token_urlsafe(32)
     db.session.add(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
+from flask import Blueprint, Response, abort, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -15,8 +15,8 @@ from app.auth.permissions import (
     visible_circle_or_404,
 )
 from app.calendar import services
-from app.calendar.feeds import Links
 from app.extensions import db
+from app.links import external_url, feed_links
 from app.models import Branch, FeedScope, Meeting, Room, User
 from app.rooms.forms import ConfirmForm
 from app.timeutil import utcnow
@@ -24,21 +24,15 @@ from app.timeutil import utcnow
 bp = Blueprint("calendar", __name__)
 
 
-def links() -> Links:
-    host = current_app.config.get("SERVER_NAME") or request.host
-    return Links(
-        host=host, circle_url=lambda cid: url_for("circles.circle", circle_id=cid, _external=True)
-    )
-
-
 def _respond(feed: services.Feed) -> Response:
     now = utcnow()
-    etag, last_modified = services.fingerprint(feed, now)
+    links = feed_links()
+    etag, last_modified = services.fingerprint(feed, links, now)
     cache_control = "private, max-age=300" if feed.private else "public, max-age=300"
     if request.if_none_match.contains(etag):
         response = Response(status=304)
     else:
-        body = services.cached_render(feed, etag, links(), now)
+        body = services.cached_render(feed, etag, links, now)
         response = Response(body, mimetype="text/calendar")
         response.headers["Content-Type"] = "text/calendar; charset=utf-8"
         response.headers["Content-Disposition"] = f'inline; filename="{feed.filename}"'
@@ -160,9 +154,7 @@ def subscribe():
                 "scope": scope,
                 "target": target,
                 "label": label,
-                **subscribe_links(
-                    url_for("calendar.secret_feed", token=token, _external=True), label
-                ),
+                **subscribe_links(external_url("calendar.secret_feed", token=token), label),
             }
     return render_template(
         "calendar/subscribe.html",

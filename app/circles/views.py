@@ -36,6 +36,7 @@ from app.circles.forms import (
 )
 from app.extensions import db
 from app.labels import COURSE_LANGUAGES, when
+from app.links import external_url
 from app.models import Branch, Circle, Course, Meeting, Room, User
 from app.participation import services as participation
 from app.participation.forms import JoinForm
@@ -102,7 +103,7 @@ def circle(circle_id: int):
         join_form=JoinForm(),
         checkin=attendance.open_checkin(mine, now) if mine else None,
         feed_links=subscribe_links(
-            url_for("calendar.circle_ics", circle_id=item.id, _external=True), item.title
+            external_url("calendar.circle_ics", circle_id=item.id), item.title
         ),
         state=item.state(now),
         tz=_viewer_timezone(item),

@@ -13,13 +13,14 @@ import datetime as dt
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from flask import current_app, g, render_template, url_for
+from flask import current_app, g, render_template
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from app.calendar.feeds import Links, meetings_ics
+from app.calendar.feeds import meetings_ics
 from app.database import hold_race_window, race_protection
 from app.extensions import db
+from app.links import external_url, feed_links
 from app.models import (
     AuditEvent,
     Circle,
@@ -45,13 +46,6 @@ class Joiner:
     goals: str = ""
     answer: str = ""
     consent_contact: bool = False
-
-
-def links() -> Links:
-    host = current_app.config.get("SERVER_NAME") or "learning-circles.local"
-    return Links(
-        host=host, circle_url=lambda cid: url_for("circles.circle", circle_id=cid, _external=True)
-    )
 
 
 def joining_closed_reason(circle: Circle, now: dt.datetime) -> str | None:
@@ -288,13 +282,13 @@ def enrollment_for_token(token: str) -> Enrollment | None:
 
 
 def circle_ics(circle: Circle) -> str:
-    return meetings_ics(circle.meetings, circle, links())
+    return meetings_ics(circle.meetings, circle, feed_links())
 
 
 def _manage_url(enrollment: Enrollment) -> str:
     if enrollment.user_id is None:
-        return url_for("participation.manage", token=manage_token(enrollment), _external=True)
-    return url_for("participation.mine", _external=True)
+        return external_url("participation.manage", token=manage_token(enrollment))
+    return external_url("participation.mine")
 
 
 def _email(
@@ -307,7 +301,7 @@ def _email(
         circle=circle,
         position=waitlist_position(enrollment),
         manage_url=_manage_url(enrollment),
-        circle_url=url_for("circles.circle", circle_id=circle.id, _external=True),
+        circle_url=external_url("circles.circle", circle_id=circle.id),
         **context,
     )
     queue_email(enrollment.email, subject, body, ics)
@@ -346,7 +340,7 @@ def notify_meeting_changed(meeting: Meeting, change: str) -> None:
         if change == "cancelled"
         else _("Meeting moved: %(title)s", title=circle.title)
     )
-    ics = meetings_ics([meeting], circle, links())
+    ics = meetings_ics([meeting], circle, feed_links())
     for enrollment in enrolled_in(circle):
         _email(enrollment, subject, "meeting_changed", ics, meeting=meeting, change=change)
 
@@ -401,7 +395,7 @@ def send_reminders(now: dt.datetime, lead_time: dt.timedelta) -> int:
             enrollment,
             _("Reminder: %(title)s", title=meeting.circle.title),
             "reminder",
-            meetings_ics([meeting], meeting.circle, links()),
+            meetings_ics([meeting], meeting.circle, feed_links()),
             meeting=meeting,
         )
     db.session.flush()

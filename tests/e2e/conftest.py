@@ -32,8 +32,8 @@ CHROMIUM_ARGS = [
 
 @pytest.fixture
 def app_config() -> dict:
-    """Forms carry real CSRF tokens, and URLs are built for whatever host the browser uses."""
-    return {"WTF_CSRF_ENABLED": True, "SERVER_NAME": None}
+    """Forms carry real CSRF tokens; links point at the live server (its port is set there)."""
+    return {"WTF_CSRF_ENABLED": True, "SERVER_NAME": None, "BASE_URL": "http://127.0.0.1"}
 
 
 @pytest.fixture
@@ -48,8 +48,9 @@ def live_server(app: Flask) -> Iterator[str]:
         daemon=True,
     )
     thread.start()
+    base = app.config["BASE_URL"] = f"http://127.0.0.1:{server.server_port}"
     try:
-        yield f"http://127.0.0.1:{server.server_port}"
+        yield base
     finally:
         server.shutdown()
         server.server_close()
