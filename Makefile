@@ -4,8 +4,6 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
-# Links in emails and feeds are built from BASE_URL, never from the request's Host header.
-export BASE_URL ?= http://$(HOST):$(PORT)
 FLASK  := FLASK_APP=wsgi.py $(BIN)/flask
 
 .PHONY: run test lint format bench clean messages
@@ -23,6 +21,8 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install -q -r requirements-dev.txt
 	touch $(VENV)/.installed $@
 
+# Links in emails and feeds are built from BASE_URL, never from the request's Host header.
+run: export BASE_URL ?= http://$(HOST):$(PORT)
 run: $(VENV)/.installed
 	$(FLASK) db upgrade
 	$(FLASK) demo load
