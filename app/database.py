@@ -27,7 +27,14 @@ def _sqlite_on_connect(dbapi_conn, _record) -> None:
     if isinstance(dbapi_conn, sqlite3.Connection):
         if race_protection():
             dbapi_conn.isolation_level = None  # our "begin" hook below emits BEGIN itself
-        for pragma in ("foreign_keys=ON", "journal_mode=WAL", "busy_timeout=15000"):
+        # Wait this long for another writer, then give up: the request answers 503 (see
+        # app.errors) before gunicorn's 30 s worker timeout would drop the connection.
+        busy_ms = (
+            int(current_app.config.get("SQLITE_BUSY_TIMEOUT_MS", 15000))
+            if has_app_context()
+            else 15000
+        )
+        for pragma in ("foreign_keys=ON", "journal_mode=WAL", f"busy_timeout={busy_ms}"):
             dbapi_conn.execute(f"PRAGMA {pragma}")
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 from flask import Flask, Response, g, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 
 from app.extensions import db
@@ -18,7 +21,23 @@ MESSAGES = {
     413: (_l("Too large"), _l("What you sent is too large.")),
     429: (_l("Too many attempts"), _l("Please wait a minute and try again.")),
     500: (_l("Something went wrong"), _l("We have been told and will look into it.")),
+    503: (_l("The system is busy"), _l("The system is busy. Please try again in a moment.")),
 }
+
+# Seconds a client is asked to wait when the database is busy (see _database_busy).
+BUSY_RETRY_AFTER = 5
+
+
+def _database_busy(error: OperationalError) -> bool:
+    """SQLite gave up waiting for another connection's lock (``busy_timeout``): a moment
+    of contention, not a bug. Every other OperationalError stays a 500."""
+    orig = error.orig
+    if not isinstance(orig, sqlite3.OperationalError):
+        return False
+    code = getattr(orig, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+    return str(orig).startswith(("database is locked", "database table is locked"))
 
 
 def _render(code: int, detail: str | None = None):
@@ -61,6 +80,18 @@ def init_app(app: Flask) -> None:
         # Only our own messages are shown; a default werkzeug description is not.
         detail = error.description if getattr(error, "user_message", False) else None
         return _render(error.code, detail)
+
+    @app.errorhandler(OperationalError)
+    def _operational_error(error: OperationalError):
+        if not _database_busy(error):
+            return _internal_error(error)
+        db.session.rollback()
+        app.logger.warning(
+            "Database busy (%s) on %s %s: answered 503", error.orig, request.method, request.path
+        )
+        response = app.make_response(_render(503))
+        response.headers["Retry-After"] = str(BUSY_RETRY_AFTER)
+        return response
 
     @app.errorhandler(Exception)
     def _internal_error(error: Exception):

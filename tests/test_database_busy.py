@@ -1,0 +1,75 @@
+"""When another process holds SQLite's write lock for longer than the busy timeout, a request
+answers 503 with Retry-After and a "busy, try again" page, logged as a warning: not a 500.
+
+SQLite only (PostgreSQL has no database-wide write lock), so this module builds its own app
+on a migrated SQLite file instead of using the parametrized ``app`` fixture.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+from werkzeug.security import generate_password_hash
+
+from app.extensions import db
+from app.models import User
+from tests.conftest import PASSWORD, _migrated, login, make_app
+
+
+@pytest.fixture
+def sqlite_app(tmp_path) -> Iterator[tuple[Flask, str]]:
+    path = tmp_path / "busy.sqlite"
+    app = make_app(_migrated(f"sqlite:///{path}", tmp_path), tmp_path, SQLITE_BUSY_TIMEOUT_MS=50)
+    with app.app_context():
+        user = User(
+            email="ana@example.org", name="Ana", password_hash=generate_password_hash(PASSWORD)
+        )
+        db.session.add(user)
+        db.session.commit()
+    yield app, str(path)
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_a_locked_database_answers_503_with_retry_after(sqlite_app, caplog):
+    app, path = sqlite_app
+    client = app.test_client()
+    other = sqlite3.connect(path, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+        with caplog.at_level(logging.WARNING):
+            response = login(client, "ana@example.org")
+        other.rollback()
+    finally:
+        other.close()
+
+    assert response.status_code == 503
+    assert response.headers["Retry-After"].isdigit()
+    assert "busy" in response.text
+    assert "try again in a moment" in response.text
+    assert response.headers["Content-Type"].startswith("text/html")
+    records = [r for r in caplog.records if r.name == app.logger.name]
+    assert [r.levelno for r in records] == [logging.WARNING]
+    assert "locked" in records[0].getMessage()
+    assert records[0].exc_info is None  # a warning, not a stack trace
+
+    # The lock is gone: the same request works again.
+    assert login(client, "ana@example.org").status_code == 302
+
+
+def test_other_operational_errors_stay_500(sqlite_app, caplog):
+    app, path = sqlite_app
+    with sqlite3.connect(path) as other:
+        other.execute('DROP TABLE "user"')  # "no such table": a bug, not a busy database
+    with caplog.at_level(logging.WARNING):
+        response = login(app.test_client(), "ana@example.org")
+    assert response.status_code == 500
+    assert "Retry-After" not in response.headers
+    records = [r for r in caplog.records if r.name == app.logger.name]
+    assert [r.levelno for r in records] == [logging.ERROR]
+    assert records[0].exc_info is not None
