@@ -50,6 +50,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     security.init_app(app)
     errors.init_app(app)
+    from app import edges
+
+    edges.init_app(app)  # before the blueprints: their <int:...> routes take its converter
     _register_blueprints(app)
 
     from app.cli import register_cli

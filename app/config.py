@@ -36,6 +36,7 @@ _ENV_SETTINGS: dict[str, type] = {
     "PROXY_COUNT": int,
     "LOG_LEVEL": str,
     "REMINDER_LEAD_HOURS": int,
+    "BOOKING_HORIZON_DAYS": int,
     "RACE_PROTECTION": bool,  # test-only: false shows what the locking protects against
     "RACE_WINDOW_SECONDS": float,  # test-only: see app.database.hold_race_window
 }
@@ -52,6 +53,10 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+        # Also for urlencoded bodies (app.edges): a full 500-seat attendance sheet has ~505.
+        "MAX_FORM_PARTS": 1000,
+        "MAX_FORM_MEMORY_SIZE": 512 * 1024,
+        "BOOKING_HORIZON_DAYS": 730,  # rooms and meetings at most this far ahead
         "RATELIMIT_STORAGE_URI": "memory://",
         "RATELIMIT_HEADERS_ENABLED": False,
         "LOGIN_LIMITS": "10 per minute;50 per hour",

@@ -2,12 +2,59 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from flask_babel import lazy_gettext as _l
-from wtforms import PasswordField, SelectField, StringField
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateTimeField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
+from app.edges import (
+    CONTROL_CHARACTERS,
+    CONTROL_CHARACTERS_MULTILINE,
+    DATE_MESSAGE,
+    INT_MAX,
+    date_in_range,
+)
 from app.timeutil import is_timezone, timezone_names
+
+CONTROL_MESSAGE = _l("Remove the control character (an invisible one, perhaps pasted).")
+
+
+def _no_control_characters(form, field) -> None:
+    pattern = (
+        CONTROL_CHARACTERS_MULTILINE if isinstance(field, TextAreaField) else CONTROL_CHARACTERS
+    )
+    if isinstance(field.data, str) and pattern.search(field.data):
+        raise ValidationError(CONTROL_MESSAGE)
+
+
+def _date_within_range(form, field) -> None:
+    if isinstance(field.data, dt.date) and not date_in_range(field.data):  # not a TimeField
+        raise ValidationError(DATE_MESSAGE)
+
+
+class BaseForm(FlaskForm):
+    """Every form of the app: each text field refuses control characters (NUL breaks
+    PostgreSQL; tab and line breaks stay allowed in multi-line fields), and each date field
+    refuses dates outside app.edges' range (they overflow on arithmetic), beside the field."""
+
+    class Meta:
+        def bind_field(self, form, unbound_field, options):
+            field = super().bind_field(form, unbound_field, options)
+            if isinstance(field, StringField):
+                field.validators = [*field.validators, _no_control_characters]
+            elif isinstance(field, DateTimeField):  # also DateField, TimeField
+                field.validators = [*field.validators, _date_within_range]
+            return field
+
 
 PASSWORD_MIN = 12
 PASSWORD_MAX = 256
@@ -15,7 +62,12 @@ PASSWORD_MAX = 256
 
 def optional_int(value):
     """Coercion for a select whose first option is an empty "choose one"."""
-    return int(value) if value not in (None, "", "None") else None
+    if value in (None, "", "None"):
+        return None
+    number = int(value)
+    if abs(number) > INT_MAX:  # an id past the database's integer: "not a valid choice"
+        raise ValueError(value)
+    return number
 
 
 def strip(value):

@@ -27,6 +27,9 @@ def init_app(app: Flask) -> None:
         headers.setdefault("Referrer-Policy", "same-origin")
         headers.setdefault("X-Frame-Options", "DENY")
         headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        # Pages are personal (rosters, accounts, exports): no cache keeps one unless the view
+        # says otherwise, as feeds (max-age=300) and static files (no-cache + ETag) do.
+        headers.setdefault("Cache-Control", "no-store")
         if app.config["SESSION_COOKIE_SECURE"]:
             headers.setdefault("Strict-Transport-Security", "max-age=31536000")
 

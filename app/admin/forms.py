@@ -1,15 +1,14 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, SearchField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
-from app.forms import email_field, strip, timezone_field
+from app.forms import BaseForm, email_field, strip, timezone_field
 from app.rooms.forms import MultiCheckboxField
 
 
-class UserForm(FlaskForm):
+class UserForm(BaseForm):
     name = StringField(_l("Name"), filters=[strip], validators=[DataRequired(), Length(max=120)])
     email = email_field()
     timezone = timezone_field()
@@ -19,7 +18,7 @@ class UserForm(FlaskForm):
     active = BooleanField(_l("Active (may sign in)"), default=True)
 
 
-class UserSearchForm(FlaskForm):
+class UserSearchForm(BaseForm):
     class Meta:
         csrf = False
 

@@ -11,6 +11,7 @@ from wtforms.fields.choices import SelectChoice
 from app.admin import services
 from app.admin.forms import UserForm, UserSearchForm
 from app.auth.permissions import admin_required
+from app.edges import page_arg
 from app.extensions import db
 from app.links import external_url
 from app.models import Branch, User
@@ -56,7 +57,7 @@ def users():
     q = search.q.data if search.validate() else None
     page = db.paginate(
         services.search_users(q),
-        page=request.args.get("page", 1, type=int),
+        page=page_arg(),
         per_page=current_app.config["PER_PAGE"],
         error_out=False,
     )

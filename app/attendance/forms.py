@@ -3,19 +3,18 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, DecimalField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from app.catalog.forms import validate_web_url
-from app.forms import optional_int, strip
+from app.forms import BaseForm, optional_int, strip
 from app.labels import OUTCOME_KINDS, choices
 from app.rooms.forms import MultiCheckboxField
 
 MARK_PREFIX = "mark-"  # the sheet's radio groups are named mark-<enrollment id>
 
 
-class SheetForm(FlaskForm):
+class SheetForm(BaseForm):
     """Walk-ins and the note; the marks are one radio group per person (``MARK_PREFIX``)."""
 
     walk_ins = IntegerField(
@@ -28,7 +27,7 @@ class SheetForm(FlaskForm):
     note = TextAreaField(_l("Note"), filters=[strip], validators=[Length(max=2000)])
 
 
-class CompletionForm(FlaskForm):
+class CompletionForm(BaseForm):
     completed = MultiCheckboxField(_l("Completed the circle"), coerce=int)
 
 
@@ -49,7 +48,7 @@ class NumberField(DecimalField):
         self.data = value
 
 
-class OutcomeForm(FlaskForm):
+class OutcomeForm(BaseForm):
     """What a participant reports about themself."""
 
     kind = SelectField(_l("Kind of outcome"), choices=choices(OUTCOME_KINDS), default="credential")

@@ -2,15 +2,14 @@ from __future__ import annotations
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
-from app.forms import email_field, new_password_fields, strip, timezone_field
+from app.forms import BaseForm, email_field, new_password_fields, strip, timezone_field
 
 
-class LoginForm(FlaskForm):
+class LoginForm(BaseForm):
     email = email_field()
     password = PasswordField(
         _l("Password"),
@@ -19,15 +18,15 @@ class LoginForm(FlaskForm):
     )
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(BaseForm):
     email = email_field()
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(BaseForm):
     password, confirm = new_password_fields()
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(BaseForm):
     current_password = PasswordField(
         _l("Current password"),
         validators=[DataRequired(), Length(max=256)],
@@ -36,7 +35,7 @@ class ChangePasswordForm(FlaskForm):
     password, confirm = new_password_fields()
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(BaseForm):
     name = StringField(_l("Name"), filters=[strip], validators=[DataRequired(), Length(max=120)])
     timezone = timezone_field()
     locale = SelectField(_l("Language"), validators=[DataRequired()])

@@ -3,12 +3,11 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import BooleanField, IntegerField, SearchField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
-from app.forms import strip
+from app.forms import BaseForm, strip
 from app.labels import CAREER_STAGES, COURSE_FORMATS, COURSE_LANGUAGES, SKILL_AREAS, choices
 
 
@@ -26,7 +25,7 @@ def validate_web_url(form, field) -> None:
         raise ValidationError(message)
 
 
-class CourseForm(FlaskForm):
+class CourseForm(BaseForm):
     title = StringField(_l("Title"), filters=[strip], validators=[DataRequired(), Length(max=200)])
     provider = StringField(
         _l("Provider"),
@@ -61,7 +60,7 @@ class CourseForm(FlaskForm):
     career_stage = SelectField(_l("Career stage"), choices=choices(CAREER_STAGES), default="all")
 
 
-class CourseFilterForm(FlaskForm):
+class CourseFilterForm(BaseForm):
     class Meta:
         csrf = False
 
@@ -95,7 +94,7 @@ class CourseFilterForm(FlaskForm):
     )
 
 
-class ImportForm(FlaskForm):
+class ImportForm(BaseForm):
     file = FileField(
         _l("CSV file"),
         validators=[

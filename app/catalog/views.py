@@ -17,6 +17,7 @@ from app.auth.permissions import (
 from app.catalog import services
 from app.catalog.forms import CourseFilterForm, CourseForm, ImportForm
 from app.csvio import csv_response
+from app.edges import page_arg
 from app.extensions import db
 from app.models import Course
 from app.rooms.forms import ConfirmForm
@@ -50,7 +51,7 @@ def index():
     form, values = _filters()
     page = db.paginate(
         services.search_courses(**values),
-        page=request.args.get("page", 1, type=int),
+        page=page_arg(),
         per_page=current_app.config["PER_PAGE"],
         error_out=False,
     )

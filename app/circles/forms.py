@@ -3,7 +3,6 @@ from __future__ import annotations
 import datetime as dt
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -19,13 +18,13 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from app.catalog.forms import validate_web_url
-from app.forms import optional_int, strip, validate_timezone
+from app.forms import BaseForm, optional_int, strip, validate_timezone
 from app.labels import AUDIENCES, CIRCLE_FORMATS, SKILL_AREAS, WEEKDAY_NAMES, choices
 from app.rooms.forms import MultiCheckboxField
 from app.timeutil import timezone_names
 
 
-class CircleDetailsForm(FlaskForm):
+class CircleDetailsForm(BaseForm):
     """What can be set at creation and changed later."""
 
     course_id = SelectField(
@@ -165,7 +164,7 @@ STEP_FIELDS = {
 }
 
 
-class MeetingForm(FlaskForm):
+class MeetingForm(BaseForm):
     date = DateField(_l("Date"), validators=[DataRequired(_l("Enter a date."))])
     start_time = TimeField(_l("Starts at"), validators=[InputRequired()])
     duration_minutes = IntegerField(
@@ -179,16 +178,16 @@ class MeetingForm(FlaskForm):
     )
 
 
-class AssignForm(FlaskForm):
+class AssignForm(BaseForm):
     user_id = SelectField(_l("Facilitator"), coerce=int, validators=[InputRequired()])
     override = BooleanField(_l("Assign even if it clashes with their other circles"))
 
 
-class HandOverForm(FlaskForm):
+class HandOverForm(BaseForm):
     user_id = SelectField(_l("New lead"), coerce=int, validators=[InputRequired()])
 
 
-class CircleFilterForm(FlaskForm):
+class CircleFilterForm(BaseForm):
     class Meta:
         csrf = False
 

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 
+from app.edges import DATE_MESSAGE, date_in_range
 from app.rules import RuleViolation
 
 UTC = dt.UTC
@@ -166,6 +167,8 @@ def parse_dates(text: str) -> list[dt.date]:
             raise RuleViolation(
                 _("“%(item)s” is not a date like 2027-01-31.", item=item[:20]), "explicit_dates"
             ) from None
+    if not all(date_in_range(day) for day in dates):
+        raise RuleViolation(str(DATE_MESSAGE), "explicit_dates")
     if len(set(dates)) != len(dates):
         raise RuleViolation(_("A date is listed twice."), "explicit_dates")
     if len(dates) > MAX_MEETINGS:

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from flask import current_app
 from flask_babel import gettext as _
 
 from app.circles.schedule import (
@@ -114,10 +115,23 @@ def plan_schedule(branch: Branch, schedule: ScheduleInput, now: dt.datetime) -> 
         calendar=branch_calendar(branch),
         on_closure=schedule.closure_policy,
     )
+    field = "explicit_dates" if schedule.explicit_dates.strip() else "first_date"
     if plan.meetings[0].starts_at <= now:
-        field = "explicit_dates" if schedule.explicit_dates.strip() else "first_date"
         raise RuleViolation(_("The first meeting must be in the future."), field)
+    _check_horizon(plan.meetings[-1].ends_at, field)
     return plan
+
+
+def _check_horizon(ends: dt.datetime, field: str) -> None:
+    """Meetings are planned no further ahead than rooms can be booked."""
+    if ends > bookings.horizon_end():
+        raise RuleViolation(
+            _(
+                "Meetings can be planned up to %(days)d days ahead.",
+                days=current_app.config["BOOKING_HORIZON_DAYS"],
+            ),
+            field,
+        )
 
 
 def facilitator_clashes(
@@ -348,6 +362,7 @@ def _check_meeting_time(
     if reason:
         raise RuleViolation(_("The branch is closed that day (%(reason)s).", reason=reason), "date")
     ends = starts + dt.timedelta(minutes=minutes)
+    _check_horizon(ends, "date")
     for other in circle.scheduled_meetings:
         if other is not exclude and other.starts_at < ends and other.ends_at > starts:
             raise RuleViolation(_("The circle already meets at that time."), "date")

@@ -34,6 +34,7 @@ from app.circles.forms import (
     MeetingForm,
     NewCircleForm,
 )
+from app.edges import page_arg, to_id
 from app.extensions import db
 from app.labels import COURSE_LANGUAGES, when
 from app.links import external_url
@@ -69,7 +70,7 @@ def index():
     now = utcnow()
     page = db.paginate(
         services.list_circles(current_user, now, **filters),
-        page=request.args.get("page", 1, type=int),
+        page=page_arg(),
         per_page=current_app.config["PER_PAGE"],
         error_out=False,
     )
@@ -182,7 +183,7 @@ def new_circle():
     if not can_create_circle(current_user):
         abort(403)
     form = NewCircleForm()
-    preselected = request.args.get("course_id", type=int)
+    preselected = to_id(request.args.get("course_id"))
     form.course_id.choices = _course_choices(form.course_id.data or preselected)
     form.branch_id.choices = [SelectChoice("", _("Choose a branch"))] + [
         SelectChoice(b.id, b.name)

@@ -1,14 +1,13 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from app.forms import email_field, strip
+from app.forms import BaseForm, email_field, strip
 
 
-class JoinForm(FlaskForm):
+class JoinForm(BaseForm):
     """For signed-in staff: name and email come from the account."""
 
     goals = TextAreaField(
@@ -32,7 +31,7 @@ class GuestJoinForm(JoinForm):
     email = email_field(_l("Your email"))
 
 
-class AddParticipantForm(FlaskForm):
+class AddParticipantForm(BaseForm):
     email = email_field()
     name = StringField(
         _l("Name"),
@@ -42,7 +41,7 @@ class AddParticipantForm(FlaskForm):
     )
 
 
-class MessageForm(FlaskForm):
+class MessageForm(BaseForm):
     subject = StringField(
         _l("Subject"), filters=[strip], validators=[DataRequired(), Length(max=150)]
     )

@@ -20,6 +20,7 @@ from app.auth.permissions import (
     staff_required,
 )
 from app.circles.schedule import to_utc
+from app.edges import date_arg, to_id
 from app.extensions import db
 from app.labels import WEEKDAY_NAMES, when
 from app.models import Booking, BookingKind, Branch, Meeting, Room, RoomFeature
@@ -91,10 +92,7 @@ def _booking_or_404(booking_id: int) -> Booking:
 def calendar(branch_id: int):
     branch = managed_branch_or_404(branch_id)
     view = "day" if request.args.get("view") == "day" else "week"
-    try:
-        anchor = dt.date.fromisoformat(request.args.get("date", ""))
-    except ValueError:
-        anchor = local_today(branch.timezone)
+    anchor = date_arg("date") or local_today(branch.timezone)
     first = anchor if view == "day" else anchor - dt.timedelta(days=anchor.weekday())
     days = [first + dt.timedelta(days=i) for i in range(1 if view == "day" else 7)]
     zone = ZoneInfo(branch.timezone)
@@ -130,8 +128,8 @@ def new_booking(branch_id: int):
         abort(404)
     form = BookingForm()
     form.room_id.choices = _room_choices(branch)
-    if not form.is_submitted() and request.args.get("room_id", type=int):
-        form.room_id.data = request.args.get("room_id", type=int)
+    if not form.is_submitted() and to_id(request.args.get("room_id")):
+        form.room_id.data = to_id(request.args.get("room_id"))
     if form.validate_on_submit():
         try:
             room = _room_of(branch, form.room_id.data)

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from flask import render_template
+from flask import current_app, render_template
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
@@ -30,6 +30,7 @@ from app.models import (
 )
 from app.outbox import queue_email
 from app.rules import RuleViolation
+from app.timeutil import utcnow
 
 MAX_BOOKING = dt.timedelta(hours=24)
 MAX_BLOCK = dt.timedelta(days=92)
@@ -120,6 +121,22 @@ def _check_span(kind: str, starts: dt.datetime, ends: dt.datetime) -> None:
         )
 
 
+def horizon_end() -> dt.datetime:
+    """How far ahead rooms (and circles' meetings) may be booked: BOOKING_HORIZON_DAYS."""
+    return utcnow() + dt.timedelta(days=current_app.config["BOOKING_HORIZON_DAYS"])
+
+
+def _check_horizon(kind: str, ends: dt.datetime) -> None:
+    if ends > horizon_end():
+        raise RuleViolation(
+            _(
+                "Rooms can be booked up to %(days)d days ahead.",
+                days=current_app.config["BOOKING_HORIZON_DAYS"],
+            ),
+            "last_day" if kind == BookingKind.block else "date",
+        )
+
+
 def _save(booking: Booking, room: Room) -> None:
     """Flush in a savepoint; the database's overlap refusal becomes a conflict message."""
     with db.session.no_autoflush:
@@ -160,6 +177,7 @@ def book(
     meeting: Meeting | None = None,
 ) -> Booking:
     _check_span(kind, starts, ends)
+    _check_horizon(kind, ends)
     if kind != BookingKind.block:
         if not room.bookable:
             raise RuleViolation(_("%(room)s cannot be booked.", room=room.name), "room_id")
@@ -191,6 +209,7 @@ def move(booking: Booking, room: Room, starts: dt.datetime, ends: dt.datetime, *
     if booking.status != BookingStatus.active:
         raise RuleViolation(_("This booking is cancelled."))
     _check_span(booking.kind, starts, ends)
+    _check_horizon(booking.kind, ends)
     if booking.kind != BookingKind.block:
         check_opening(room, starts, ends)
     booking.place(room, starts, ends)

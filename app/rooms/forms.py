@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -26,7 +25,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from app.forms import optional_int, strip, timezone_field
+from app.forms import BaseForm, optional_int, strip, timezone_field
 from app.models import RoomFeature
 
 FEATURE_LABELS = {
@@ -44,7 +43,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class BranchForm(FlaskForm):
+class BranchForm(BaseForm):
     name = StringField(_l("Name"), filters=[strip], validators=[DataRequired(), Length(max=120)])
     slug = StringField(
         _l("Short name for links"),
@@ -79,16 +78,16 @@ class DayHoursForm(Form):
         return not self.closes.errors
 
 
-class HoursForm(FlaskForm):
+class HoursForm(BaseForm):
     days = FieldList(FormField(DayHoursForm), min_entries=7, max_entries=7)
 
 
-class ClosureForm(FlaskForm):
+class ClosureForm(BaseForm):
     date = DateField(_l("Date"), validators=[DataRequired(message=_l("Enter a date."))])
     reason = StringField(_l("Reason"), filters=[strip], validators=[Length(max=120)])
 
 
-class RoomForm(FlaskForm):
+class RoomForm(BaseForm):
     name = StringField(_l("Name"), filters=[strip], validators=[DataRequired(), Length(max=120)])
     capacity = IntegerField(
         _l("Seats"),
@@ -120,11 +119,11 @@ class RoomForm(FlaskForm):
     )
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(BaseForm):
     """An empty form: its CSRF token is the confirmation."""
 
 
-class BookingForm(FlaskForm):
+class BookingForm(BaseForm):
     room_id = SelectField(
         _l("Room"), coerce=optional_int, validators=[InputRequired(_l("Choose a room."))]
     )
@@ -145,7 +144,7 @@ class BookingForm(FlaskForm):
     )
 
 
-class MoveBookingForm(FlaskForm):
+class MoveBookingForm(BaseForm):
     room_id = SelectField(
         _l("Room"), coerce=optional_int, validators=[InputRequired(_l("Choose a room."))]
     )
@@ -154,7 +153,7 @@ class MoveBookingForm(FlaskForm):
     end_time = TimeField(_l("Until"), validators=[InputRequired(_l("Enter a time."))])
 
 
-class BlockForm(FlaskForm):
+class BlockForm(BaseForm):
     first_day = DateField(_l("From (first day)"), validators=[DataRequired(_l("Enter a date."))])
     last_day = DateField(_l("Until (last day)"), validators=[DataRequired(_l("Enter a date."))])
     reason = StringField(
@@ -162,7 +161,7 @@ class BlockForm(FlaskForm):
     )
 
 
-class CircleRoomForm(FlaskForm):
+class CircleRoomForm(BaseForm):
     room_id = SelectField(
         _l("Room"), coerce=optional_int, validators=[InputRequired(_l("Choose a room."))]
     )
