@@ -1,21 +1,31 @@
-"""gunicorn settings: `gunicorn -c gunicorn.conf.py wsgi:app` (the defaults fit otherwise).
+"""gunicorn settings: `gunicorn -c gunicorn.conf.py wsgi:app` (gunicorn also reads this file by
+itself when started in this folder).
 
-The access log (when enabled with --access-logfile) must never contain secret feed links.
+- No log line may contain a secret link: the app's redaction filter goes on gunicorn's access
+  and error logs too.
+- Several workers need shared rate-limit counters: with per-process ``memory://`` counters each
+  worker would allow the full limit again, so the server refuses to start that way.
 """
 
 from gunicorn.glogging import Logger
 
-from app import redact_feed_tokens
+from app import logs
+
+workers = 4
 
 
 class RedactingLogger(Logger):
-    def atoms(self, resp, req, environ, request_time):
-        atoms = super().atoms(resp, req, environ, request_time)
-        for key in ("r", "U", "{raw_uri}e"):
-            if isinstance(atoms.get(key), str):
-                atoms[key] = redact_feed_tokens(atoms[key])
-        return atoms
+    def setup(self, cfg):
+        super().setup(cfg)
+        logs.protect(self.error_log, self.access_log)
 
 
 logger_class = RedactingLogger
-workers = 4
+
+
+def on_starting(server):
+    from app.config import shared_state_problem
+
+    problem = shared_state_problem(server.cfg.workers)
+    if problem:
+        raise SystemExit(problem)

@@ -11,6 +11,7 @@ from typing import Any
 from flask import Flask, g, request
 
 from app import config as app_config
+from app import logs
 from app.extensions import csrf, db, limiter, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -95,21 +96,6 @@ def _register_blueprints(app: Flask) -> None:
     app.add_template_global(external_url)
 
 
-_FEED_TOKEN = re.compile(r"/feeds/[^/\s.?\"]+")
-
-
-def redact_feed_tokens(text: str) -> str:
-    """Secret feed links must never reach a log: keep the path, drop the token."""
-    return _FEED_TOKEN.sub("/feeds/[redacted]", text)
-
-
-class RedactFeedTokens(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        # Redact the finished line: the token may sit in the format or in its arguments.
-        record.msg, record.args = redact_feed_tokens(record.getMessage()), ()
-        return True
-
-
 class _RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         from flask import has_request_context
@@ -125,7 +111,7 @@ def _configure_logging(app: Flask) -> None:
     )
     handler.addFilter(_RequestIdFilter())
     app.logger.handlers[:] = [handler]
-    logging.getLogger("werkzeug").addFilter(RedactFeedTokens())  # the dev server's access log
+    logs.protect(app.logger, logging.getLogger("werkzeug"))  # werkzeug: the dev server's log
     app.logger.setLevel(app.config.get("LOG_LEVEL", "INFO"))
 
     @app.before_request

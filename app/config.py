@@ -36,6 +36,8 @@ _ENV_SETTINGS: dict[str, type] = {
     "PROXY_COUNT": int,
     "LOG_LEVEL": str,
     "REMINDER_LEAD_HOURS": int,
+    "OUTBOX_LEASE_SECONDS": int,
+    "SQLITE_BUSY_TIMEOUT_MS": int,
     "BOOKING_HORIZON_DAYS": int,
     "RACE_PROTECTION": bool,  # test-only: false shows what the locking protects against
     "RACE_WINDOW_SECONDS": float,  # test-only: see app.database.hold_race_window
@@ -59,7 +61,8 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "BOOKING_HORIZON_DAYS": 730,  # rooms and meetings at most this far ahead
         "RATELIMIT_STORAGE_URI": "memory://",
         "RATELIMIT_HEADERS_ENABLED": False,
-        "LOGIN_LIMITS": "10 per minute;50 per hour",
+        "LOGIN_LIMITS": "10 per minute;50 per hour",  # sign-ins per account and address
+        "LOGIN_IP_LIMITS": "30 per minute;300 per hour",  # failed sign-ins per address
         "MAIL_BACKEND": "console",  # "smtp" in production
         "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": 25,
@@ -70,6 +73,8 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "MAIL_DEFAULT_SENDER": "Learning Circles <no-reply@localhost>",
         "MAIL_TIMEOUT": 10,
         "OUTBOX_MAX_ATTEMPTS": 8,
+        "OUTBOX_LEASE_SECONDS": 300,  # a claimed message is retried after this if its sender died
+        "SQLITE_BUSY_TIMEOUT_MS": 15000,  # then a write answers 503 "busy, try again"
         "PASSWORD_RESET_MAX_AGE": 3600,
         "BABEL_DEFAULT_LOCALE": "en",
         "BABEL_DEFAULT_TIMEZONE": "UTC",
@@ -142,3 +147,21 @@ def _instance_secret(instance: Path) -> str:
         finally:
             tmp.unlink()
     return path.read_text().strip()
+
+
+def shared_state_problem(workers: int) -> str | None:
+    """Why this configuration must not run with ``workers`` processes, if it must not.
+
+    Rate-limit counters in ``memory://`` belong to one process: with four workers a sign-in
+    limit of 10 lets about 40 guesses through. gunicorn.conf.py asks before forking."""
+    from app import ROOT
+
+    probe = Flask("settings", instance_path=str(ROOT / "instance"), instance_relative_config=True)
+    load(probe, None)
+    if workers > 1 and probe.config["RATELIMIT_STORAGE_URI"].startswith("memory://"):
+        return (
+            f"Refusing to start {workers} workers with RATELIMIT_STORAGE_URI=memory://: each "
+            "process would keep its own sign-in counters. Set RATELIMIT_STORAGE_URI="
+            "redis://host:6379/0 (shared by all workers), or run one worker."
+        )
+    return None

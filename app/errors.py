@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import math
 import sqlite3
+import time
 
-from flask import Flask, Response, g, jsonify, render_template, request
+from flask import Flask, Response, g, jsonify, make_response, render_template, request
 from flask_babel import lazy_gettext as _l
+from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 
-from app.extensions import db
+from app.extensions import db, limiter
 
 MESSAGES = {
     400: (_l("Bad request"), _l("The request could not be understood.")),
@@ -61,6 +64,16 @@ def _render(code: int, detail: str | None = None):
     )
 
 
+def _response(code: int, detail: str | None = None) -> Response:
+    return make_response(_render(code, detail))
+
+
+def _is_duplicate(error: IntegrityError) -> bool:
+    """A unique or exclusion constraint (PostgreSQL 23505/23P01, SQLite "UNIQUE ...")."""
+    state = getattr(error.orig, "sqlstate", None)
+    return state in ("23505", "23P01") or "UNIQUE constraint failed" in str(error.orig)
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(SecurityError)
     def _unknown_host(error: SecurityError):
@@ -80,6 +93,40 @@ def init_app(app: Flask) -> None:
         # Only our own messages are shown; a default werkzeug description is not.
         detail = error.description if getattr(error, "user_message", False) else None
         return _render(error.code, detail)
+
+    @app.errorhandler(RateLimitExceeded)
+    def _too_many(error: RateLimitExceeded):
+        # Say truthfully how long to wait: the window that was hit, not "a minute".
+        current = limiter.current_limit
+        wait = max(1, math.ceil(current.reset_at - time.time())) if current else 60
+        minutes = math.ceil(wait / 60)
+        detail = (
+            _l("Too many attempts. Please try again in %(n)d seconds.", n=wait)
+            if wait < 120
+            else _l("Too many attempts. Please try again in %(n)d minutes.", n=minutes)
+        )
+        response = _response(429, str(detail))
+        response.headers["Retry-After"] = str(wait)
+        return response
+
+    @app.errorhandler(IntegrityError)
+    def _duplicate(error: IntegrityError):
+        """The backstop for a unique constraint raced into (a double click, two tabs): the
+        database kept the data right, so the person gets a clear 409, never a 500. Rules
+        that expect such a race say more precisely what happened (rules.unique_or_violation)."""
+        db.session.rollback()
+        if not _is_duplicate(error):
+            return _internal_error(error)
+        app.logger.info("Conflict on %s %s: %s", request.method, request.path, error.orig)
+        return _render(
+            409,
+            str(
+                _l(
+                    "That was just done already, perhaps in another tab. "
+                    "Reload the page to see where things stand."
+                )
+            ),
+        )
 
     @app.errorhandler(OperationalError)
     def _operational_error(error: OperationalError):

@@ -77,7 +77,7 @@ def _lease() -> dt.timedelta:
     round trips, each up to ``MAIL_TIMEOUT``); a sender that dies leaves its message due again
     after it."""
     config = current_app.config
-    return dt.timedelta(seconds=config.get("OUTBOX_LEASE_SECONDS") or 30 * config["MAIL_TIMEOUT"])
+    return dt.timedelta(seconds=config["OUTBOX_LEASE_SECONDS"])
 
 
 def _due(now: dt.datetime) -> tuple[sa.ColumnElement[bool], ...]:

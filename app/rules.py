@@ -60,7 +60,9 @@ def saving(form: FlaskForm) -> Iterator[_Saved]:
 
 
 @contextmanager
-def unique_or_violation(message: str, field: str | None = None) -> Iterator[None]:
+def unique_or_violation(
+    message: str, field: str | None = None, *, conflict: bool = True
+) -> Iterator[None]:
     """Make the changes inside the block: they are flushed in a savepoint, and a unique
     constraint they break (even in a race) becomes a clear message, leaving the rest of
     the transaction usable."""
@@ -69,4 +71,4 @@ def unique_or_violation(message: str, field: str | None = None) -> Iterator[None
             yield
             db.session.flush()
     except IntegrityError as error:
-        raise RuleViolation(message, field) from error
+        raise RuleViolation(message, field, conflict=conflict) from error

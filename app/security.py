@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, g
+from flask import Flask, Response, g, request
+
+from app import logs
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -24,7 +26,9 @@ def init_app(app: Flask) -> None:
         headers = response.headers
         headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("Referrer-Policy", "same-origin")
+        # A page reached with a secret in its path must not hand that path on to the next.
+        secret = logs.carries_secret(request.path)
+        headers.setdefault("Referrer-Policy", "no-referrer" if secret else "same-origin")
         headers.setdefault("X-Frame-Options", "DENY")
         headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
         # Pages are personal (rosters, accounts, exports): no cache keeps one unless the view

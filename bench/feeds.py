@@ -17,8 +17,8 @@ from icalendar import Calendar, Event
 
 from app import create_app
 from app.calendar import services
-from app.links import feed_links as links
 from app.extensions import db
+from app.links import feed_links as links
 from app.models import Branch, Circle, Course, Facilitation, Meeting, Room, User
 
 MEETINGS = 5000

@@ -45,10 +45,29 @@ def gunicorn(
     protected: bool = True,
     workers: int = 4,
     threads: int = 8,
-    ratelimit_storage: str = "memory://",
+    ratelimit_storage: str | None = None,
+    config: str = "gunicorn.conf.py",
+    log_to: Path | None = None,
 ) -> Iterator[str]:
     """4 processes with 8 threads each, so that a burst of 32 requests is really in flight
-    at once (sync workers would take 4 at a time and hide most races)."""
+    at once (sync workers would take 4 at a time and hide most races). Rate-limit counters
+    are shared in a throwaway redis-server unless ``ratelimit_storage`` says otherwise, as
+    the production config (``config``) requires. ``log_to`` keeps the server's output."""
+    if ratelimit_storage is None:
+        with (
+            redis_server() as redis_url,
+            gunicorn(
+                database_url,
+                protected=protected,
+                workers=workers,
+                threads=threads,
+                ratelimit_storage=redis_url,
+                config=config,
+                log_to=log_to,
+            ) as base,
+        ):
+            yield base
+        return
     port = free_port()
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -62,12 +81,15 @@ def gunicorn(
         "RACE_WINDOW_SECONDS": "0.15",
         "LOG_LEVEL": os.environ.get("LIVE_LOG_LEVEL", "WARNING"),
     }
-    with tempfile.TemporaryFile() as log:
+    with open(log_to, "w+b") if log_to else tempfile.TemporaryFile() as log:
         process = subprocess.Popen(
             [
                 sys.executable,
                 "-m",
                 "gunicorn",
+                "-c",
+                config,
+                *(["--access-logfile", "-"] if log_to else []),
                 "-w",
                 str(workers),
                 "--threads",
@@ -78,7 +100,7 @@ def gunicorn(
             ],
             cwd=ROOT,
             env=env,
-            stdout=subprocess.DEVNULL,
+            stdout=log,
             stderr=log,
         )
         base = f"127.0.0.1:{port}"

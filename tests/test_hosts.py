@@ -95,7 +95,8 @@ def test_feed_cache_follows_renamed_branches_and_facilitators(client, world, que
     third = client.get(path)
     assert third.headers["ETag"] != second.headers["ETag"]
     events = Calendar.from_ical(third.data).walk("VEVENT")
-    assert events and all(" Jr" in str(event["DESCRIPTION"]) for event in events)
+    assert events
+    assert all(" Jr" in str(event["DESCRIPTION"]) for event in events)
 
 
 def test_production_refuses_to_start_without_a_base_url(database_url, tmp_path):

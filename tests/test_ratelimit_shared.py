@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 
 import pytest
 
-from tests.live import Client, burst, gunicorn, migrate, redis_server
+from tests.live import ROOT, Client, burst, free_port, gunicorn, migrate, redis_server
 
 ATTEMPTS = 40
 
@@ -19,12 +21,12 @@ needs_redis = pytest.mark.skipif(
 )
 
 
-def _failed_logins(tmp_path, storage: str) -> list[int]:
+def _failed_logins(tmp_path, storage: str, config: str = "gunicorn.conf.py") -> list[int]:
     # The database plays no part here, so SQLite alone is enough.
     database_url = f"sqlite:///{tmp_path / 'limits.sqlite'}"
     migrate(database_url)
     # Sync workers (one request at a time each): a burst is spread over all four processes.
-    with gunicorn(database_url, ratelimit_storage=storage, threads=1) as base:
+    with gunicorn(database_url, ratelimit_storage=storage, threads=1, config=config) as base:
         client = Client(base)
         token = client.csrf("/login")
 
@@ -54,6 +56,29 @@ def test_redis_counters_are_shared_by_all_workers(tmp_path):
 
 
 def test_memory_counters_are_per_worker(tmp_path):
-    """The control: this is why production needs Redis."""
-    statuses = _failed_logins(tmp_path, "memory://")
+    """The control: this is why production needs Redis. The project's gunicorn.conf.py refuses
+    this set-up (below), so the control runs gunicorn without it."""
+    statuses = _failed_logins(tmp_path, "memory://", config="/dev/null")
     assert statuses.count(200) > 10, statuses
+
+
+def test_several_workers_refuse_to_start_on_memory_counters(tmp_path):
+    database_url = f"sqlite:///{tmp_path / 'limits.sqlite'}"
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "live-test-secret-key",
+        "BASE_URL": "http://127.0.0.1",
+        "RATELIMIT_STORAGE_URI": "memory://",
+    }
+    command = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "-b"]
+    refused = subprocess.run(
+        [*command, f"127.0.0.1:{free_port()}", "-w", "2", "wsgi:app"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert refused.returncode != 0
+    assert "RATELIMIT_STORAGE_URI" in refused.stderr

@@ -99,6 +99,11 @@ def test_wsgi_module_builds_the_app():
         capture_output=True,
         text=True,
         check=True,
-        env={"SECRET_KEY": "x", "DATABASE_URL": "sqlite:///:memory:", "PATH": "/usr/bin:/bin"},
+        env={
+            "SECRET_KEY": "x",
+            "DATABASE_URL": "sqlite:///:memory:",
+            "BASE_URL": "https://circles.example.org",
+            "PATH": "/usr/bin:/bin",
+        },
     )
     assert result.stdout.strip() == "app True"

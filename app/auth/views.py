@@ -4,6 +4,7 @@ from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
+    Response,
     current_app,
     flash,
     redirect,
@@ -13,6 +14,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user, logout_user
 
 from app.auth import services
@@ -44,8 +46,22 @@ def _login_limits() -> str:
     return current_app.config["LOGIN_LIMITS"]
 
 
-def _email_key() -> str:
-    return "login:" + (request.form.get("email") or "").strip().lower()[:254]
+def _login_ip_limits() -> str:
+    return current_app.config["LOGIN_IP_LIMITS"]
+
+
+def _account_key() -> str:
+    # Per account *and* address: guessing one account is slowed, but strangers elsewhere
+    # cannot lock its owner out (and a reset link works whatever the counters say).
+    email = (request.form.get("email") or "").strip().lower()[:254]
+    return f"login:{email}:{get_remote_address()}"
+
+
+def _failed(response: Response) -> bool:
+    """Per address only failed sign-ins count: a training room signing in together is not an
+    attack. (Per account and address every attempt counts, so that a burst of guesses is
+    cut off exactly: a check before and a count after could let a few more through.)"""
+    return response.status_code != 302
 
 
 def _start_session(user) -> None:
@@ -56,8 +72,8 @@ def _start_session(user) -> None:
 
 @bp.route("/login", methods=["GET", "POST"])
 @public
-@limiter.limit(_login_limits, methods=["POST"])
-@limiter.limit(_login_limits, methods=["POST"], key_func=_email_key)
+@limiter.limit(_login_ip_limits, methods=["POST"], deduct_when=_failed)
+@limiter.limit(_login_limits, methods=["POST"], key_func=_account_key)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))

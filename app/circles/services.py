@@ -38,7 +38,7 @@ from app.models import (
 from app.participation import services as participation
 from app.querying import contains
 from app.rooms import bookings
-from app.rules import RuleViolation
+from app.rules import RuleViolation, unique_or_violation
 from app.timeutil import is_timezone, utcnow
 
 MAX_CAPACITY = 500
@@ -439,7 +439,11 @@ def assign_facilitator(circle: Circle, user: User, *, actor: User, override: boo
     clashes = facilitator_clashes([user.id], intervals, exclude_circle_id=circle.id)
     if clashes and not override:
         raise RuleViolation(clash_message(clashes, circle.timezone), "user_id")
-    circle.facilitations.append(Facilitation(user=user, role="co"))
+    # Two managers (or one double click) may assign the same person at once.
+    with unique_or_violation(
+        _("%(name)s already facilitates this circle.", name=user.name), "user_id"
+    ):
+        circle.facilitations.append(Facilitation(user=user, role="co"))
     if clashes:
         audit(
             actor,

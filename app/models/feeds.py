@@ -23,8 +23,32 @@ class FeedScope(enum.StrEnum):
     personal = "personal"
 
 
+_LIVE = "revoked_at IS NULL"
+
+
 class FeedToken(db.Model):
     """A secret feed link. Only the SHA-256 of the token is stored; revoking kills it."""
+
+    # One live link per user and feed: a new one stops the old one, even in a race.
+    __table_args__ = (
+        sa.Index(
+            "uq_feed_token_live_target",
+            "user_id",
+            "scope",
+            "target_id",
+            unique=True,
+            sqlite_where=sa.text(f"{_LIVE} AND target_id IS NOT NULL"),
+            postgresql_where=sa.text(f"{_LIVE} AND target_id IS NOT NULL"),
+        ),
+        sa.Index(
+            "uq_feed_token_live_own",
+            "user_id",
+            "scope",
+            unique=True,
+            sqlite_where=sa.text(f"{_LIVE} AND target_id IS NULL"),
+            postgresql_where=sa.text(f"{_LIVE} AND target_id IS NULL"),
+        ),
+    )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     user_id: so.Mapped[int] = so.mapped_column(
