@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import secrets
 
 import sqlalchemy as sa
 
@@ -19,10 +20,12 @@ from app.models import (
     Course,
     Enrollment,
     Facilitation,
+    GuestSignup,
     Meeting,
     Room,
     User,
 )
+from app.participation.services import token_digest
 from app.timeutil import local_today
 from tests.conftest import PASSWORD
 from tests.live import Client, burst, gunicorn, migrate
@@ -158,26 +161,42 @@ def _seed_circle(url: str) -> int:
     return circle_id
 
 
+def _seed_signups(url: str, circle_id: int, emails: list[str]) -> list[str]:
+    """Guests who asked to join and have their confirmation links: the links' paths."""
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "x", "TESTING": True})
+    paths = []
+    with app.app_context():
+        now = dt.datetime.now(dt.UTC)
+        for i, email in enumerate(emails):
+            token = secrets.token_urlsafe(32)
+            db.session.add(
+                GuestSignup(
+                    circle_id=circle_id,
+                    name=f"Guest {i}",
+                    email=email,
+                    token_hash=token_digest(token),
+                    created_at=now,
+                    expires_at=now + dt.timedelta(hours=1),
+                )
+            )
+            paths.append(f"/join/confirm/{token}")
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
+    return paths
+
+
 def _signup_race(url: str, *, protected: bool):
+    """64 guests press "Confirm" in their sign-up emails at the same moment."""
     circle_id = _seed_circle(url)
+    paths = _seed_signups(url, circle_id, [f"guest{i}@example.org" for i in range(SIGNUPS)])
     with gunicorn(url, protected=protected) as base:
         # Each guest has a session of their own (a CSRF token is tied to it).
         guests = [Client(base) for _ in range(SIGNUPS)]
-        tokens = [g.csrf(f"/circles/{circle_id}/join") for g in guests]
+        tokens = [g.csrf(path) for g, path in zip(guests, paths, strict=True)]
 
         def send(i: int) -> int:
-            return (
-                guests[i]
-                .post(
-                    f"/circles/{circle_id}/join",
-                    {
-                        "csrf_token": tokens[i],
-                        "name": f"Guest {i}",
-                        "email": f"guest{i}@example.org",
-                    },
-                )
-                .status
-            )
+            return guests[i].post(paths[i], {"csrf_token": tokens[i]}).status
 
         statuses = burst(send, SIGNUPS)
     engine = sa.create_engine(url)
@@ -214,3 +233,223 @@ def test_without_the_protection_signups_overfill_the_circle(fresh_database_url):
     enrolled = [r for r in rows if r.status == "enrolled"]
     places = [r.waitlist_seq for r in rows if r.status == "waitlisted"]
     assert len(enrolled) > SEATS or len(places) != len(set(places)), statuses
+
+
+# --- duplicate submissions: 409 or an idempotent success, never a 500 ---------------------------
+
+DUPLICATES = 16
+
+
+def _seed_roster(
+    url: str, *, capacity: int, enrolled: int = 0, waiting: int = 0
+) -> tuple[int, int]:
+    """A published circle led by lead@example.org (who can sign in): ``enrolled`` people in
+    its seats, ``waiting`` on its waitlist (places 1, 2, ...). The circle and the last waiter."""
+    circle_id = _seed_circle(url)
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "x", "TESTING": True})
+    with app.app_context():
+        circle = db.session.get(Circle, circle_id)
+        circle.capacity = capacity
+        circle.enrolled_count = enrolled
+        circle.waitlist_next = waiting
+        for user in db.session.scalars(sa.select(User)):
+            user.set_password(PASSWORD)
+        people = [
+            Enrollment(
+                circle_id=circle_id,
+                name=f"In {i}",
+                email=f"in{i}@example.org",
+                status="enrolled",
+                enrolled_at=dt.datetime.now(dt.UTC),
+            )
+            for i in range(enrolled)
+        ] + [
+            Enrollment(
+                circle_id=circle_id,
+                name=f"Wait {i}",
+                email=f"wait{i}@example.org",
+                status="waitlisted",
+                waitlist_seq=i,
+            )
+            for i in range(1, waiting + 1)
+        ]
+        db.session.add_all(people)
+        db.session.commit()
+        last = people[-1].id if people else 0
+        db.session.remove()
+        db.engine.dispose()
+    return circle_id, last
+
+
+def _places(url: str, circle_id: int):
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(Enrollment.id, Enrollment.email, Enrollment.status, Enrollment.waitlist_seq)
+            .where(Enrollment.circle_id == circle_id)
+            .order_by(Enrollment.id)
+        ).all()
+        counter = conn.execute(
+            sa.select(Circle.enrolled_count).where(Circle.id == circle_id)
+        ).scalar_one()
+    engine.dispose()
+    return rows, counter
+
+
+def test_16_simultaneous_joins_by_one_person_give_one_place_and_no_500(fresh_database_url):
+    """A double click (or sixteen) on "Join": one place, the others are told they are in."""
+    migrate(fresh_database_url)
+    circle_id, _last = _seed_roster(fresh_database_url, capacity=10, enrolled=0, waiting=0)
+    with gunicorn(fresh_database_url) as base:
+        lead = Client(base)
+        lead.login("lead@example.org", PASSWORD)
+        token = lead.csrf(f"/circles/{circle_id}/join")
+
+        def send(i: int) -> tuple[int, str]:
+            path = f"/circles/{circle_id}/join"
+            response = Client(base, lead.cookie).post(path, {"csrf_token": token})
+            return response.status, response.text
+
+        answers = burst(send, DUPLICATES)
+    rows, counter = _places(fresh_database_url, circle_id)
+    statuses = [status for status, _text in answers]
+    assert 500 not in statuses, statuses
+    assert statuses.count(302) == 1, statuses
+    assert set(statuses) <= {302, 200, 409}, statuses
+    # The others are told plainly where they stand (not a generic "conflict" page).
+    for status, text in answers:
+        if status != 302:
+            assert "already signed up" in text or "already in this circle" in text, text[-800:]
+    assert [(r.email, r.status) for r in rows] == [("lead@example.org", "enrolled")]
+    assert counter == 1
+
+
+def test_8_simultaneous_move_ups_into_a_free_seat_seat_once(fresh_database_url):
+    """A free seat (capacity raised) and one person waiting: 8 "Move up" clicks at once."""
+    migrate(fresh_database_url)
+    circle_id, waiter = _seed_roster(fresh_database_url, capacity=2, enrolled=1, waiting=1)
+    statuses = _move_up_burst(fresh_database_url, circle_id, waiter)
+    rows, counter = _places(fresh_database_url, circle_id)
+    assert 500 not in statuses, statuses
+    assert set(statuses) == {302}, statuses
+    assert [(r.status, r.waitlist_seq) for r in rows] == [("enrolled", None)] * 2
+    assert counter == 2
+
+
+def test_8_simultaneous_move_ups_on_a_full_circle_keep_the_waitlist_in_order(fresh_database_url):
+    migrate(fresh_database_url)
+    circle_id, waiter = _seed_roster(fresh_database_url, capacity=1, enrolled=1, waiting=3)
+    statuses = _move_up_burst(fresh_database_url, circle_id, waiter)
+    rows, counter = _places(fresh_database_url, circle_id)
+    assert 500 not in statuses, statuses
+    assert set(statuses) == {302}, statuses
+    waiting = sorted((r for r in rows if r.status == "waitlisted"), key=lambda r: r.waitlist_seq)
+    assert [r.email for r in waiting] == [
+        "wait3@example.org",
+        "wait1@example.org",
+        "wait2@example.org",
+    ]
+    assert counter == 1
+
+
+def _move_up_burst(url: str, circle_id: int, enrollment_id: int) -> list[int]:
+    with gunicorn(url) as base:
+        lead = Client(base)
+        lead.login("lead@example.org", PASSWORD)
+        token = lead.csrf(f"/circles/{circle_id}/roster")
+
+        def send(i: int) -> int:
+            path = f"/enrollments/{enrollment_id}/promote"
+            return Client(base, lead.cookie).post(path, {"csrf_token": token}).status
+
+        return burst(send, 8)
+
+
+def test_8_simultaneous_uses_of_one_confirmation_link_join_once(fresh_database_url):
+    """A double click on "Confirm": one place; the link is used up for the other clicks."""
+    migrate(fresh_database_url)
+    circle_id = _seed_circle(fresh_database_url)
+    [path] = _seed_signups(fresh_database_url, circle_id, ["gia@example.org"])
+    with gunicorn(fresh_database_url) as base:
+        guest = Client(base)
+        token = guest.csrf(path)
+
+        def send(i: int) -> int:
+            return Client(base, guest.cookie).post(path, {"csrf_token": token}).status
+
+        statuses = burst(send, 8)
+    rows, counter = _places(fresh_database_url, circle_id)
+    assert sorted(statuses) == [302] + [404] * 7, statuses
+    assert [(r.email, r.status) for r in rows] == [("gia@example.org", "enrolled")]
+    assert counter == 1
+
+
+def test_two_sign_ups_of_one_address_confirmed_at_once_give_one_place(fresh_database_url):
+    """The address asked twice and both links are used at the same moment: one place, and
+    both answers lead to it."""
+    migrate(fresh_database_url)
+    circle_id = _seed_circle(fresh_database_url)
+    paths = _seed_signups(fresh_database_url, circle_id, ["gia@example.org"] * 8)
+    with gunicorn(fresh_database_url) as base:
+        guests = [Client(base) for _ in paths]
+        tokens = [g.csrf(path) for g, path in zip(guests, paths, strict=True)]
+
+        def send(i: int) -> tuple[int, str]:
+            response = guests[i].post(paths[i], {"csrf_token": tokens[i]})
+            return response.status, response.headers.get("Location", "")
+
+        answers = burst(send, len(paths))
+    rows, counter = _places(fresh_database_url, circle_id)
+    assert [status for status, _ in answers] == [302] * len(paths), answers
+    assert all(location.startswith("/manage/") for _, location in answers), answers
+    assert [(r.email, r.status) for r in rows] == [("gia@example.org", "enrolled")]
+    assert counter == 1
+
+
+def test_8_simultaneous_withdrawals_free_one_seat(fresh_database_url):
+    """A double click on "Leave circle": the seat is given back once, to the next in line."""
+    migrate(fresh_database_url)
+    circle_id, _last = _seed_roster(fresh_database_url, capacity=1, waiting=2)
+    engine = sa.create_engine(fresh_database_url)
+    with engine.begin() as conn:
+        lead_id = conn.execute(
+            sa.select(User.id).where(User.email == "lead@example.org")
+        ).scalar_one()
+        conn.execute(
+            sa.insert(Enrollment).values(
+                circle_id=circle_id,
+                user_id=lead_id,
+                name="Lead",
+                email="lead@example.org",
+                status="enrolled",
+                enrolled_at=dt.datetime.now(dt.UTC),
+                goals="",
+                answer="",
+                consent_contact=False,
+                created_at=dt.datetime.now(dt.UTC),
+                updated_at=dt.datetime.now(dt.UTC),
+            )
+        )
+        conn.execute(sa.update(Circle).where(Circle.id == circle_id).values(enrolled_count=1))
+        mine = conn.execute(
+            sa.select(Enrollment.id).where(Enrollment.email == "lead@example.org")
+        ).scalar_one()
+    engine.dispose()
+    with gunicorn(fresh_database_url) as base:
+        lead = Client(base)
+        lead.login("lead@example.org", PASSWORD)
+        path = f"/my/enrollments/{mine}/withdraw"
+        token = lead.csrf(path)
+
+        def send(i: int) -> int:
+            return Client(base, lead.cookie).post(path, {"csrf_token": token}).status
+
+        statuses = burst(send, 8)
+    rows, counter = _places(fresh_database_url, circle_id)
+    assert 500 not in statuses, statuses
+    assert [(r.email, r.status, r.waitlist_seq) for r in rows] == [
+        ("wait1@example.org", "enrolled", None),
+        ("wait2@example.org", "waitlisted", 2),
+        ("lead@example.org", "withdrawn", None),
+    ]
+    assert counter == 1

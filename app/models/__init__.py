@@ -37,6 +37,7 @@ from app.models.participation import (
     ACTIVE_ENROLLMENT,
     Enrollment,
     EnrollmentStatus,
+    GuestSignup,
     ReminderSent,
 )
 from app.models.people import (
@@ -80,6 +81,7 @@ __all__ = [
     "FeedCache",
     "FeedScope",
     "FeedToken",
+    "GuestSignup",
     "Meeting",
     "MeetingStatus",
     "OpeningHours",

@@ -72,9 +72,18 @@ class Enrollment(TimestampMixin, db.Model):
     withdrawn_by_id: so.Mapped[int | None] = so.mapped_column(
         sa.ForeignKey("user.id", ondelete="SET NULL")
     )
+    # A guest's secret manage link: only its SHA-256 is kept. Withdrawing clears it, and a new
+    # link (asked for on the "lost your link?" page) replaces it, which ends the old one.
+    manage_token_hash: so.Mapped[str | None] = so.mapped_column(
+        sa.String(64), unique=True, index=True
+    )
 
     circle: so.Mapped[Circle] = so.relationship()
     user: so.Mapped[User | None] = so.relationship(foreign_keys=[user_id])
+
+    # The manage token itself, known only in the request that made it (not a column), so
+    # that the email sent then can carry the link.
+    manage_token = None
 
     def __repr__(self) -> str:
         return f"<Enrollment {self.id} {self.email} {self.status}>"
@@ -90,3 +99,28 @@ class ReminderSent(db.Model):
         sa.ForeignKey("enrollment.id", ondelete="CASCADE"), primary_key=True
     )
     sent_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+
+
+class GuestSignup(db.Model):
+    """A guest's request to join a public circle, waiting for its address to confirm it by
+    email. It holds no seat and no waitlist place: ``join`` runs when the link is used, once,
+    within ``expires_at``. Only the SHA-256 of the link's token is kept."""
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    circle_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("circle.id", ondelete="CASCADE"), index=True
+    )
+    name: so.Mapped[str] = so.mapped_column(sa.String(120))
+    email: so.Mapped[str] = so.mapped_column(sa.String(254), index=True)
+    goals: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    answer: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    consent_contact: so.Mapped[bool] = so.mapped_column(default=False)
+    token_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    expires_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime)
+    used_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime)
+
+    circle: so.Mapped[Circle] = so.relationship()
+
+    def __repr__(self) -> str:
+        return f"<GuestSignup {self.id} circle {self.circle_id}>"

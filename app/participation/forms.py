@@ -48,3 +48,7 @@ class MessageForm(BaseForm):
     body = TextAreaField(
         _l("Message"), filters=[strip], validators=[DataRequired(), Length(max=5000)]
     )
+
+
+class LostLinkForm(BaseForm):
+    email = email_field(_l("Your email"))

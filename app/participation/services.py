@@ -5,17 +5,23 @@ Seats are counted by ``circle.enrolled_count`` and taken with one conditional UP
 the database applies atomically whatever the timing; a CHECK keeps the count within the
 capacity. Waitlist places come from ``circle.waitlist_next`` the same way, so they are
 handed out in order and never twice.
+
+A guest (no account) first asks by email: ``request_guest_signup`` stores the request and
+sends a link; only ``confirm_guest_signup``, when the link is used, takes a place. Guests then
+manage their place through an opaque random link (only its SHA-256 is stored) that withdrawing
+ends and a new one replaces.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import secrets
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from flask import current_app, g, render_template
+from flask import render_template
 from flask_babel import gettext as _
-from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from app.calendar.feeds import meetings_ics
 from app.database import hold_race_window, race_protection
@@ -27,15 +33,16 @@ from app.models import (
     CircleStatus,
     Enrollment,
     EnrollmentStatus,
+    GuestSignup,
     Meeting,
     MeetingStatus,
     ReminderSent,
     User,
 )
 from app.outbox import queue_email
-from app.rules import RuleViolation
+from app.rules import RuleViolation, unique_or_violation
 
-MANAGE_LINK_MAX_AGE = 400 * 24 * 3600  # outlives any circle; withdrawing ends it anyway
+SIGNUP_LINK_HOURS = 48  # how long a guest's confirmation link works
 
 
 @dataclass(frozen=True)
@@ -113,6 +120,9 @@ def join(circle: Circle, joiner: Joiner, now: dt.datetime) -> Enrollment:
     if circle.audience != "public" and joiner.user is None:
         raise RuleViolation(_("Sign in to join this circle: it is for library staff."))
     email = joiner.email.strip().lower()
+    # Joins of one circle take turns from here, so that the check below sees a place taken a
+    # moment ago (a double click, two tabs) and answers it instead of the unique index.
+    _lock_circle(circle.id)
     if place_of(circle, email) is not None:
         raise RuleViolation(_("You are already signed up for this circle."), "email", conflict=True)
     enrollment = Enrollment(
@@ -124,14 +134,17 @@ def join(circle: Circle, joiner: Joiner, now: dt.datetime) -> Enrollment:
         answer=joiner.answer if circle.custom_question else "",
         consent_contact=joiner.consent_contact,
     )
+    if joiner.user is None:
+        issue_manage_link(enrollment)
     if _take_seat(circle):
         enrollment.status = EnrollmentStatus.enrolled
         enrollment.enrolled_at = now
     else:
         enrollment.status = EnrollmentStatus.waitlisted
         enrollment.waitlist_seq = _waitlist_place(circle)
-    db.session.add(enrollment)
-    db.session.flush()
+    # The unique index is the backstop: a clash is a 409, and the caller rolls back the seat.
+    with unique_or_violation(_("You are already signed up for this circle."), "email"):
+        db.session.add(enrollment)
     db.session.refresh(circle)
     _notify_joined(enrollment)
     return enrollment
@@ -151,7 +164,10 @@ def waitlist_position(enrollment: Enrollment) -> int | None:
 
 
 def withdraw(enrollment: Enrollment, *, by: User | None, now: dt.datetime) -> list[Enrollment]:
-    """Leave the circle; a freed seat goes to the first on the waitlist. Returns who moved up."""
+    """Leave the circle; a freed seat goes to the first on the waitlist. Returns who moved up.
+    The place is read again under the circle's lock, so a double click frees one seat."""
+    _lock_circle(enrollment.circle_id)
+    db.session.refresh(enrollment)
     if enrollment.status not in (EnrollmentStatus.enrolled, EnrollmentStatus.waitlisted):
         raise RuleViolation(_("This place was already given up."))
     was_enrolled = enrollment.status == EnrollmentStatus.enrolled
@@ -159,6 +175,7 @@ def withdraw(enrollment: Enrollment, *, by: User | None, now: dt.datetime) -> li
     enrollment.waitlist_seq = None
     enrollment.withdrawn_at = now
     enrollment.withdrawn_by_id = by.id if by else None
+    enrollment.manage_token_hash = None  # leaving ends the guest's manage link
     db.session.add(
         AuditEvent(
             actor_id=by.id if by else None,
@@ -211,7 +228,15 @@ def fill_seats(circle: Circle, now: dt.datetime) -> list[Enrollment]:
 
 def move_up(enrollment: Enrollment, *, by: User, now: dt.datetime) -> bool:
     """A facilitator puts someone ahead of the queue: into a free seat if there is one
-    (True), else first on the waitlist, to get the next seat (False)."""
+    (True), else first on the waitlist, to get the next seat (False).
+
+    Moves in one circle take turns (the circle's row is locked; SQLite has one writer
+    anyway), and the person's place is read again after the wait, so a double click moves
+    them once: the second click finds them enrolled, or first already."""
+    _lock_circle(enrollment.circle_id)
+    db.session.refresh(enrollment)
+    if enrollment.status == EnrollmentStatus.enrolled:
+        raise RuleViolation(_("%(name)s is already enrolled.", name=enrollment.name))
     if enrollment.status != EnrollmentStatus.waitlisted:
         raise RuleViolation(_("Only someone on the waitlist can be moved up."))
     seated = _take_seat(enrollment.circle)
@@ -227,9 +252,12 @@ def move_up(enrollment: Enrollment, *, by: User, now: dt.datetime) -> bool:
             )
         )
         if first != enrollment.waitlist_seq:
-            enrollment.waitlist_seq = None  # leave the place first: places are unique
-            db.session.flush()
-            enrollment.waitlist_seq = first - 1
+            with unique_or_violation(
+                _("The waitlist changed at the same moment. Reload and try again.")
+            ):
+                enrollment.waitlist_seq = None  # leave the place first: places are unique
+                db.session.flush()
+                enrollment.waitlist_seq = first - 1
     db.session.add(
         AuditEvent(
             actor_id=by.id,
@@ -250,32 +278,189 @@ def move_up(enrollment: Enrollment, *, by: User, now: dt.datetime) -> bool:
     return seated
 
 
-# --- manage links for guests ---------------------------------------------------------------------
+def _lock_circle(circle_id: int) -> None:
+    """Take the circle's row lock until the end of the transaction (PostgreSQL; SQLite's
+    writers take turns anyway), so that what is read next is not overtaken."""
+    if not race_protection():  # test-only: the naive version the concurrency proofs catch
+        return
+    db.session.execute(sa.select(Circle.id).where(Circle.id == circle_id).with_for_update())
 
 
-def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="enrollment-manage")
+# --- guests: sign-up confirmed by email ----------------------------------------------------------
 
 
-def manage_token(enrollment: Enrollment) -> str:
-    # One token per request: it embeds the time, and the email and the page must match.
-    tokens = g.setdefault("manage_tokens", {})
-    if enrollment.id not in tokens:
-        tokens[enrollment.id] = _serializer().dumps({"e": enrollment.id, "m": enrollment.email})
-    return tokens[enrollment.id]
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _new_token() -> tuple[str, str]:
+    token = secrets.token_urlsafe(32)
+    return token, token_digest(token)
+
+
+def _account_for(email: str) -> User | None:
+    return db.session.scalar(sa.select(User).where(User.email == email))
+
+
+def request_guest_signup(circle: Circle, joiner: Joiner, now: dt.datetime) -> None:
+    """A guest asks to join: nothing is held yet. The address gets a link to confirm (or,
+    if it belongs to an account, a request to sign in), so that only its owner can take a
+    place with it. What the asker sees is the same whatever the address, so that it tells
+    nobody whether an address is in a circle or has an account."""
+    reason = joining_closed_reason(circle, now)
+    if reason:
+        raise RuleViolation(reason)
+    if circle.audience != "public":
+        raise RuleViolation(_("Sign in to join this circle: it is for library staff."))
+    email = joiner.email.strip().lower()
+    account = _account_for(email)
+    if account is not None:
+        body = render_template(
+            "participation/email/signup_has_account.txt",
+            name=account.name,
+            circle=circle,
+            login_url=external_url("auth.login", next=f"/circles/{circle.id}/join"),
+        )
+        queue_email(email, _("Sign in to join “%(title)s”", title=circle.title), body)
+        return
+    token, digest = _new_token()
+    db.session.add(
+        GuestSignup(
+            circle_id=circle.id,
+            name=joiner.name,
+            email=email,
+            goals=joiner.goals if circle.ask_goals else "",
+            answer=joiner.answer if circle.custom_question else "",
+            consent_contact=joiner.consent_contact,
+            token_hash=digest,
+            created_at=now,
+            expires_at=now + dt.timedelta(hours=SIGNUP_LINK_HOURS),
+        )
+    )
+    body = render_template(
+        "participation/email/signup_confirm.txt",
+        name=joiner.name,
+        circle=circle,
+        confirm_url=external_url("participation.confirm_signup", token=token),
+        hours=SIGNUP_LINK_HOURS,
+    )
+    queue_email(email, _("Confirm your place in “%(title)s”", title=circle.title), body)
+    db.session.flush()
+
+
+def signup_for_token(token: str, now: dt.datetime) -> GuestSignup | None:
+    """The sign-up a confirmation link is for, if unused and unexpired."""
+    if not token or len(token) > 200:
+        return None
+    return db.session.scalar(
+        sa.select(GuestSignup).where(
+            GuestSignup.token_hash == token_digest(token),
+            GuestSignup.used_at.is_(None),
+            GuestSignup.expires_at > now,
+        )
+    )
+
+
+class SignupGone(Exception):
+    """The confirmation link was used in the meantime (a double click): like an unknown one."""
+
+
+@dataclass(frozen=True)
+class Confirmed:
+    enrollment: Enrollment
+    token: str  # the guest's fresh manage token
+    new: bool  # False: the address already had this place
+
+
+def confirm_guest_signup(signup: GuestSignup, now: dt.datetime) -> Confirmed:
+    """The address's owner confirms: join now (a seat, or the next waitlist place), once.
+    If the address already holds a place in the circle, that place is theirs to manage.
+
+    The link is used up last, by a conditional UPDATE: of simultaneous uses exactly one
+    gets it, and the others raise SignupGone, which undoes whatever they did."""
+    circle = signup.circle
+    if _account_for(signup.email) is not None:
+        raise RuleViolation(
+            _("This address has an account: sign in to join the circle."), "account"
+        )
+    _lock_circle(circle.id)  # another confirmation for this address may be under way
+    existing = place_of(circle, signup.email)
+    if existing is None:
+        joiner = Joiner(
+            name=signup.name,
+            email=signup.email,
+            goals=signup.goals,
+            answer=signup.answer,
+            consent_contact=signup.consent_contact,
+        )
+        enrollment = join(circle, joiner, now)
+        confirmed = Confirmed(enrollment, enrollment.manage_token, new=True)
+    elif existing.user_id is not None:
+        raise RuleViolation(_("This place belongs to an account: sign in to see it."), "account")
+    else:
+        confirmed = Confirmed(existing, send_manage_link(existing), new=False)
+    claimed = db.session.execute(
+        sa.update(GuestSignup)
+        .where(
+            GuestSignup.id == signup.id,
+            GuestSignup.used_at.is_(None),
+            GuestSignup.expires_at > now,
+        )
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:
+        raise SignupGone
+    return confirmed
+
+
+# --- guests: manage links ------------------------------------------------------------------------
+
+
+def issue_manage_link(enrollment: Enrollment) -> str:
+    """A new secret link for a guest's place; the one before it stops working."""
+    token, enrollment.manage_token_hash = _new_token()
+    enrollment.manage_token = token
+    return token
 
 
 def enrollment_for_token(token: str) -> Enrollment | None:
-    try:
-        data = _serializer().loads(token, max_age=MANAGE_LINK_MAX_AGE)
-    except BadSignature:
+    if not token or len(token) > 200:
         return None
-    if not isinstance(data, dict) or not isinstance(data.get("e"), int):
-        return None
-    enrollment = db.session.get(Enrollment, data["e"])
-    if enrollment is None or enrollment.email != data.get("m"):
-        return None
-    return enrollment
+    return db.session.scalar(
+        sa.select(Enrollment).where(
+            Enrollment.manage_token_hash == token_digest(token),
+            Enrollment.status != EnrollmentStatus.withdrawn,
+        )
+    )
+
+
+def send_manage_link(enrollment: Enrollment) -> str:
+    token = issue_manage_link(enrollment)
+    db.session.flush()
+    _email(
+        enrollment,
+        _("Your link to “%(title)s”", title=enrollment.circle.title),
+        "manage_link",
+    )
+    return token
+
+
+def send_lost_links(email: str) -> int:
+    """Email a fresh manage link for each live guest place of ``email`` (ending the old
+    links). Nothing is sent to an address without one, and the asker is told the same."""
+    places = db.session.scalars(
+        sa.select(Enrollment)
+        .where(
+            Enrollment.email == email.strip().lower(),
+            Enrollment.user_id.is_(None),
+            Enrollment.status.in_([EnrollmentStatus.enrolled, EnrollmentStatus.waitlisted]),
+        )
+        .order_by(Enrollment.id)
+    ).all()
+    for enrollment in places:
+        send_manage_link(enrollment)
+    return len(places)
 
 
 # --- email -------------------------------------------------------------------------------------
@@ -285,10 +470,15 @@ def circle_ics(circle: Circle) -> str:
     return meetings_ics(circle.meetings, circle, feed_links())
 
 
-def _manage_url(enrollment: Enrollment) -> str:
-    if enrollment.user_id is None:
-        return external_url("participation.manage", token=manage_token(enrollment))
-    return external_url("participation.mine")
+def _manage_url(enrollment: Enrollment) -> str | None:
+    """Where the person manages their place. A guest's link exists only in the request that
+    made it (only its hash is stored); later emails send guests to the "lost your link?"
+    page instead."""
+    if enrollment.user_id is not None:
+        return external_url("participation.mine")
+    if enrollment.manage_token:
+        return external_url("participation.manage", token=enrollment.manage_token)
+    return None
 
 
 def _email(
@@ -301,6 +491,7 @@ def _email(
         circle=circle,
         position=waitlist_position(enrollment),
         manage_url=_manage_url(enrollment),
+        lost_link_url=external_url("participation.lost_link"),
         circle_url=external_url("circles.circle", circle_id=circle.id),
         **context,
     )

@@ -1,10 +1,24 @@
-"""Joining circles, "my circles", the guest manage link, and the facilitator's roster."""
+"""Joining circles, "my circles", guests' sign-up by email and manage links, and the
+facilitator's roster.
+
+Pages reached with a secret in their address live under ``/join/confirm/<token>`` and
+``/manage/<token>`` (the log filter redacts both): they send no Referer and are not cached."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -16,16 +30,56 @@ from app.auth.permissions import (
     visible_circle_or_404,
 )
 from app.csvio import csv_response
-from app.extensions import db
+from app.extensions import db, limiter
 from app.models import Circle, Enrollment, EnrollmentStatus, Meeting, MeetingStatus, User
 from app.outbox import queue_email
 from app.participation import services
-from app.participation.forms import AddParticipantForm, GuestJoinForm, JoinForm, MessageForm
+from app.participation.forms import (
+    AddParticipantForm,
+    GuestJoinForm,
+    JoinForm,
+    LostLinkForm,
+    MessageForm,
+)
 from app.rooms.forms import ConfirmForm
 from app.rules import RuleViolation, show_violation
 from app.timeutil import utcnow
 
 bp = Blueprint("participation", __name__)
+
+# Guests' sign-ups and "lost your link?" requests send email to the address typed in, so
+# they are limited per client and per address (settings of the same names override these).
+GUEST_EMAIL_LIMITS = "10 per minute;50 per hour"
+GUEST_EMAIL_ADDRESS_LIMITS = "5 per hour;20 per day"
+
+SECRET_LINK_ENDPOINTS = frozenset(
+    {"participation.confirm_signup", "participation.manage", "participation.manage_withdraw"}
+)
+
+
+def _guest_limits() -> str:
+    return current_app.config.get("GUEST_EMAIL_LIMITS", GUEST_EMAIL_LIMITS)
+
+
+def _guest_address_limits() -> str:
+    return current_app.config.get("GUEST_EMAIL_ADDRESS_LIMITS", GUEST_EMAIL_ADDRESS_LIMITS)
+
+
+def _address_key() -> str:
+    return "guest-email:" + (request.form.get("email") or "").strip().lower()[:254]
+
+
+def _signed_in() -> bool:
+    return current_user.is_authenticated
+
+
+@bp.after_request
+def _secret_link_headers(response: Response) -> Response:
+    """The token in the address must not leak through the Referer header or a cache."""
+    if request.endpoint in SECRET_LINK_ENDPOINTS:
+        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _join_form(circle: Circle) -> JoinForm:
@@ -40,9 +94,32 @@ def _join_form(circle: Circle) -> JoinForm:
     return form
 
 
+def _flash_joined(enrollment: Enrollment) -> None:
+    if enrollment.status == EnrollmentStatus.enrolled:
+        flash(
+            _("You are in! A confirmation is on its way to %(email)s.", email=enrollment.email),
+            "success",
+        )
+    else:
+        flash(
+            _(
+                "The circle is full: you are number %(position)d on the waitlist. "
+                "We will email you if a seat opens.",
+                position=services.waitlist_position(enrollment),
+            ),
+            "info",
+        )
+
+
 @bp.route("/circles/<int:circle_id>/join", methods=["GET", "POST"])
 @public
+@limiter.limit(_guest_limits, methods=["POST"], exempt_when=_signed_in)
+@limiter.limit(
+    _guest_address_limits, methods=["POST"], key_func=_address_key, exempt_when=_signed_in
+)
 def join(circle_id: int):
+    """Staff join in one click. A guest's sign-up only sends the address a link to confirm,
+    and the answer is the same whatever the address (new, already in, or an account's)."""
     circle = visible_circle_or_404(circle_id)
     now = utcnow()
     form = _join_form(circle)
@@ -59,34 +136,21 @@ def join(circle_id: int):
             consent_contact=form.consent_contact.data,
         )
         try:
-            enrollment = services.join(circle, joiner, now)
+            if user is None:
+                services.request_guest_signup(circle, joiner, now)
+            else:
+                enrollment = services.join(circle, joiner, now)
         except RuleViolation as violation:
             db.session.rollback()
             show_violation(form, violation)
             status = 409 if violation.conflict else 200
+            if user is not None:  # a double click: show the place the other click took
+                mine = services.place_of(circle, user.email)
         else:
             db.session.commit()
-            if enrollment.status == EnrollmentStatus.enrolled:
-                flash(
-                    _(
-                        "You are in! A confirmation is on its way to %(email)s.",
-                        email=enrollment.email,
-                    ),
-                    "success",
-                )
-            else:
-                flash(
-                    _(
-                        "The circle is full: you are number %(position)d on the waitlist. "
-                        "We will email you if a seat opens.",
-                        position=services.waitlist_position(enrollment),
-                    ),
-                    "info",
-                )
             if user is None:
-                return redirect(
-                    url_for("participation.manage", token=services.manage_token(enrollment))
-                )
+                return redirect(url_for("participation.signup_sent", circle_id=circle.id))
+            _flash_joined(enrollment)
             return redirect(url_for("participation.mine"))
     return (
         render_template(
@@ -96,6 +160,69 @@ def join(circle_id: int):
             mine=mine,
             closed=services.joining_closed_reason(circle, now),
             position=services.waitlist_position(mine) if mine else None,
+            hours=services.SIGNUP_LINK_HOURS,
+        ),
+        status,
+    )
+
+
+@bp.get("/circles/<int:circle_id>/join/sent")
+@public
+def signup_sent(circle_id: int):
+    circle = visible_circle_or_404(circle_id)
+    return render_template(
+        "participation/signup_sent.html", circle=circle, hours=services.SIGNUP_LINK_HOURS
+    )
+
+
+@bp.route("/join/confirm/<token>", methods=["GET", "POST"])
+@public
+def confirm_signup(token: str):
+    """The link in the sign-up email. Opening it changes nothing (mail scanners open links);
+    the button does, once. Used, expired and unknown links are the same 404."""
+    now = utcnow()
+    signup = services.signup_for_token(token, now)
+    if signup is None:
+        abort(404)
+    form = ConfirmForm()
+    problem = None
+    sign_in = False
+    status = 200
+    if form.validate_on_submit():
+        try:
+            confirmed = services.confirm_guest_signup(signup, now)
+        except services.SignupGone:
+            db.session.rollback()
+            abort(404)
+        except RuleViolation as violation:
+            db.session.rollback()
+            problem = violation.message
+            sign_in = violation.field == "account"
+            status = 409 if violation.conflict else 200
+        else:
+            db.session.commit()
+            if confirmed.new:
+                _flash_joined(confirmed.enrollment)
+            else:
+                flash(
+                    _(
+                        "You were already signed up for this circle. A new link to this page "
+                        "is on its way to %(email)s; links sent before no longer work.",
+                        email=confirmed.enrollment.email,
+                    ),
+                    "info",
+                )
+            return redirect(url_for("participation.manage", token=confirmed.token))
+    circle = signup.circle
+    return (
+        render_template(
+            "participation/confirm_signup.html",
+            signup=signup,
+            circle=circle,
+            form=form,
+            problem=problem,
+            sign_in=sign_in,
+            closed=services.joining_closed_reason(circle, now),
         ),
         status,
     )
@@ -192,7 +319,33 @@ def manage_withdraw(token: str):
     if enrollment is None:
         abort(404)
     back = url_for("participation.manage", token=token)
-    return _withdraw_page(enrollment, back, back)
+    # Leaving ends the link, so afterwards the circle's page is where there is to go.
+    return _withdraw_page(
+        enrollment, back, url_for("circles.circle", circle_id=enrollment.circle_id)
+    )
+
+
+@bp.route("/join/lost-link", methods=["GET", "POST"])
+@public
+@limiter.limit(_guest_limits, methods=["POST"])
+@limiter.limit(_guest_address_limits, methods=["POST"], key_func=_address_key)
+def lost_link():
+    """A guest's manage link is shown only once (only its hash is kept): this emails a new
+    one for each place the address holds, and says the same whether it holds any or not."""
+    form = LostLinkForm()
+    if form.validate_on_submit():
+        services.send_lost_links(form.email.data)
+        db.session.commit()
+        flash(
+            _(
+                "If %(email)s holds a place in a circle, a new link for each place is on its "
+                "way; links sent before stop working.",
+                email=form.email.data,
+            ),
+            "info",
+        )
+        return redirect(url_for("participation.lost_link"))
+    return render_template("participation/lost_link.html", form=form)
 
 
 # --- the facilitator's roster ------------------------------------------------------------

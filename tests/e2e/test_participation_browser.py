@@ -1,18 +1,17 @@
 """End-to-end: joining circles in headless Chromium, with axe-core checking every page. Staff
-join in one click from the circle's page and leave from "My circles"; a guest joins a full
-circle's waitlist and is moved up by email; a facilitator works the roster (add, move up,
-CSV); the guest form's errors; the join pages on a phone."""
+join in one click from the circle's page and leave from "My circles"; a guest signs up for a
+full circle, confirms by the link in the email, lands on the waitlist and is moved up by email;
+a facilitator works the roster (add, move up, CSV); the guest form's errors; the join pages on
+a phone."""
 
 from __future__ import annotations
 
 import csv
 import re
-import time
 from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
-from itsdangerous import TimestampSigner
 from playwright.sync_api import Page, expect
 
 from app.extensions import db
@@ -40,15 +39,6 @@ def world(app, factory) -> World:
     """Main Library with Lab (20 seats); Lena Lead is a facilitator, Pat is staff, Cole Co
     is another facilitator. ``world.circle()`` makes four Tuesdays at 18:00, published."""
     return World(app, factory)
-
-
-@pytest.fixture
-def steady_links(monkeypatch) -> None:
-    """Pin the manage links' timestamp: a link is signed with the current second, and the
-    link in the email and the one the join redirects to are signed a few milliseconds apart,
-    so without this they differ (both valid) whenever a second ticks over in between."""
-    now = int(time.time())
-    monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: now)
 
 
 def enroll(app, live_server: str, circle_id: int, name: str, email: str) -> int:
@@ -108,6 +98,25 @@ def join_box(page: Page):
     return page.get_by_role("region", name="Join")
 
 
+def confirmation_link(query, live_server: str, email: str) -> str:
+    """The link in the newest "Confirm your place" email to ``email``."""
+    _to, subject, body = [m for m in outbox(query) if m[0] == email][-1]
+    assert subject.startswith("Confirm your place in"), subject
+    match = re.search(rf"{re.escape(live_server)}/join/confirm/[\w-]+", body)
+    assert match, body
+    return match.group(0)
+
+
+def expect_check_your_email(page: Page) -> None:
+    expect(page).to_have_url(re.compile(r"/circles/\d+/join/sent$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check your email")
+    expect(page.get_by_role("main")).to_contain_text(
+        "Your place is given when the address is confirmed"
+    )
+    expect(page.get_by_role("main")).to_contain_text("The link works for 48 hours.")
+    assert_accessible(page)
+
+
 def test_staff_join_in_one_click_and_leave(page: Page, world, query):
     circle_id = world.circle(title=CIRCLE)
     times = meeting_times(query, circle_id)
@@ -165,9 +174,7 @@ def test_staff_join_in_one_click_and_leave(page: Page, world, query):
     )
 
 
-def test_guest_joins_a_full_circle_and_is_moved_up(
-    page: Page, world, app, query, live_server, steady_links
-):
+def test_guest_joins_a_full_circle_and_is_moved_up(page: Page, world, app, query, live_server):
     circle_id = world.circle(title=CIRCLE, audience="public", capacity=1)
     pat = enroll(app, live_server, circle_id, "Pat", "pat@example.org")
 
@@ -185,13 +192,30 @@ def test_guest_joins_a_full_circle_and_is_moved_up(
     page.get_by_label("Your email").fill("Gia@Example.org")
     page.get_by_role("button", name="Join the waitlist").click()
 
-    # The redirect lands on the guest's own manage page; the email carries the same link.
-    expect(page).to_have_url(re.compile(r"/manage/[\w.-]+$"))
+    # Nothing is held yet: the address gets a link to confirm.
+    expect_check_your_email(page)
+    assert places(query, circle_id) == ([("pat@example.org", "enrolled", None)], 1)
+    link = confirmation_link(query, live_server, "gia@example.org")
+    assert "The link works for 48 hours." in outbox(query)[-1][2]
+
+    # Opening the link asks first (it changes nothing by itself); Confirm takes the place.
+    page.goto(link)
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Confirm your place in “{CIRCLE}”")
+    main = page.get_by_role("main")
+    expect(main).to_contain_text("Gia Guest · gia@example.org")
+    expect(main.locator(".lead")).to_have_text(
+        "The circle is full: confirm to take the next place on the waitlist."
+    )
+    assert_accessible(page)
+    assert places(query, circle_id) == ([("pat@example.org", "enrolled", None)], 1)
+    main.get_by_role("button", name="Confirm").click()
+
+    # The guest's own manage page; the email carries the same link.
+    expect(page).to_have_url(re.compile(r"/manage/[\w-]+$"))
     expect(flash(page)).to_have_text(
         "The circle is full: you are number 1 on the waitlist. We will email you if a seat opens."
     )
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Your place in “{CIRCLE}”")
-    main = page.get_by_role("main")
     expect(main).to_contain_text("Gia Guest · gia@example.org")
     expect(main.locator(".lead")).to_have_text("You are number 1 on the waitlist.")
     expect(main.get_by_role("link", name="Leave the circle")).to_be_visible()
@@ -201,7 +225,7 @@ def test_guest_joins_a_full_circle_and_is_moved_up(
         [("pat@example.org", "enrolled", None), ("gia@example.org", "waitlisted", 1)],
         1,
     )
-    [_pat_mail, (to, subject, body)] = outbox(query)
+    [_pat_mail, _confirm, (to, subject, body)] = outbox(query)
     assert (to, subject) == ("gia@example.org", f"You are on the waitlist for “{CIRCLE}”")
     assert "you are number 1 on the waitlist" in body
     assert f"Manage your place or leave the waitlist: {manage_url}\n" in body + "\n"
@@ -219,8 +243,21 @@ def test_guest_joins_a_full_circle_and_is_moved_up(
     )
     (to, subject, body) = outbox(query)[-1]
     assert (to, subject) == ("gia@example.org", f"A seat opened: you are in “{CIRCLE}”")
-    assert f"Manage your place or leave the circle: {manage_url}\n" in body + "\n"
-    assert len(outbox(query)) == 3
+    # The manage link was shown once (only its hash is kept): later emails point to the page
+    # that sends a new one.
+    assert manage_url not in body
+    assert f"or get a new one here: {live_server}/join/lost-link\n" in body + "\n"
+    assert len(outbox(query)) == 4
+
+    # The link leaves with the guest: after leaving, it opens nothing.
+    page.get_by_role("link", name="Leave the circle").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Leave circle")
+    assert_accessible(page)
+    page.get_by_role("button", name="Leave circle").click()
+    expect(page).to_have_url(f"{live_server}/circles/{circle_id}")
+    expect(flash(page)).to_have_text(f"You have left “{CIRCLE}”.")
+    assert_accessible(page)
+    assert page.goto(manage_url).status == 404
 
 
 def test_facilitator_works_the_roster(page: Page, world, app, query, live_server):
@@ -337,7 +374,7 @@ def test_facilitator_works_the_roster(page: Page, world, app, query, live_server
     assert places(query, circle_id) == (after, 3)  # exporting changes nothing
 
 
-def test_guest_form_errors_are_shown_beside_their_fields(page: Page, world, query):
+def test_guest_form_errors_are_shown_beside_their_fields(page: Page, world, query, live_server):
     circle_id = world.circle(title=CIRCLE, audience="public")
     page.goto(f"/circles/{circle_id}")
     assert_accessible(page)
@@ -376,27 +413,29 @@ def test_guest_form_errors_are_shown_beside_their_fields(page: Page, world, quer
 
     name.fill("Gia Guest")
     join.click()
+    expect_check_your_email(page)
+    page.goto(confirmation_link(query, live_server, "gia@example.org"))
+    page.get_by_role("main").get_by_role("button", name="Confirm").click()
     expect(page).to_have_url(re.compile(r"/manage/"))
     expect(page.get_by_role("main").locator(".lead")).to_have_text("You are enrolled.")
     assert_accessible(page)
     assert places(query, circle_id) == ([("gia@example.org", "enrolled", None)], 1)
 
-    # The same email again (another case): refused beside the email field.
+    # The same email again (another case): the page says what it says to anyone, so that it
+    # does not tell who is in the circle; the address's owner finds their place by the link.
     page.goto(f"/circles/{circle_id}/join")
     assert_accessible(page)
     name.fill("Gia again")
     email.fill("GIA@example.org")
-    with page.expect_response(lambda r: r.request.method == "POST") as answer:
-        join.click()
-    assert answer.value.status == 409
-    expect(page.get_by_role("alert")).to_have_text("Please correct the fields marked below.")
-    expect(page.locator("#email-error")).to_have_text("You are already signed up for this circle.")
-    expect(email).to_have_attribute("aria-invalid", "true")
-    expect(email).to_be_focused()
-    expect(name).to_have_value("Gia again")
+    join.click()
+    expect_check_your_email(page)
+    assert places(query, circle_id) == ([("gia@example.org", "enrolled", None)], 1)
+    page.goto(confirmation_link(query, live_server, "gia@example.org"))
+    page.get_by_role("main").get_by_role("button", name="Confirm").click()
+    expect(flash(page)).to_contain_text("You were already signed up for this circle.")
+    expect(page.get_by_role("main").locator(".lead")).to_have_text("You are enrolled.")
     assert_accessible(page)
     assert places(query, circle_id) == ([("gia@example.org", "enrolled", None)], 1)
-    assert len(outbox(query)) == 1
 
 
 @pytest.mark.browser_context_args(viewport=PHONE)
