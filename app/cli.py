@@ -1,4 +1,5 @@
-"""Command-line tasks: `flask demo load`, `flask outbox send`."""
+"""Command-line tasks: `flask demo load`, `flask outbox send`, `flask reminders send`,
+`flask feeds prune`."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from app.extensions import db
 demo_cli = AppGroup("demo", help="Demo data.")
 outbox_cli = AppGroup("outbox", help="The email outbox.")
 reminders_cli = AppGroup("reminders", help="Meeting reminders.")
+feeds_cli = AppGroup("feeds", help="Calendar feeds.")
 
 
 @demo_cli.command("load")
@@ -64,7 +66,25 @@ def reminders_send(lead_hours: int | None) -> None:
     click.echo(f"Reminders: {queued} queued.")
 
 
+@feeds_cli.command("prune")
+@click.option(
+    "--keep-days", type=click.IntRange(min=1), default=2, help="Keep this many days (default 2)."
+)
+def feeds_prune(keep_days: int) -> None:
+    """Forget cached renderings of calendar feeds that nobody can ask for any more; run it
+    daily (each feed request also removes a few)."""
+    import datetime as dt
+
+    from app.calendar.services import prune_cache
+    from app.timeutil import utcnow
+
+    removed = prune_cache(utcnow(), dt.timedelta(days=keep_days))
+    db.session.commit()
+    click.echo(f"Feed cache: {removed} removed.")
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(demo_cli)
     app.cli.add_command(outbox_cli)
     app.cli.add_command(reminders_cli)
+    app.cli.add_command(feeds_cli)

@@ -39,8 +39,6 @@ _ENV_SETTINGS: dict[str, type] = {
     "OUTBOX_LEASE_SECONDS": int,
     "SQLITE_BUSY_TIMEOUT_MS": int,
     "BOOKING_HORIZON_DAYS": int,
-    "RACE_PROTECTION": bool,  # test-only: false shows what the locking protects against
-    "RACE_WINDOW_SECONDS": float,  # test-only: see app.database.hold_race_window
 }
 
 

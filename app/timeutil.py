@@ -54,9 +54,5 @@ def is_timezone(name: str) -> bool:
     return name in timezone_names()
 
 
-def to_local(value: dt.datetime, tz: str) -> dt.datetime:
-    return value.astimezone(ZoneInfo(tz))
-
-
 def local_today(tz: str) -> dt.date:
     return utcnow().astimezone(ZoneInfo(tz)).date()

@@ -1,5 +1,6 @@
 """A real multi-process server for concurrency proofs: gunicorn with 4 workers on
-127.0.0.1, a tiny cookie-keeping HTTP client, and a burst of simultaneous requests."""
+127.0.0.1 serving tests/live_wsgi.py (the app, plus a race window and, for the controls, the
+protection taken away), a tiny cookie-keeping HTTP client, and a burst of simultaneous requests."""
 
 from __future__ import annotations
 
@@ -43,6 +44,7 @@ def gunicorn(
     database_url: str,
     *,
     protected: bool = True,
+    race_window: float = 0.15,
     workers: int = 4,
     threads: int = 8,
     ratelimit_storage: str | None = None,
@@ -52,13 +54,18 @@ def gunicorn(
     """4 processes with 8 threads each, so that a burst of 32 requests is really in flight
     at once (sync workers would take 4 at a time and hide most races). Rate-limit counters
     are shared in a throwaway redis-server unless ``ratelimit_storage`` says otherwise, as
-    the production config (``config``) requires. ``log_to`` keeps the server's output."""
+    the production config (``config``) requires. ``log_to`` keeps the server's output.
+
+    ``race_window``: seconds each raced write waits, so that every request of a burst checks
+    before any writes (the race is certain, not left to luck). ``protected=False``: the app
+    without its locking and with naive seat taking (tests/live_wsgi.py), for the controls."""
     if ratelimit_storage is None:
         with (
             redis_server() as redis_url,
             gunicorn(
                 database_url,
                 protected=protected,
+                race_window=race_window,
                 workers=workers,
                 threads=threads,
                 ratelimit_storage=redis_url,
@@ -76,9 +83,9 @@ def gunicorn(
         "RATELIMIT_STORAGE_URI": ratelimit_storage,
         "MAIL_BACKEND": "console",
         "BASE_URL": f"http://127.0.0.1:{port}",
-        "RACE_PROTECTION": "true" if protected else "false",
-        # Every request checks before any writes: the race is certain, not left to luck.
-        "RACE_WINDOW_SECONDS": "0.15",
+        # Read by tests/live_wsgi.py only: the app has no such settings.
+        "LIVE_RACE_WINDOW": str(race_window),
+        "LIVE_UNPROTECTED": "0" if protected else "1",
         "LOG_LEVEL": os.environ.get("LIVE_LOG_LEVEL", "WARNING"),
     }
     with open(log_to, "w+b") if log_to else tempfile.TemporaryFile() as log:
@@ -96,7 +103,7 @@ def gunicorn(
                 str(threads),
                 "-b",
                 f"127.0.0.1:{port}",
-                "wsgi:app",
+                "tests.live_wsgi:app",
             ],
             cwd=ROOT,
             env=env,

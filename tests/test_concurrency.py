@@ -1,7 +1,8 @@
 """The booking invariant under real concurrency: 32 simultaneous requests for overlapping
 slots of one room, against gunicorn with 4 worker processes, on SQLite and PostgreSQL.
-With the protection on exactly one wins; with it off (test-only switch, and the database
-constraint dropped) the same burst double-books, which shows the test can fail."""
+With the protection on exactly one wins; without it (the test-only server tests/live_wsgi.py
+takes the SQLite locking away and the test drops the database constraint) the same burst
+double-books, which shows the test can fail. The app itself has no way to turn it off."""
 
 from __future__ import annotations
 
@@ -227,7 +228,8 @@ def test_64_simultaneous_signups_fill_10_seats_and_queue_54_in_order(fresh_datab
 
 
 def test_without_the_protection_signups_overfill_the_circle(fresh_database_url):
-    """The control: the naive count-then-insert (test-only switch) lets more than 10 in."""
+    """The control: a naive count-then-insert (written in tests/live_wsgi.py) lets more than
+    10 in."""
     migrate(fresh_database_url)
     statuses, rows, _counter = _signup_race(fresh_database_url, protected=False)
     enrolled = [r for r in rows if r.status == "enrolled"]

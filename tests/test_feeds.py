@@ -328,3 +328,56 @@ def test_enrolment_changes_show_in_the_personal_feed(client, world, query):
     enrollment_id = query(lambda: db.session.scalars(sa.select(Enrollment.id)).one())
     client.post(f"/my/enrollments/{enrollment_id}/withdraw")
     assert list(parse(client.get(path)).walk("VEVENT")) == []
+
+
+# --- the rendered-feed cache stays bounded ------------------------------------------------------
+
+
+def _cache_rows(query, now: dt.datetime, *, stale: int, fresh: int) -> None:
+    """``stale`` renderings older than the cache keeps them, ``fresh`` ones from today."""
+
+    def add():
+        for i in range(stale):
+            created = now - dt.timedelta(days=3, minutes=i)
+            db.session.add(FeedCache(etag=f"stale-{i}", body=b"x", created_at=created))
+        for i in range(fresh):
+            db.session.add(FeedCache(etag=f"fresh-{i}", body=b"x", created_at=now))
+        db.session.commit()
+
+    query(add)
+
+
+def _cached_etags(query) -> list[str]:
+    return query(lambda: sorted(db.session.scalars(sa.select(FeedCache.etag))))
+
+
+def test_flask_feeds_prune_forgets_renderings_nobody_can_ask_for(app, query):
+    now = dt.datetime.now(UTC)
+    _cache_rows(query, now, stale=3, fresh=2)
+    result = app.test_cli_runner().invoke(args=["feeds", "prune"])
+    assert result.exit_code == 0, result.output
+    assert "Feed cache: 3 removed." in result.output
+    assert _cached_etags(query) == ["fresh-0", "fresh-1"]
+    again = app.test_cli_runner().invoke(args=["feeds", "prune"])
+    assert "Feed cache: 0 removed." in again.output
+    assert app.test_cli_runner().invoke(args=["feeds", "prune", "--keep-days", "0"]).exit_code
+
+
+def test_caching_a_feed_removes_a_bounded_number_of_stale_renderings(client, world, query):
+    from app.calendar.services import PRUNE_BATCH
+
+    now = dt.datetime.now(UTC)
+    _cache_rows(query, now, stale=PRUNE_BATCH + 20, fresh=1)
+    circle_id = world.circle(audience="public")
+    client.get(f"/circles/{circle_id}/calendar.ics")  # rendered and cached: the oldest go
+    etags = _cached_etags(query)
+    assert {e for e in etags if e.startswith("stale-")} == {f"stale-{i}" for i in range(20)}
+    assert "fresh-0" in etags
+    assert len(etags) == 20 + 1 + 1  # the new rendering was kept
+    client.get(f"/circles/{circle_id}/calendar.ics")  # served from the cache: no write
+    assert len(_cached_etags(query)) == 22
+    meeting = db_meetings(query, circle_id)[0]
+    client.get(f"/meetings/{meeting.id}.ics")  # another feed cached: the rest go
+    etags = _cached_etags(query)
+    assert [e for e in etags if e.startswith("stale-")] == []
+    assert len(etags) == 3

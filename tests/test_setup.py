@@ -66,6 +66,61 @@ def test_migrations_match_the_models_and_go_both_ways(fresh_database_url):
     assert {"user", "branch", "room", "opening_hours", "closure", "outbox_message"} <= tables
 
 
+def test_dropping_signup_opens_at_keeps_every_circle_its_meetings_and_places(fresh_database_url):
+    """0008 drops a column of the circle table in place, both ways: on SQLite, copying the
+    table instead (what batch mode does by default) deletes every meeting, facilitation and
+    place through their ON DELETE CASCADE."""
+    import datetime as dt
+
+    from app.models import Circle, Course, Enrollment, Facilitation, Meeting
+
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": fresh_database_url, "SECRET_KEY": "x", "TESTING": True}
+    )
+
+    def rows() -> list[int]:
+        counts = [
+            db.session.scalar(sa.select(sa.func.count()).select_from(model))
+            for model in (Circle, Meeting, Facilitation, Enrollment)
+        ]
+        db.session.remove()  # no transaction may stay open while the schema changes
+        return counts
+
+    def circle_columns() -> set[str]:
+        return {c["name"] for c in sa.inspect(db.engine).get_columns("circle")}
+
+    with app.app_context():
+        upgrade()
+        starts = dt.datetime.now(dt.UTC) + dt.timedelta(days=7)
+        lead = User(email="lead@example.org", name="Lead", is_facilitator=True)
+        course = Course(title="Grants", provider="N", url="https://e.org/", skill_area="management")
+        circle = Circle(
+            title="Grant writing",
+            course=course,
+            branch=Branch(name="Main", slug="main", timezone="America/New_York"),
+            timezone="America/New_York",
+            capacity=5,
+            meetings=[Meeting(starts_at=starts, ends_at=starts + dt.timedelta(hours=1))],
+            facilitations=[Facilitation(user=lead, role="lead")],
+        )
+        db.session.add(circle)
+        db.session.flush()
+        db.session.add(
+            Enrollment(circle_id=circle.id, name="Pat", email="pat@example.org", status="enrolled")
+        )
+        db.session.commit()
+        assert rows() == [1, 1, 1, 1]
+        assert "signup_opens_at" not in circle_columns()
+
+        downgrade(revision="0007")
+        assert "signup_opens_at" in circle_columns()
+        assert rows() == [1, 1, 1, 1]
+        upgrade()
+        assert "signup_opens_at" not in circle_columns()
+        assert rows() == [1, 1, 1, 1]
+        db.engine.dispose()
+
+
 def test_demo_data_loads_once(app, query):
     runner = app.test_cli_runner()
     first = runner.invoke(args=["demo", "load"])

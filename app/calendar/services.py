@@ -36,6 +36,9 @@ from app.timeutil import utcnow
 
 WINDOW_BACK = dt.timedelta(days=90)
 TOUCH_EVERY = dt.timedelta(hours=1)
+# A rendered feed's ETag covers the day's window, so after a day nobody asks for it again.
+CACHE_KEEP = dt.timedelta(days=2)
+PRUNE_BATCH = 100  # stale rendered feeds removed each time one is cached
 
 
 @dataclass(frozen=True)
@@ -221,7 +224,14 @@ def cached_render(feed: Feed, etag: str, links: Links, now: dt.datetime) -> byte
     if body is not None:
         return body
     body = render(feed, links, now)
-    _best_effort(lambda: db.session.add(FeedCache(etag=etag, body=body, created_at=now)))
+
+    def store() -> None:
+        db.session.add(FeedCache(etag=etag, body=body, created_at=now))
+        # A bounded bit of clean-up with every write keeps the table bounded even without
+        # the daily `flask feeds prune`.
+        prune_cache(now, limit=PRUNE_BATCH)
+
+    _best_effort(store)
     return body
 
 
@@ -236,8 +246,16 @@ def _best_effort(change) -> None:
         db.session.rollback()
 
 
-def prune_cache(now: dt.datetime, keep: dt.timedelta = dt.timedelta(days=2)) -> int:
-    result = db.session.execute(sa.delete(FeedCache).where(FeedCache.created_at < now - keep))
+def prune_cache(now: dt.datetime, keep: dt.timedelta = CACHE_KEEP, limit: int | None = None) -> int:
+    """Forget rendered feeds older than ``keep`` (at most ``limit`` of them, oldest first);
+    how many were removed."""
+    stale = FeedCache.created_at < now - keep
+    if limit is not None:
+        oldest = sa.select(FeedCache.etag).where(stale).order_by(FeedCache.created_at).limit(limit)
+        stale = FeedCache.etag.in_(oldest)
+    result = db.session.execute(
+        sa.delete(FeedCache).where(stale).execution_options(synchronize_session=False)
+    )
     return result.rowcount
 
 

@@ -60,7 +60,6 @@ class Circle(TimestampMixin, db.Model):
     join_url: so.Mapped[str] = so.mapped_column(sa.String(500), default="")
     timezone: so.Mapped[str] = so.mapped_column(sa.String(64))
     capacity: so.Mapped[int]
-    signup_opens_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime)
     signup_closes_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime)
     audience: so.Mapped[str] = so.mapped_column(sa.String(8), default=Audience.staff)
     status: so.Mapped[str] = so.mapped_column(sa.String(16), default=CircleStatus.draft, index=True)
@@ -93,14 +92,6 @@ class Circle(TimestampMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<Circle {self.id} {self.title!r}>"
-
-    @property
-    def lead(self) -> User | None:
-        return next((f.user for f in self.facilitations if f.role == "lead"), None)
-
-    @property
-    def facilitators(self) -> list[User]:
-        return [f.user for f in self.facilitations]
 
     @property
     def scheduled_meetings(self) -> list[Meeting]:

@@ -24,7 +24,6 @@ from flask import render_template
 from flask_babel import gettext as _
 
 from app.calendar.feeds import meetings_ics
-from app.database import hold_race_window, race_protection
 from app.extensions import db
 from app.links import external_url, feed_links
 from app.models import (
@@ -80,15 +79,6 @@ def place_of(circle: Circle, email: str) -> Enrollment | None:
 
 def _take_seat(circle: Circle) -> bool:
     """One seat, atomically: True if there was one."""
-    if not race_protection():  # test-only: the naive read-then-write the proof must catch
-        enrolled = db.session.scalar(
-            sa.select(sa.func.count(Enrollment.id)).where(
-                Enrollment.circle_id == circle.id, Enrollment.status == EnrollmentStatus.enrolled
-            )
-        )
-        hold_race_window()
-        return enrolled < circle.capacity
-    hold_race_window()
     result = db.session.execute(
         sa.update(Circle)
         .where(Circle.id == circle.id, Circle.enrolled_count < Circle.capacity)
@@ -99,11 +89,7 @@ def _take_seat(circle: Circle) -> bool:
 
 
 def _waitlist_place(circle: Circle) -> int:
-    if not race_protection():  # test-only: the naive "last place + 1"
-        last = db.session.scalar(
-            sa.select(sa.func.max(Enrollment.waitlist_seq)).where(Enrollment.circle_id == circle.id)
-        )
-        return (last or 0) + 1
+    """The next waitlist place, atomically: never handed out twice."""
     return db.session.execute(
         sa.update(Circle)
         .where(Circle.id == circle.id)
@@ -281,8 +267,6 @@ def move_up(enrollment: Enrollment, *, by: User, now: dt.datetime) -> bool:
 def _lock_circle(circle_id: int) -> None:
     """Take the circle's row lock until the end of the transaction (PostgreSQL; SQLite's
     writers take turns anyway), so that what is read next is not overtaken."""
-    if not race_protection():  # test-only: the naive version the concurrency proofs catch
-        return
     db.session.execute(sa.select(Circle.id).where(Circle.id == circle_id).with_for_update())
 
 

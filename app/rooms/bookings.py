@@ -15,7 +15,6 @@ from flask import current_app, render_template
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
-from app.database import hold_race_window
 from app.extensions import db
 from app.labels import when
 from app.models import (
@@ -146,7 +145,6 @@ def _save(booking: Booking, room: Room) -> None:
         )
     if clash is not None:
         raise RuleViolation(clash_message(room, clash), "room_id", conflict=True)
-    hold_race_window()
     try:
         with db.session.begin_nested():
             db.session.add(booking)
