@@ -55,6 +55,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     edges.init_app(app)  # before the blueprints: their <int:...> routes take its converter
     _register_blueprints(app)
+    from app import boundary
+
+    boundary.init_app(app)  # every view commits once, or rolls back (app/boundary.py)
 
     from app.cli import register_cli
 

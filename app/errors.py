@@ -43,7 +43,8 @@ def _database_busy(error: OperationalError) -> bool:
     return str(orig).startswith(("database is locked", "database table is locked"))
 
 
-def _render(code: int, detail: str | None = None):
+def render_error(code: int, detail: str | None = None):
+    """The error page (or JSON problem under /api/) for ``code``, with our own ``detail``."""
     title, message = MESSAGES.get(code, MESSAGES[500] if code >= 500 else MESSAGES[400])
     request_id = g.get("request_id", "")
     if request.path.startswith("/api/"):
@@ -65,7 +66,7 @@ def _render(code: int, detail: str | None = None):
 
 
 def _response(code: int, detail: str | None = None) -> Response:
-    return make_response(_render(code, detail))
+    return make_response(render_error(code, detail))
 
 
 def _is_duplicate(error: IntegrityError) -> bool:
@@ -82,7 +83,9 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def _csrf_error(error: CSRFError):
-        return _render(400, str(_l("Your form expired. Please reload the page and try again.")))
+        return render_error(
+            400, str(_l("Your form expired. Please reload the page and try again."))
+        )
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):
@@ -92,7 +95,7 @@ def init_app(app: Flask) -> None:
             return _internal_error(error)
         # Only our own messages are shown; a default werkzeug description is not.
         detail = error.description if getattr(error, "user_message", False) else None
-        return _render(error.code, detail)
+        return render_error(error.code, detail)
 
     @app.errorhandler(RateLimitExceeded)
     def _too_many(error: RateLimitExceeded):
@@ -118,7 +121,7 @@ def init_app(app: Flask) -> None:
         if not _is_duplicate(error):
             return _internal_error(error)
         app.logger.info("Conflict on %s %s: %s", request.method, request.path, error.orig)
-        return _render(
+        return render_error(
             409,
             str(
                 _l(
@@ -136,7 +139,7 @@ def init_app(app: Flask) -> None:
         app.logger.warning(
             "Database busy (%s) on %s %s: answered 503", error.orig, request.method, request.path
         )
-        response = app.make_response(_render(503))
+        response = app.make_response(render_error(503))
         response.headers["Retry-After"] = str(BUSY_RETRY_AFTER)
         return response
 
@@ -144,4 +147,4 @@ def init_app(app: Flask) -> None:
     def _internal_error(error: Exception):
         db.session.rollback()
         app.logger.exception("Unhandled error on %s %s", request.method, request.path)
-        return _render(500)
+        return render_error(500)

@@ -1,13 +1,12 @@
-"""How services say "no": a RuleViolation names the field it concerns, if any,
-and views show it beside that field. Nothing is saved when one is raised."""
+"""How services say "no": a RuleViolation names the field it concerns, if any, and the
+request boundary (app/boundary.py) shows it beside that field, as a flash or as a 409.
+Nothing a service changed is saved when one is raised. No Flask here: services use it."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from flask import flash
-from flask_wtf import FlaskForm
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
@@ -21,42 +20,6 @@ class RuleViolation(Exception):
         self.message = message
         self.field = field
         self.conflict = conflict
-
-
-def show_violation(form: FlaskForm, violation: RuleViolation) -> None:
-    field = getattr(form, violation.field, None) if violation.field else None
-    if field is not None:
-        field.errors = [*field.errors, violation.message]
-    else:
-        flash(violation.message, "error")
-
-
-class _Saved:
-    ok = False
-
-    def __bool__(self) -> bool:
-        return self.ok
-
-
-@contextmanager
-def saving(form: FlaskForm) -> Iterator[_Saved]:
-    """Run a form's service call and commit it; a RuleViolation is shown beside its field
-    instead, and nothing is saved::
-
-        with saving(form) as saved:
-            room = services.save_room(...)
-        if saved:
-            return redirect(...)
-    """
-    saved = _Saved()
-    try:
-        yield saved
-    except RuleViolation as violation:
-        db.session.rollback()
-        show_violation(form, violation)
-        return
-    db.session.commit()
-    saved.ok = True
 
 
 @contextmanager

@@ -7,6 +7,9 @@ from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from app.rules import RuleViolation
 
 UTC = dt.UTC
 
@@ -56,3 +59,21 @@ def is_timezone(name: str) -> bool:
 
 def local_today(tz: str) -> dt.date:
     return utcnow().astimezone(ZoneInfo(tz)).date()
+
+
+def to_utc(day: dt.date, at: dt.time, tz: str) -> dt.datetime:
+    """The UTC instant of a local wall-clock time; refuses times that do not exist locally."""
+    zone = ZoneInfo(tz)
+    local = dt.datetime.combine(day, at, tzinfo=zone)
+    instant = local.astimezone(dt.UTC)
+    if instant.astimezone(zone).replace(tzinfo=None) != local.replace(tzinfo=None):
+        raise RuleViolation(
+            _(
+                "%(time)s does not exist on %(day)s in %(tz)s (the clocks go forward).",
+                time=at.strftime("%H:%M"),
+                day=day.isoformat(),
+                tz=tz,
+            ),
+            "start_time",
+        )
+    return instant

@@ -11,11 +11,11 @@ from wtforms.fields.choices import SelectChoice
 from app.admin import services
 from app.admin.forms import UserForm, UserSearchForm
 from app.auth.permissions import admin_required
+from app.boundary import saving
 from app.edges import page_arg
 from app.extensions import db
 from app.links import external_url
 from app.models import Branch, User
-from app.rules import saving
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 

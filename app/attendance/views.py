@@ -23,12 +23,12 @@ from app.auth.permissions import (
     visible_circle_or_404,
 )
 from app.auth.views import safe_next
+from app.boundary import back_to, saving
 from app.csvio import csv_response
 from app.extensions import db
 from app.labels import ATTENDANCE_STATUSES
 from app.models import AttendanceStatus, Meeting, Outcome, User
 from app.rooms.forms import ConfirmForm
-from app.rules import RuleViolation, saving
 from app.timeutil import utcnow
 
 bp = Blueprint("attendance", __name__)
@@ -100,17 +100,11 @@ def checkin(meeting_id: int):
     visible_circle_or_404(meeting.circle_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    back = safe_next(
-        request.form.get("next"), url_for("circles.circle", circle_id=meeting.circle_id)
+    back = back_to(
+        safe_next(request.form.get("next"), url_for("circles.circle", circle_id=meeting.circle_id))
     )
-    try:
-        services.check_in(meeting, _me(), utcnow())
-    except RuleViolation as violation:
-        db.session.rollback()
-        flash(violation.message, "error")
-    else:
-        db.session.commit()
-        flash(_("You are checked in. Welcome!"), "success")
+    services.check_in(meeting, _me(), utcnow())
+    flash(_("You are checked in. Welcome!"), "success")
     return redirect(back)
 
 
@@ -222,15 +216,10 @@ def confirm_outcome(outcome_id: int):
     outcome = _outcome_or_404(outcome_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    try:
-        services.confirm_outcome(outcome, by=_me())
-    except RuleViolation as violation:
-        db.session.rollback()
-        flash(violation.message, "error")
-    else:
-        db.session.commit()
-        flash(_("Outcome confirmed."), "success")
-    return redirect(url_for("attendance.outcomes", circle_id=outcome.circle_id))
+    back = back_to(url_for("attendance.outcomes", circle_id=outcome.circle_id))
+    services.confirm_outcome(outcome, by=_me())
+    flash(_("Outcome confirmed."), "success")
+    return redirect(back)
 
 
 @bp.route("/outcomes/<int:outcome_id>/delete", methods=["GET", "POST"])
@@ -240,7 +229,6 @@ def delete_outcome(outcome_id: int):
     form = ConfirmForm()
     if form.validate_on_submit():
         services.delete_outcome(outcome, by=_me())
-        db.session.commit()
         flash(_("Outcome deleted."), "success")
         return redirect(back)
     return render_template(

@@ -84,3 +84,8 @@ def send_password_reset(email: str, reset_url_for) -> None:
         _("Reset your Learning Circles password"),
         render_template("auth/email/reset.txt", user=user, url=url, minutes=minutes),
     )
+
+
+def update_profile(user: User, *, name: str, timezone: str, locale: str) -> None:
+    user.name, user.timezone, user.locale = name, timezone, locale
+    db.session.flush()

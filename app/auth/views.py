@@ -26,7 +26,7 @@ from app.auth.forms import (
     ResetPasswordForm,
 )
 from app.auth.permissions import public
-from app.extensions import db, limiter
+from app.extensions import limiter
 from app.links import external_url
 
 bp = Blueprint("auth", __name__)
@@ -83,7 +83,6 @@ def login():
         if user is None:
             form.password.errors.append(_("That email and password do not match an account."))
         else:
-            db.session.commit()
             _start_session(user)
             flash(_("Welcome, %(name)s.", name=user.name), "success")
             return redirect(safe_next(request.args.get("next"), url_for("main.index")))
@@ -93,7 +92,6 @@ def login():
 @bp.post("/logout")
 def logout():
     current_user.end_sessions()
-    db.session.commit()
     logout_user()
     session.clear()
     flash(_("You are signed out."), "info")
@@ -110,7 +108,6 @@ def forgot_password():
             form.email.data,
             lambda token: external_url("auth.reset_password", token=token),
         )
-        db.session.commit()
         flash(
             _("If that address has an account, a reset link is on its way. It works once."),
             "info",
@@ -129,7 +126,6 @@ def reset_password(token: str):
     form = ResetPasswordForm()
     if form.validate_on_submit():
         services.change_password(user, form.password.data)
-        db.session.commit()
         logout_user()
         session.clear()
         flash(_("Your password is changed. Please sign in."), "success")
@@ -141,10 +137,9 @@ def reset_password(token: str):
 def profile():
     form = ProfileForm(obj=current_user)
     if form.validate_on_submit():
-        current_user.name = form.name.data
-        current_user.timezone = form.timezone.data
-        current_user.locale = form.locale.data
-        db.session.commit()
+        services.update_profile(
+            current_user, name=form.name.data, timezone=form.timezone.data, locale=form.locale.data
+        )
         flash(_("Your profile is saved."), "success")
         return redirect(url_for("auth.profile"))
     return render_template("auth/profile.html", form=form)
@@ -158,7 +153,6 @@ def change_password():
             form.current_password.errors.append(_("That is not your current password."))
         else:
             services.change_password(current_user, form.password.data)
-            db.session.commit()
             # Keep this browser signed in with the new session version; others are out.
             _start_session(current_user._get_current_object())
             flash(_("Your password is changed. Other devices are signed out."), "success")

@@ -145,10 +145,8 @@ def subscribe():
             abort(404)
         if request.form.get("action") == "revoke":
             services.revoke(me, FeedScope(scope), target)
-            db.session.commit()
         else:
             token = services.issue_token(me, FeedScope(scope), target)
-            db.session.commit()
             label = next(label for s, t, label in feeds if (s, t) == (scope, target))
             new_link = {
                 "scope": scope,

@@ -14,6 +14,7 @@ from app.auth.permissions import (
     public,
     staff_required,
 )
+from app.boundary import saving
 from app.catalog import services
 from app.catalog.forms import CourseFilterForm, CourseForm, ImportForm
 from app.csvio import csv_response
@@ -21,7 +22,6 @@ from app.edges import page_arg
 from app.extensions import db
 from app.models import Course
 from app.rooms.forms import ConfirmForm
-from app.rules import saving
 
 bp = Blueprint("catalog", __name__, url_prefix="/courses")
 
@@ -133,7 +133,6 @@ def retire_course(course_id: int):
     form = ConfirmForm()
     if form.validate_on_submit():
         services.set_retired(item, not item.retired)
-        db.session.commit()
         flash(
             _("Course retired.") if item.retired else _("Course back in the catalogue."), "success"
         )

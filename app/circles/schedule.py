@@ -9,12 +9,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 
 from app.edges import DATE_MESSAGE, date_in_range
 from app.rules import RuleViolation
+from app.timeutil import to_utc
 
 UTC = dt.UTC
 MAX_MEETINGS = 52
@@ -51,24 +51,6 @@ class BranchCalendar:
         if self.open_weekdays and day.weekday() not in self.open_weekdays:
             return _("closed on %(weekday)ss", weekday=day.strftime("%A"))
         return None
-
-
-def to_utc(day: dt.date, at: dt.time, tz: str) -> dt.datetime:
-    """The UTC instant of a local wall-clock time; refuses times that do not exist locally."""
-    zone = ZoneInfo(tz)
-    local = dt.datetime.combine(day, at, tzinfo=zone)
-    instant = local.astimezone(UTC)
-    if instant.astimezone(zone).replace(tzinfo=None) != local.replace(tzinfo=None):
-        raise RuleViolation(
-            _(
-                "%(time)s does not exist on %(day)s in %(tz)s (the clocks go forward).",
-                time=at.strftime("%H:%M"),
-                day=day.isoformat(),
-                tz=tz,
-            ),
-            "start_time",
-        )
-    return instant
 
 
 def weekly_dates(first: dt.date, weekdays: Iterable[int]) -> Iterator[dt.date]:

@@ -18,7 +18,6 @@ from app.circles.schedule import (
     Plan,
     parse_dates,
     plan_meetings,
-    to_utc,
     weekly_dates,
 )
 from app.extensions import db
@@ -39,7 +38,7 @@ from app.participation import services as participation
 from app.querying import contains
 from app.rooms import bookings
 from app.rules import RuleViolation, unique_or_violation
-from app.timeutil import is_timezone, utcnow
+from app.timeutil import is_timezone, to_utc, utcnow
 
 MAX_CAPACITY = 500
 
@@ -209,15 +208,34 @@ def _signup_close(data: CircleInput, tz: str, first_start: dt.datetime) -> dt.da
     return closes
 
 
-def create_circle(
+@dataclass(frozen=True)
+class Preview:
+    """What creating a circle would do: its place, its meetings (with moves and skips) and
+    the creator's clashes. The wizard's review shows it; creating runs the same code."""
+
+    course: Course
+    branch: Branch
+    room: Room | None
+    plan: Plan
+    clashes: list[Clash]
+
+
+def preview_circle(
     data: CircleInput, schedule: ScheduleInput, creator: User, now: dt.datetime
-) -> Circle:
+) -> Preview:
     course, branch, room = check_place(data)
     plan = plan_schedule(branch, schedule, now)
     intervals = [(m.starts_at, m.ends_at) for m in plan.meetings]
-    clashes = facilitator_clashes([creator.id], intervals)
-    if clashes:
-        raise RuleViolation(clash_message(clashes, schedule.timezone), "first_date")
+    return Preview(course, branch, room, plan, facilitator_clashes([creator.id], intervals))
+
+
+def create_circle(
+    data: CircleInput, schedule: ScheduleInput, creator: User, now: dt.datetime
+) -> Circle:
+    preview = preview_circle(data, schedule, creator, now)
+    course, branch, room, plan = preview.course, preview.branch, preview.room, preview.plan
+    if preview.clashes:
+        raise RuleViolation(clash_message(preview.clashes, schedule.timezone), "first_date")
     circle = Circle(
         title=data.title or course.title,
         description=data.description,

@@ -22,6 +22,7 @@ from app.auth.permissions import (
     public,
     visible_circle_or_404,
 )
+from app.boundary import back_to, saving
 from app.calendar.views import subscribe_links
 from app.circles import services
 from app.circles.forms import (
@@ -42,7 +43,6 @@ from app.models import Branch, Circle, Course, Meeting, Room, User
 from app.participation import services as participation
 from app.participation.forms import JoinForm
 from app.rooms.forms import ConfirmForm
-from app.rules import RuleViolation, saving, show_violation
 from app.timeutil import utcnow
 
 bp = Blueprint("circles", __name__)
@@ -210,38 +210,34 @@ def new_circle():
         return _wizard(form, wanted, None)
 
     branch = db.session.get(Branch, form.branch_id.data)
-    now = utcnow()
-    try:
+    me = current_user._get_current_object()
+    with saving(form) as saved:
         details = _details(form, branch.id, publish=form.publish.data)
         schedule = _schedule(form, branch)
-        services.check_place(details)
-        plan = services.plan_schedule(branch, schedule, now)
-        clashes = services.facilitator_clashes(
-            [current_user.id], [(m.starts_at, m.ends_at) for m in plan.meetings]
-        )
         if creating:
-            circle = services.create_circle(details, schedule, current_user, now)
-            db.session.commit()
-            flash(
-                _("Circle created and published.")
-                if circle.status == "published"
-                else _("Circle saved as a draft. Publish it when it is ready."),
-                "success",
-            )
-            return redirect(url_for("circles.circle", circle_id=circle.id))
-    except RuleViolation as violation:
-        show_violation(form, violation)
-        return _wizard(form, _step_of(violation.field), None)
+            circle = services.create_circle(details, schedule, me, utcnow())
+        else:
+            preview = services.preview_circle(details, schedule, me, utcnow())
+    if not saved:
+        return _wizard(form, _step_of(saved.field), None)
+    if creating:
+        flash(
+            _("Circle created and published.")
+            if circle.status == "published"
+            else _("Circle saved as a draft. Publish it when it is ready."),
+            "success",
+        )
+        return redirect(url_for("circles.circle", circle_id=circle.id))
     return _wizard(
         form,
         "review",
         {
-            "plan": plan,
-            "branch": branch,
-            "course": db.session.get(Course, form.course_id.data),
-            "room": db.session.get(Room, form.room_id.data) if form.room_id.data else None,
+            "plan": preview.plan,
+            "branch": preview.branch,
+            "course": preview.course,
+            "room": preview.room,
             "tz": schedule.timezone,
-            "clashes": clashes,
+            "clashes": preview.clashes,
         },
     )
 
@@ -281,17 +277,12 @@ def edit_circle(circle_id: int):
 
 def _circle_action(circle_id: int, action, done: str):
     item = editable_circle_or_404(circle_id)
-    form = ConfirmForm()
-    if not form.validate_on_submit():
+    back = back_to(url_for("circles.circle", circle_id=item.id))
+    if not ConfirmForm().validate_on_submit():
         abort(400)
-    try:
-        action(item)
-    except RuleViolation as violation:
-        flash(violation.message, "error")
-    else:
-        db.session.commit()
-        flash(done, "success")
-    return redirect(url_for("circles.circle", circle_id=item.id))
+    action(item)
+    flash(done, "success")
+    return redirect(back)
 
 
 @bp.post("/circles/<int:circle_id>/publish")
@@ -374,14 +365,10 @@ def cancel_meeting(meeting_id: int):
     meeting = editable_meeting_or_404(meeting_id)
     form = ConfirmForm()
     if form.validate_on_submit():
-        try:
-            services.cancel_meeting(meeting)
-        except RuleViolation as violation:
-            flash(violation.message, "error")
-        else:
-            db.session.commit()
-            flash(_("Meeting cancelled."), "success")
-        return redirect(url_for("circles.circle", circle_id=meeting.circle_id))
+        back = back_to(url_for("circles.circle", circle_id=meeting.circle_id))
+        services.cancel_meeting(meeting)
+        flash(_("Meeting cancelled."), "success")
+        return redirect(back)
     return render_template(
         "confirm.html",
         form=form,
@@ -446,14 +433,10 @@ def remove_facilitator(circle_id: int, user_id: int):
         abort(403)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    try:
-        services.remove_facilitator(item, user_id, actor=current_user._get_current_object())
-    except RuleViolation as violation:
-        flash(violation.message, "error")
-    else:
-        db.session.commit()
-        flash(_("Facilitator removed."), "success")
-    return redirect(url_for("circles.facilitators", circle_id=item.id))
+    back = back_to(url_for("circles.facilitators", circle_id=item.id))
+    services.remove_facilitator(item, user_id, actor=current_user._get_current_object())
+    flash(_("Facilitator removed."), "success")
+    return redirect(back)
 
 
 # --- facilitator dashboard -------------------------------------------------------------------

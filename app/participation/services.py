@@ -575,3 +575,29 @@ def send_reminders(now: dt.datetime, lead_time: dt.timedelta) -> int:
         )
     db.session.flush()
     return len(due)
+
+
+def add_participant(circle: Circle, email: str, name: str, now: dt.datetime) -> Enrollment:
+    """A facilitator adds someone from the roster: an account by its email, or a guest by
+    name and email (trusted, so no confirmation by email)."""
+    user = db.session.scalar(sa.select(User).where(User.email == email))
+    if user is None and not name:
+        raise RuleViolation(_("Enter a name: %(email)s has no account.", email=email), "name")
+    return join(circle, Joiner(name=user.name if user else name, email=email, user=user), now)
+
+
+def message_enrolled(circle: Circle, sender: User, subject: str, text: str) -> int:
+    """Email everyone enrolled; how many were written to."""
+    recipients = enrolled_in(circle)
+    if not recipients:
+        raise RuleViolation(_("Nobody is enrolled yet."))
+    for enrollment in recipients:
+        body = render_template(
+            "participation/email/message.txt",
+            enrollment=enrollment,
+            circle=circle,
+            sender=sender,
+            text=text,
+        )
+        queue_email(enrollment.email, f"[{circle.title}] {subject}", body)
+    return len(recipients)

@@ -29,10 +29,10 @@ from app.auth.permissions import (
     public,
     visible_circle_or_404,
 )
+from app.boundary import back_to, saving
 from app.csvio import csv_response
 from app.extensions import db, limiter
-from app.models import Circle, Enrollment, EnrollmentStatus, Meeting, MeetingStatus, User
-from app.outbox import queue_email
+from app.models import Circle, Enrollment, EnrollmentStatus, Meeting, MeetingStatus
 from app.participation import services
 from app.participation.forms import (
     AddParticipantForm,
@@ -42,7 +42,6 @@ from app.participation.forms import (
     MessageForm,
 )
 from app.rooms.forms import ConfirmForm
-from app.rules import RuleViolation, show_violation
 from app.timeutil import utcnow
 
 bp = Blueprint("participation", __name__)
@@ -135,23 +134,19 @@ def join(circle_id: int):
             answer=form.answer.data if "answer" in form else "",
             consent_contact=form.consent_contact.data,
         )
-        try:
+        with saving(form) as saved:
             if user is None:
                 services.request_guest_signup(circle, joiner, now)
             else:
                 enrollment = services.join(circle, joiner, now)
-        except RuleViolation as violation:
-            db.session.rollback()
-            show_violation(form, violation)
-            status = 409 if violation.conflict else 200
-            if user is not None:  # a double click: show the place the other click took
-                mine = services.place_of(circle, user.email)
-        else:
-            db.session.commit()
-            if user is None:
-                return redirect(url_for("participation.signup_sent", circle_id=circle.id))
+        if saved and user is None:
+            return redirect(url_for("participation.signup_sent", circle_id=circle.id))
+        if saved:
             _flash_joined(enrollment)
             return redirect(url_for("participation.mine"))
+        status = saved.status
+        if user is not None:  # a double click: show the place the other click took
+            mine = services.place_of(circle, user.email)
     return (
         render_template(
             "participation/join.html",
@@ -190,17 +185,15 @@ def confirm_signup(token: str):
     status = 200
     if form.validate_on_submit():
         try:
-            confirmed = services.confirm_guest_signup(signup, now)
+            with saving(form) as saved:
+                confirmed = services.confirm_guest_signup(signup, now)
         except services.SignupGone:
-            db.session.rollback()
             abort(404)
-        except RuleViolation as violation:
-            db.session.rollback()
-            problem = violation.message
-            sign_in = violation.field == "account"
-            status = 409 if violation.conflict else 200
+        if not saved:  # the refusal is flashed; say where to go from here
+            problem = True
+            sign_in = saved.field == "account"
+            status = saved.status
         else:
-            db.session.commit()
             if confirmed.new:
                 _flash_joined(confirmed.enrollment)
             else:
@@ -268,13 +261,9 @@ def mine():
 def _withdraw_page(enrollment: Enrollment, back: str, done: str):
     form = ConfirmForm()
     if form.validate_on_submit():
-        try:
-            by = current_user._get_current_object() if current_user.is_authenticated else None
-            services.withdraw(enrollment, by=by, now=utcnow())
-        except RuleViolation as violation:
-            flash(violation.message, "error")
-            return redirect(back)
-        db.session.commit()
+        back_to(back)
+        by = current_user._get_current_object() if current_user.is_authenticated else None
+        services.withdraw(enrollment, by=by, now=utcnow())
         flash(_("You have left “%(title)s”.", title=enrollment.circle.title), "success")
         return redirect(done)
     return render_template(
@@ -335,7 +324,6 @@ def lost_link():
     form = LostLinkForm()
     if form.validate_on_submit():
         services.send_lost_links(form.email.data)
-        db.session.commit()
         flash(
             _(
                 "If %(email)s holds a place in a circle, a new link for each place is on its "
@@ -377,28 +365,13 @@ def add_participant(circle_id: int):
         for errors in form.errors.values():
             flash(errors[0], "error")
         return redirect(url_for("participation.roster", circle_id=circle.id))
-    user = db.session.scalar(sa.select(User).where(User.email == form.email.data))
-    if user is None and not form.name.data:
-        flash(_("Enter a name: %(email)s has no account.", email=form.email.data), "error")
-        return redirect(url_for("participation.roster", circle_id=circle.id))
-    try:
-        enrollment = services.join(
-            circle,
-            services.Joiner(
-                name=user.name if user else form.name.data, email=form.email.data, user=user
-            ),
-            utcnow(),
-        )
-    except RuleViolation as violation:
-        db.session.rollback()
-        flash(violation.message, "error")
-    else:
-        db.session.commit()
-        flash(
-            _("%(name)s is %(status)s.", name=enrollment.name, status=_(enrollment.status)),
-            "success",
-        )
-    return redirect(url_for("participation.roster", circle_id=circle.id))
+    back = back_to(url_for("participation.roster", circle_id=circle.id))
+    enrollment = services.add_participant(circle, form.email.data, form.name.data, utcnow())
+    flash(
+        _("%(name)s is %(status)s.", name=enrollment.name, status=_(enrollment.status)),
+        "success",
+    )
+    return redirect(back)
 
 
 def _roster_enrollment_or_404(enrollment_id: int) -> Enrollment:
@@ -414,22 +387,15 @@ def promote(enrollment_id: int):
     enrollment = _roster_enrollment_or_404(enrollment_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    try:
-        seated = services.move_up(enrollment, by=current_user._get_current_object(), now=utcnow())
-    except RuleViolation as violation:
-        db.session.rollback()
-        flash(violation.message, "error")
-    else:
-        db.session.commit()
-        flash(
-            _("%(name)s is now enrolled.", name=enrollment.name)
-            if seated
-            else _(
-                "The circle is full: %(name)s is now first on the waitlist.", name=enrollment.name
-            ),
-            "success",
-        )
-    return redirect(url_for("participation.roster", circle_id=enrollment.circle_id))
+    back = back_to(url_for("participation.roster", circle_id=enrollment.circle_id))
+    seated = services.move_up(enrollment, by=current_user._get_current_object(), now=utcnow())
+    flash(
+        _("%(name)s is now enrolled.", name=enrollment.name)
+        if seated
+        else _("The circle is full: %(name)s is now first on the waitlist.", name=enrollment.name),
+        "success",
+    )
+    return redirect(back)
 
 
 @bp.route("/enrollments/<int:enrollment_id>/remove", methods=["GET", "POST"])
@@ -445,21 +411,12 @@ def message(circle_id: int):
     form = MessageForm()
     recipients = services.enrolled_in(circle)
     if form.validate_on_submit():
-        if not recipients:
-            flash(_("Nobody is enrolled yet."), "error")
-        else:
-            sender = current_user._get_current_object()
-            for enrollment in recipients:
-                body = render_template(
-                    "participation/email/message.txt",
-                    enrollment=enrollment,
-                    circle=circle,
-                    sender=sender,
-                    text=form.body.data,
-                )
-                queue_email(enrollment.email, f"[{circle.title}] {form.subject.data}", body)
-            db.session.commit()
-            flash(_("Message queued for %(count)d people.", count=len(recipients)), "success")
+        with saving(form) as saved:
+            count = services.message_enrolled(
+                circle, current_user._get_current_object(), form.subject.data, form.body.data
+            )
+        if saved:
+            flash(_("Message queued for %(count)d people.", count=count), "success")
             return redirect(url_for("participation.roster", circle_id=circle.id))
     return render_template(
         "participation/message.html", circle=circle, form=form, count=len(recipients)

@@ -19,7 +19,7 @@ from app.auth.permissions import (
     managed_room_or_404,
     staff_required,
 )
-from app.circles.schedule import to_utc
+from app.boundary import back_to, saving
 from app.edges import date_arg, to_id
 from app.extensions import db
 from app.labels import WEEKDAY_NAMES, when
@@ -33,7 +33,6 @@ from app.rooms.forms import (
     ConfirmForm,
     MoveBookingForm,
 )
-from app.rules import RuleViolation, show_violation
 from app.timeutil import local_today, utcnow
 
 bp = Blueprint("bookings", __name__)
@@ -43,28 +42,6 @@ def _room_choices(branch: Branch) -> list[SelectChoice]:
     return [SelectChoice("", _("Choose a room"))] + [
         SelectChoice(r.id, f"{r.name} ({r.capacity})") for r in branch.rooms if r.bookable
     ]
-
-
-def _room_of(branch: Branch, room_id: int | None) -> Room:
-    room = db.session.get(Room, room_id) if room_id else None
-    if room is None or room.branch_id != branch.id:
-        raise RuleViolation(_("Choose a room of this branch."), "room_id")
-    return room
-
-
-def _span(
-    branch: Branch, day: dt.date, start: dt.time, end: dt.time
-) -> tuple[dt.datetime, dt.datetime]:
-    starts = to_utc(day, start, branch.timezone)
-    ends = to_utc(day, end, branch.timezone)
-    if starts <= utcnow():
-        raise RuleViolation(_("Choose a time in the future."), "date")
-    return starts, ends
-
-
-def _render_violation(template: str, form, violation: RuleViolation, **context):
-    show_violation(form, violation)
-    return render_template(template, form=form, **context), 409 if violation.conflict else 200
 
 
 def _form_back(branch: Branch) -> str:
@@ -130,27 +107,21 @@ def new_booking(branch_id: int):
     form.room_id.choices = _room_choices(branch)
     if not form.is_submitted() and to_id(request.args.get("room_id")):
         form.room_id.data = to_id(request.args.get("room_id"))
+    saved = None
     if form.validate_on_submit():
-        try:
-            room = _room_of(branch, form.room_id.data)
-            spans = []
-            for week in range((form.repeat.data or 0) + 1):
-                day = form.date.data + dt.timedelta(weeks=week)
-                spans.append(_span(branch, day, form.start_time.data, form.end_time.data))
-            made = bookings.book_series(
-                room, spans, title=form.title.data, by=current_user._get_current_object()
+        with saving(form) as saved:
+            room, made = bookings.book_weekly(
+                branch,
+                form.room_id.data,
+                form.date.data,
+                form.start_time.data,
+                form.end_time.data,
+                repeats=form.repeat.data or 0,
+                title=form.title.data,
+                by=current_user._get_current_object(),
+                now=utcnow(),
             )
-        except RuleViolation as violation:
-            db.session.rollback()
-            return _render_violation(
-                "rooms/booking_form.html",
-                form,
-                violation,
-                branch=branch,
-                booking=None,
-                back=_form_back(branch),
-            )
-        db.session.commit()
+    if saved:
         flash(
             _("%(room)s is booked (%(count)d times).", room=room.name, count=len(made))
             if len(made) > 1
@@ -164,7 +135,7 @@ def new_booking(branch_id: int):
         return redirect(url_for("bookings.mine"))
     return render_template(
         "rooms/booking_form.html", form=form, branch=branch, booking=None, back=_form_back(branch)
-    )
+    ), saved.status if saved is not None else 200
 
 
 @bp.get("/bookings/mine")
@@ -198,22 +169,19 @@ def move_booking(booking_id: int):
         form.date.data = booking.starts_at.astimezone(zone).date()
         form.start_time.data = booking.starts_at.astimezone(zone).time()
         form.end_time.data = booking.ends_at.astimezone(zone).time()
+    saved = None
     if form.validate_on_submit():
-        try:
-            room = _room_of(branch, form.room_id.data)
-            starts, ends = _span(branch, form.date.data, form.start_time.data, form.end_time.data)
-            bookings.move(booking, room, starts, ends, by=current_user._get_current_object())
-        except RuleViolation as violation:
-            db.session.rollback()
-            return _render_violation(
-                "rooms/booking_form.html",
-                form,
-                violation,
-                branch=branch,
-                booking=booking,
-                back=_form_back(branch),
+        with saving(form) as saved:
+            bookings.move_to(
+                booking,
+                form.room_id.data,
+                form.date.data,
+                form.start_time.data,
+                form.end_time.data,
+                by=current_user._get_current_object(),
+                now=utcnow(),
             )
-        db.session.commit()
+    if saved:
         flash(_("Booking moved."), "success")
         if can_manage_branch(current_user, branch):
             return redirect(
@@ -226,7 +194,7 @@ def move_booking(booking_id: int):
         branch=branch,
         booking=booking,
         back=_form_back(branch),
-    )
+    ), saved.status if saved is not None else 200
 
 
 @bp.route("/bookings/<int:booking_id>/cancel", methods=["GET", "POST"])
@@ -245,15 +213,9 @@ def cancel_booking(booking_id: int):
     )
     form = ConfirmForm()
     if form.validate_on_submit():
-        try:
-            if booking.meeting is not None:
-                booking.meeting.changed()  # the meeting's place changes: calendars must know
-            bookings.cancel(booking, by=current_user._get_current_object())
-        except RuleViolation as violation:
-            flash(violation.message, "error")
-        else:
-            db.session.commit()
-            flash(_("Booking cancelled."), "success")
+        back_to(back)
+        bookings.cancel(booking, by=current_user._get_current_object())
+        flash(_("Booking cancelled."), "success")
         return redirect(back)
     return render_template(
         "confirm.html",
@@ -275,35 +237,27 @@ def cancel_booking(booking_id: int):
 def block_room(room_id: int):
     room = managed_room_or_404(room_id)
     form = BlockForm()
+    saved = None
     if form.validate_on_submit():
-        try:
-            if form.last_day.data < form.first_day.data:
-                raise RuleViolation(_("The last day must not be before the first day."), "last_day")
-            starts = to_utc(form.first_day.data, dt.time(0), room.branch.timezone)
-            ends = to_utc(
-                form.last_day.data + dt.timedelta(days=1), dt.time(0), room.branch.timezone
-            )
-            if ends <= utcnow():
-                raise RuleViolation(_("Choose days that have not passed."), "last_day")
-            bookings.book(
+        with saving(form) as saved:
+            bookings.block(
                 room,
-                max(starts, utcnow()),
-                ends,
-                title=form.reason.data,
+                form.first_day.data,
+                form.last_day.data,
+                reason=form.reason.data,
                 by=current_user._get_current_object(),
-                kind=BookingKind.block,
+                now=utcnow(),
             )
-        except RuleViolation as violation:
-            db.session.rollback()
-            return _render_violation("rooms/block_form.html", form, violation, room=room)
-        db.session.commit()
+    if saved:
         flash(_("%(room)s is blocked.", room=room.name), "success")
         return redirect(
             url_for(
                 "bookings.calendar", branch_id=room.branch_id, date=form.first_day.data.isoformat()
             )
         )
-    return render_template("rooms/block_form.html", form=form, room=room)
+    return render_template("rooms/block_form.html", form=form, room=room), (
+        saved.status if saved is not None else 200
+    )
 
 
 # --- rooms for circles -----------------------------------------------------------------------
@@ -322,26 +276,19 @@ def circle_rooms(circle_id: int):
     status = 200
     if form.validate_on_submit():
         room = next(f.room for f in fits if f.room.id == form.room_id.data)
-        try:
-            booked, problems = bookings.book_meetings(
+        with saving(form) as saved:
+            booked, problems = bookings.book_circle(
                 circle,
                 room,
                 meetings,
                 by=current_user._get_current_object(),
                 all_or_nothing=form.mode.data == "all",
             )
-        except RuleViolation as violation:
-            db.session.rollback()
-            show_violation(form, violation)
-            status = 409
-        else:
-            if booked:
-                circle.room = room
-                db.session.commit()
+        status = 409
+        if saved:
             if not problems:
                 flash(_("%(room)s is booked for every meeting.", room=room.name), "success")
                 return redirect(url_for("circles.circle", circle_id=circle.id))
-            status = 409
             if booked:
                 flash(
                     _(
@@ -377,25 +324,17 @@ def meeting_room(meeting_id: int):
     fits = bookings.rooms_for_circle(circle, [meeting], [])
     form = CircleRoomForm()
     form.room_id.choices = [SelectChoice(f.room.id, f.room.name) for f in fits if f.free_for_all]
+    status = 200
     if form.validate_on_submit():
         room = db.session.get(Room, form.room_id.data)
-        try:
+        with saving(form) as saved:
             bookings.book_meetings(
                 circle, room, [meeting], by=current_user._get_current_object(), all_or_nothing=True
             )
-        except RuleViolation as violation:
-            db.session.rollback()
-            return _render_violation(
-                "rooms/meeting_room.html",
-                form,
-                violation,
-                circle=circle,
-                meeting=meeting,
-                fits=fits,
-            )
-        db.session.commit()
-        flash(_("%(room)s is booked for this meeting.", room=room.name), "success")
-        return redirect(url_for("circles.circle", circle_id=circle.id))
+        if saved:
+            flash(_("%(room)s is booked for this meeting.", room=room.name), "success")
+            return redirect(url_for("circles.circle", circle_id=circle.id))
+        status = saved.status
     return render_template(
         "rooms/meeting_room.html", form=form, circle=circle, meeting=meeting, fits=fits
-    )
+    ), status

@@ -29,7 +29,7 @@ from app.models import (
 )
 from app.outbox import queue_email
 from app.rules import RuleViolation
-from app.timeutil import utcnow
+from app.timeutil import to_utc, utcnow
 
 MAX_BOOKING = dt.timedelta(hours=24)
 MAX_BLOCK = dt.timedelta(days=92)
@@ -203,6 +203,72 @@ def book_series(
     return [book(room, s, e, title=title, by=by) for s, e in spans]
 
 
+def room_of(branch: Branch, room_id: int | None) -> Room:
+    room = db.session.get(Room, room_id) if room_id else None
+    if room is None or room.branch_id != branch.id:
+        raise RuleViolation(_("Choose a room of this branch."), "room_id")
+    return room
+
+
+def span(
+    branch: Branch, day: dt.date, start: dt.time, end: dt.time, now: dt.datetime
+) -> tuple[dt.datetime, dt.datetime]:
+    """A time on a day of the branch's calendar, in UTC; it must not have begun."""
+    starts, ends = to_utc(day, start, branch.timezone), to_utc(day, end, branch.timezone)
+    if starts <= now:
+        raise RuleViolation(_("Choose a time in the future."), "date")
+    return starts, ends
+
+
+def book_weekly(
+    branch: Branch,
+    room_id: int | None,
+    day: dt.date,
+    start: dt.time,
+    end: dt.time,
+    *,
+    repeats: int,
+    title: str,
+    by: User,
+    now: dt.datetime,
+) -> tuple[Room, list[Booking]]:
+    """A booking on ``day`` and the same time on the ``repeats`` weeks after: all or none."""
+    room = room_of(branch, room_id)
+    spans = [
+        span(branch, day + dt.timedelta(weeks=week), start, end, now) for week in range(repeats + 1)
+    ]
+    return room, book_series(room, spans, title=title, by=by)
+
+
+def block(
+    room: Room, first_day: dt.date, last_day: dt.date, *, reason: str, by: User, now: dt.datetime
+) -> Booking:
+    """Take a room out of use for whole days (maintenance, an event), from now if today."""
+    if last_day < first_day:
+        raise RuleViolation(_("The last day must not be before the first day."), "last_day")
+    starts = to_utc(first_day, dt.time(0), room.branch.timezone)
+    ends = to_utc(last_day + dt.timedelta(days=1), dt.time(0), room.branch.timezone)
+    if ends <= now:
+        raise RuleViolation(_("Choose days that have not passed."), "last_day")
+    return book(room, max(starts, now), ends, title=reason, by=by, kind=BookingKind.block)
+
+
+def move_to(
+    booking: Booking,
+    room_id: int | None,
+    day: dt.date,
+    start: dt.time,
+    end: dt.time,
+    *,
+    by: User,
+    now: dt.datetime,
+) -> None:
+    branch = booking.room.branch
+    room = room_of(branch, room_id)
+    starts, ends = span(branch, day, start, end, now)
+    move(booking, room, starts, ends, by=by)
+
+
 def move(booking: Booking, room: Room, starts: dt.datetime, ends: dt.datetime, *, by: User) -> None:
     if booking.status != BookingStatus.active:
         raise RuleViolation(_("This booking is cancelled."))
@@ -222,6 +288,8 @@ def cancel(booking: Booking, *, by: User | None) -> None:
         raise RuleViolation(_("This booking is already cancelled."))
     booking.status = BookingStatus.cancelled
     booking.sequence += 1
+    if booking.meeting is not None:
+        booking.meeting.changed()  # the meeting's place changes: calendars must know
     db.session.flush()
     _tell_owner(booking, by, _("Your room booking was cancelled"), "cancelled")
 
@@ -330,6 +398,17 @@ def book_meetings(
         booked.append(meeting)
     if all_or_nothing and problems:
         raise RuleViolation(problems[0][1], "room_id", conflict=True)
+    return booked, problems
+
+
+def book_circle(
+    circle: Circle, room: Room, meetings: Sequence[Meeting], *, by: User, all_or_nothing: bool
+) -> tuple[list[Meeting], list[tuple[Meeting, str]]]:
+    """Book a room for the circle's meetings, and make it the circle's room if any were."""
+    booked, problems = book_meetings(circle, room, meetings, by=by, all_or_nothing=all_or_nothing)
+    if booked:
+        circle.room = room
+        db.session.flush()
     return booked, problems
 
 

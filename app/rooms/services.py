@@ -69,6 +69,11 @@ def add_closure(branch: Branch, date: dt.date, reason: str) -> Closure:
     return closure
 
 
+def remove_closure(closure: Closure) -> None:
+    db.session.delete(closure)
+    db.session.flush()
+
+
 def save_room(
     room: Room | None,
     branch: Branch,

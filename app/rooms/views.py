@@ -15,6 +15,7 @@ from app.auth.permissions import (
     managed_branch_or_404,
     managed_room_or_404,
 )
+from app.boundary import saving
 from app.extensions import db
 from app.labels import WEEKDAY_NAMES
 from app.models import Closure
@@ -27,7 +28,6 @@ from app.rooms.forms import (
     HoursForm,
     RoomForm,
 )
-from app.rules import saving
 from app.timeutil import local_today
 
 bp = Blueprint("rooms", __name__)
@@ -114,7 +114,6 @@ def edit_hours(branch_id: int):
                 for weekday, entry in enumerate(form.days)
             },
         )
-        db.session.commit()
         flash(_("Opening hours saved."), "success")
         return redirect(url_for("rooms.branch", branch_id=item.id))
     return render_template(
@@ -148,8 +147,7 @@ def delete_closure(branch_id: int, closure_id: int):
         abort(404)
     form = ConfirmForm()
     if form.validate_on_submit():
-        db.session.delete(closure)
-        db.session.commit()
+        services.remove_closure(closure)
         flash(_("Closure removed: the branch is open that day."), "success")
         return redirect(url_for("rooms.branch", branch_id=item.id))
     return render_template(
@@ -211,7 +209,6 @@ def delete_room(room_id: int):
     if form.validate_on_submit():
         name = room.name
         services.delete_room(room)
-        db.session.commit()
         flash(_("Room %(name)s deleted.", name=name), "success")
         return redirect(url_for("rooms.branch", branch_id=branch_id))
     return render_template(
