@@ -10,11 +10,13 @@ from wtforms import (
     DateTimeField,
     PasswordField,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.edges import (
     CONTROL_CHARACTERS,
@@ -23,6 +25,7 @@ from app.edges import (
     INT_MAX,
     date_in_range,
 )
+from app.security import is_web_url
 from app.timeutil import is_timezone, timezone_names
 
 CONTROL_MESSAGE = _l("Remove the control character (an invisible one, perhaps pasted).")
@@ -54,6 +57,23 @@ class BaseForm(FlaskForm):
             elif isinstance(field, DateTimeField):  # also DateField, TimeField
                 field.validators = [*field.validators, _date_within_range]
             return field
+
+
+class ConfirmForm(BaseForm):
+    """An empty form: its CSRF token is the confirmation (buttons that change something)."""
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """A multiple choice shown as a list of checkboxes."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def validate_web_url(form, field) -> None:
+    """WTForms validator: an http(s) link with a host (see app.security.is_web_url)."""
+    if field.data and not is_web_url(field.data):
+        raise ValidationError(_l("Enter a web address starting with https:// or http://."))
 
 
 PASSWORD_MIN = 12

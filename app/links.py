@@ -5,7 +5,7 @@ forged header cannot put an attacker's host into a password-reset email or a cac
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from flask import current_app
 
@@ -32,3 +32,17 @@ def external_url(endpoint: str, **values) -> str:
 
 def feed_links() -> Links:
     return Links(host=host(), circle_url=lambda cid: external_url("circles.circle", circle_id=cid))
+
+
+def subscribe_links(https_url: str, name: str) -> dict[str, str]:
+    """Ways to subscribe to a feed: its https link, webcal://, Google and Outlook."""
+    webcal = "webcal://" + https_url.split("://", 1)[1]
+    return {
+        "https": https_url,
+        "webcal": webcal,
+        "google": "https://calendar.google.com/calendar/r?cid=" + quote(webcal, safe=""),
+        "outlook": "https://outlook.live.com/calendar/0/addfromweb?url="
+        + quote(https_url, safe="")
+        + "&name="
+        + quote(name, safe=""),
+    }

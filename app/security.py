@@ -1,6 +1,9 @@
-"""Response headers that every page gets."""
+"""URL safety (where a redirect may go, which links may be stored) and the response headers
+that every page gets."""
 
 from __future__ import annotations
+
+from urllib.parse import urlsplit
 
 from flask import Flask, Response, g, request
 
@@ -18,6 +21,26 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "frame-ancestors 'none'",
     ]
 )
+
+
+def safe_next(target: str | None, fallback: str) -> str:
+    """Only same-site paths: no scheme, no host, no protocol-relative or backslash tricks."""
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return fallback
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or any(ord(c) < 32 for c in target):
+        return fallback
+    return target
+
+
+def is_web_url(text: str) -> bool:
+    """An http(s) link with a host: no javascript:, data:, or relative paths."""
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:  # e.g. "http://[::1": WTForms would not catch it (a 500)
+        return False
+    return parts.scheme in {"http", "https"} and bool(parts.hostname) and " " not in text
 
 
 def init_app(app: Flask) -> None:

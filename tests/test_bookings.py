@@ -90,7 +90,7 @@ def test_weekly_repeat_is_all_or_nothing(client, world, query):
         ({"date": "2020-01-01"}, "Choose a time in the future."),
         ({"start_time": "07:00"}, "Outside opening hours"),
         ({"end_time": "22:30"}, "Outside opening hours"),
-        ({"date": "sunday"}, "is closed on Sundays"),
+        ({"date": "sunday"}, "is closed that day (no opening hours on Sundays)"),
         ({"date": "closure"}, "is closed that day (Inventory)"),
         ({"room_id": "999999"}, "Not a valid choice"),
         ({"room_id": "other"}, "Not a valid choice"),

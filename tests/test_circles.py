@@ -342,8 +342,8 @@ def test_reschedule_bumps_sequence_and_keeps_the_uid(client, world, query):
     ("change", "message"),
     [
         ("past", "Choose a time in the future."),
-        ("closure", "The branch is closed that day"),
-        ("sunday", "The branch is closed that day"),
+        ("closure", "is closed that day (Holiday)"),
+        ("sunday", "is closed that day (no opening hours on Sundays)"),
         ("overlap", "The circle already meets at that time."),
         ("long", "A meeting lasts between 1 minute and 8 hours."),
     ],

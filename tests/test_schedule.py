@@ -8,12 +8,12 @@ import datetime as dt
 import pytest
 
 from app.circles.schedule import (
-    BranchCalendar,
     parse_dates,
     plan_meetings,
     to_utc,
     weekly_dates,
 )
+from app.places import BranchCalendar
 from app.rules import RuleViolation
 
 UTC = dt.UTC

@@ -4,8 +4,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, SearchField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
-from app.forms import BaseForm, email_field, strip, timezone_field
-from app.rooms.forms import MultiCheckboxField
+from app.forms import BaseForm, MultiCheckboxField, email_field, strip, timezone_field
 
 
 class UserForm(BaseForm):

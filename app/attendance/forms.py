@@ -6,10 +6,8 @@ from flask_babel import lazy_gettext as _l
 from wtforms import DateField, DecimalField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from app.catalog.forms import validate_web_url
-from app.forms import BaseForm, optional_int, strip
+from app.forms import BaseForm, MultiCheckboxField, optional_int, strip, validate_web_url
 from app.labels import OUTCOME_KINDS, choices
-from app.rooms.forms import MultiCheckboxField
 
 MARK_PREFIX = "mark-"  # the sheet's radio groups are named mark-<enrollment id>
 

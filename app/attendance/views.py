@@ -22,13 +22,13 @@ from app.auth.permissions import (
     own_enrollment_or_404,
     visible_circle_or_404,
 )
-from app.auth.views import safe_next
 from app.boundary import back_to, saving
 from app.csvio import csv_response
 from app.extensions import db
+from app.forms import ConfirmForm
 from app.labels import ATTENDANCE_STATUSES
 from app.models import AttendanceStatus, Meeting, Outcome, User
-from app.rooms.forms import ConfirmForm
+from app.security import safe_next
 from app.timeutil import utcnow
 
 bp = Blueprint("attendance", __name__)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from flask import Blueprint, Response, abort, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -16,9 +14,9 @@ from app.auth.permissions import (
 )
 from app.calendar import services
 from app.extensions import db
-from app.links import external_url, feed_links
+from app.forms import ConfirmForm
+from app.links import external_url, feed_links, subscribe_links
 from app.models import Branch, FeedScope, Meeting, Room, User
-from app.rooms.forms import ConfirmForm
 from app.timeutil import utcnow
 
 bp = Blueprint("calendar", __name__)
@@ -116,19 +114,6 @@ def _my_feeds(user: User) -> list[tuple[str, int | None, str]]:
                 )
             )
     return feeds
-
-
-def subscribe_links(https_url: str, name: str) -> dict[str, str]:
-    webcal = "webcal://" + https_url.split("://", 1)[1]
-    return {
-        "https": https_url,
-        "webcal": webcal,
-        "google": "https://calendar.google.com/calendar/r?cid=" + quote(webcal, safe=""),
-        "outlook": "https://outlook.live.com/calendar/0/addfromweb?url="
-        + quote(https_url, safe="")
-        + "&name="
-        + quote(name, safe=""),
-    }
 
 
 @bp.route("/calendar/", methods=["GET", "POST"])

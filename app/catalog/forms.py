@@ -1,28 +1,12 @@
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import BooleanField, IntegerField, SearchField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from app.forms import BaseForm, strip
+from app.forms import BaseForm, strip, validate_web_url
 from app.labels import CAREER_STAGES, COURSE_FORMATS, COURSE_LANGUAGES, SKILL_AREAS, choices
-
-
-def validate_web_url(form, field) -> None:
-    """Only http(s) links with a host: no javascript:, data:, or relative paths."""
-    if not field.data:
-        return
-    message = _l("Enter a web address starting with https:// or http://.")
-    try:
-        parts = urlsplit(field.data)
-        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
-    except ValueError:  # e.g. "http://[::1": WTForms would not catch it (a 500)
-        raise ValidationError(message) from None
-    if parts.scheme not in {"http", "https"} or not parts.hostname or " " in field.data:
-        raise ValidationError(message)
 
 
 class CourseForm(BaseForm):

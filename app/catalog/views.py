@@ -20,8 +20,8 @@ from app.catalog.forms import CourseFilterForm, CourseForm, ImportForm
 from app.csvio import csv_response
 from app.edges import page_arg
 from app.extensions import db
+from app.forms import ConfirmForm
 from app.models import Course
-from app.rooms.forms import ConfirmForm
 
 bp = Blueprint("catalog", __name__, url_prefix="/courses")
 

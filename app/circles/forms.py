@@ -17,10 +17,15 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from app.catalog.forms import validate_web_url
-from app.forms import BaseForm, optional_int, strip, validate_timezone
+from app.forms import (
+    BaseForm,
+    MultiCheckboxField,
+    optional_int,
+    strip,
+    validate_timezone,
+    validate_web_url,
+)
 from app.labels import AUDIENCES, CIRCLE_FORMATS, SKILL_AREAS, WEEKDAY_NAMES, choices
-from app.rooms.forms import MultiCheckboxField
 from app.timeutil import timezone_names
 
 

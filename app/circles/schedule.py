@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from flask_babel import gettext as _
 
 from app.edges import DATE_MESSAGE, date_in_range
+from app.places import BranchCalendar
 from app.rules import RuleViolation
 from app.timeutil import to_utc
 
@@ -35,22 +36,6 @@ class PlannedMeeting:
 class Plan:
     meetings: list[PlannedMeeting] = field(default_factory=list)
     skipped: list[tuple[dt.date, str]] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class BranchCalendar:
-    """When the branch is open: closure dates (with reasons) and weekdays with hours.
-    An empty set of open weekdays means the branch has no hours on record: every day counts."""
-
-    closures: dict[dt.date, str] = field(default_factory=dict)
-    open_weekdays: frozenset[int] = frozenset()
-
-    def closed_reason(self, day: dt.date) -> str | None:
-        if day in self.closures:
-            return self.closures[day] or _("closed")
-        if self.open_weekdays and day.weekday() not in self.open_weekdays:
-            return _("closed on %(weekday)ss", weekday=day.strftime("%A"))
-        return None
 
 
 def weekly_dates(first: dt.date, weekdays: Iterable[int]) -> Iterator[dt.date]:

@@ -14,7 +14,6 @@ from flask_babel import gettext as _
 
 from app.circles.schedule import (
     MAX_MEETINGS,
-    BranchCalendar,
     Plan,
     parse_dates,
     plan_meetings,
@@ -35,6 +34,7 @@ from app.models import (
     User,
 )
 from app.participation import services as participation
+from app.places import branch_calendar, check_open
 from app.querying import contains
 from app.rooms import bookings
 from app.rules import RuleViolation, unique_or_violation
@@ -81,13 +81,6 @@ class Clash:
     circle_id: int
     starts_at: dt.datetime
     user_name: str
-
-
-def branch_calendar(branch: Branch) -> BranchCalendar:
-    return BranchCalendar(
-        closures={c.date: c.reason for c in branch.closures},
-        open_weekdays=frozenset(h.weekday for h in branch.hours),
-    )
 
 
 def plan_schedule(branch: Branch, schedule: ScheduleInput, now: dt.datetime) -> Plan:
@@ -376,9 +369,7 @@ def _check_meeting_time(
     starts = to_utc(day, at, circle.timezone)
     if starts <= utcnow():
         raise RuleViolation(_("Choose a time in the future."), "date")
-    reason = branch_calendar(circle.branch).closed_reason(day)
-    if reason:
-        raise RuleViolation(_("The branch is closed that day (%(reason)s).", reason=reason), "date")
+    check_open(circle.branch, day)
     ends = starts + dt.timedelta(minutes=minutes)
     _check_horizon(ends, "date")
     for other in circle.scheduled_meetings:

@@ -23,7 +23,6 @@ from app.auth.permissions import (
     visible_circle_or_404,
 )
 from app.boundary import back_to, saving
-from app.calendar.views import subscribe_links
 from app.circles import services
 from app.circles.forms import (
     STEP_FIELDS,
@@ -37,12 +36,12 @@ from app.circles.forms import (
 )
 from app.edges import page_arg, to_id
 from app.extensions import db
+from app.forms import ConfirmForm
 from app.labels import COURSE_LANGUAGES, when
-from app.links import external_url
+from app.links import external_url, subscribe_links
 from app.models import Branch, Circle, Course, Meeting, Room, User
 from app.participation import services as participation
 from app.participation.forms import JoinForm
-from app.rooms.forms import ConfirmForm
 from app.timeutil import utcnow
 
 bp = Blueprint("circles", __name__)

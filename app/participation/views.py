@@ -32,6 +32,7 @@ from app.auth.permissions import (
 from app.boundary import back_to, saving
 from app.csvio import csv_response
 from app.extensions import db, limiter
+from app.forms import ConfirmForm
 from app.models import Circle, Enrollment, EnrollmentStatus, Meeting, MeetingStatus
 from app.participation import services
 from app.participation.forms import (
@@ -41,7 +42,6 @@ from app.participation.forms import (
     LostLinkForm,
     MessageForm,
 )
-from app.rooms.forms import ConfirmForm
 from app.timeutil import utcnow
 
 bp = Blueprint("participation", __name__)

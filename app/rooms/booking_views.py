@@ -22,6 +22,7 @@ from app.auth.permissions import (
 from app.boundary import back_to, saving
 from app.edges import date_arg, to_id
 from app.extensions import db
+from app.forms import ConfirmForm
 from app.labels import WEEKDAY_NAMES, when
 from app.models import Booking, BookingKind, Branch, Meeting, Room, RoomFeature
 from app.rooms import bookings
@@ -30,7 +31,6 @@ from app.rooms.forms import (
     BlockForm,
     BookingForm,
     CircleRoomForm,
-    ConfirmForm,
     MoveBookingForm,
 )
 from app.timeutil import local_today, utcnow

@@ -28,6 +28,7 @@ from app.models import (
     User,
 )
 from app.outbox import queue_email
+from app.places import check_open
 from app.rules import RuleViolation
 from app.timeutil import to_utc, utcnow
 
@@ -69,28 +70,10 @@ def check_opening(room: Room, starts: dt.datetime, ends: dt.datetime) -> None:
     zone = ZoneInfo(branch.timezone)
     local_start, local_end = starts.astimezone(zone), ends.astimezone(zone)
     day = local_start.date()
-    closure = next((c for c in branch.closures if c.date == day), None)
-    if closure is not None:
-        raise RuleViolation(
-            _(
-                "%(branch)s is closed that day (%(reason)s).",
-                branch=branch.name,
-                reason=closure.reason or _("closed"),
-            ),
-            "date",
-        )
-    if not branch.hours:
-        return  # no opening hours on record: nothing to hold the booking to
+    check_open(branch, day)
     hours = branch.hours_on(day.weekday())
     if hours is None:
-        raise RuleViolation(
-            _(
-                "%(branch)s is closed on %(weekday)ss.",
-                branch=branch.name,
-                weekday=local_start.strftime("%A"),
-            ),
-            "date",
-        )
+        return  # no opening hours on record: nothing to hold the booking to
     if (
         local_end.date() != day
         or local_start.time() < hours.opens

@@ -9,7 +9,6 @@ from wtforms import (
     FormField,
     IntegerField,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
     TimeField,
@@ -23,9 +22,8 @@ from wtforms.validators import (
     Optional,
     Regexp,
 )
-from wtforms.widgets import CheckboxInput, ListWidget
 
-from app.forms import BaseForm, optional_int, strip, timezone_field
+from app.forms import BaseForm, MultiCheckboxField, optional_int, strip, timezone_field
 from app.models import RoomFeature
 
 FEATURE_LABELS = {
@@ -36,11 +34,6 @@ FEATURE_LABELS = {
     RoomFeature.whiteboard: _l("Whiteboard"),
     RoomFeature.hearing_loop: _l("Hearing loop"),
 }
-
-
-class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 class BranchForm(BaseForm):
@@ -117,10 +110,6 @@ class RoomForm(BaseForm):
             NumberRange(min=0, max=240, message=_l("Between 0 and 240 minutes.")),
         ],
     )
-
-
-class ConfirmForm(BaseForm):
-    """An empty form: its CSRF token is the confirmation."""
 
 
 class BookingForm(BaseForm):

@@ -17,6 +17,7 @@ from app.auth.permissions import (
 )
 from app.boundary import saving
 from app.extensions import db
+from app.forms import ConfirmForm
 from app.labels import WEEKDAY_NAMES
 from app.models import Closure
 from app.rooms import services
@@ -24,7 +25,6 @@ from app.rooms.forms import (
     FEATURE_LABELS,
     BranchForm,
     ClosureForm,
-    ConfirmForm,
     HoursForm,
     RoomForm,
 )
