@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import tempfile
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,12 +20,15 @@ from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from werkzeug.security import generate_password_hash
+from werkzeug.serving import make_server
 
 from app import create_app
 from app.extensions import db
-from app.models import Branch, Room, User
+from app.models import User
+from tests import factories
+from tests.factories import PASSWORD, Factory
+from tests.mail import HungSMTP, Inbox, smtp_inbox
 
-PASSWORD = "correct horse battery"
 IN_CI = os.environ.get("CI") == "true"
 
 
@@ -127,66 +131,6 @@ def client(app) -> FlaskClient:
     return app.test_client()
 
 
-@pytest.fixture
-def factory(app, password_hash):
-    return Factory(app, password_hash)
-
-
-class Factory:
-    """Makes rows and commits them, each in its own app context (none is left open)."""
-
-    def __init__(self, app: Flask, password_hash: str):
-        self.app = app
-        self.password_hash = password_hash
-        self._n = 0
-
-    def _next(self) -> int:
-        self._n += 1
-        return self._n
-
-    def user(self, email: str | None = None, *, manages: list[int] | None = None, **fields) -> int:
-        n = self._next()
-        with self.app.app_context():
-            user = User(
-                email=email or f"user{n}@example.org",
-                name=fields.pop("name", f"User {n}"),
-                password_hash=self.password_hash,
-                **fields,
-            )
-            if manages:
-                user.managed_branches = [db.session.get(Branch, b) for b in manages]
-            db.session.add(user)
-            db.session.commit()
-            return user.id
-
-    def branch(self, name: str | None = None, **fields) -> int:
-        n = self._next()
-        with self.app.app_context():
-            branch = Branch(
-                name=name or f"Branch {n}",
-                slug=fields.pop("slug", f"branch-{n}"),
-                timezone=fields.pop("timezone", "America/New_York"),
-                **fields,
-            )
-            db.session.add(branch)
-            db.session.commit()
-            return branch.id
-
-    def room(self, branch_id: int, name: str | None = None, **fields) -> int:
-        n = self._next()
-        with self.app.app_context():
-            room = Room(
-                branch_id=branch_id,
-                name=name or f"Room {n}",
-                capacity=fields.pop("capacity", 10),
-                features=fields.pop("features", []),
-                **fields,
-            )
-            db.session.add(room)
-            db.session.commit()
-            return room.id
-
-
 def login(client: FlaskClient, email: str, password: str = PASSWORD, **kwargs):
     return client.post("/login", data={"email": email, "password": password}, **kwargs)
 
@@ -208,3 +152,139 @@ def query(app):
             return fn()
 
     return run
+
+
+# --- test data (built by tests/factories.py) ---------------------------------------------------
+
+
+@pytest.fixture
+def factory(app, password_hash) -> Factory:
+    return Factory(app, password_hash)
+
+
+@pytest.fixture
+def world(app, factory) -> factories.World:
+    return factories.World(app, factory)
+
+
+@pytest.fixture
+def setting(app, world, factory) -> factories.AttendanceSetting:
+    return factories.build_attendance_setting(app, world, factory)
+
+
+@pytest.fixture
+def scene(app, factory) -> factories.Scene:
+    return factories.build_scene(app, factory)
+
+
+@pytest.fixture
+def catalogue(app) -> dict[str, int]:
+    return factories.build_catalogue(app)
+
+
+@pytest.fixture
+def riverside(factory, query) -> factories.Riverside:
+    return factories.build_riverside(factory, query)
+
+
+@pytest.fixture
+def demo(app) -> None:
+    """The demo data, loaded with ``flask demo load``."""
+    result = app.test_cli_runner().invoke(args=["demo", "load"])
+    assert result.exit_code == 0, result.output
+
+
+# --- signed-in clients -------------------------------------------------------------------------
+
+
+def sign_in(factory, client, role: str) -> FlaskClient:
+    """Make ``<role>@example.org`` and sign the client in; ``client.user_id`` is their id."""
+    email = f"{role}@example.org"
+    if role == "facilitator":
+        user_id = factory.user(email, is_facilitator=True)
+    elif role == "manager":
+        user_id = factory.user(email, manages=[factory.branch()])
+    elif role == "admin":
+        user_id = factory.user(email, name="Alex Admin", is_admin=True)
+    else:
+        user_id = factory.user(email)
+    response = login(client, email)
+    assert response.status_code == 302
+    client.user_id = user_id
+    return client
+
+
+@pytest.fixture
+def admin(factory, client) -> FlaskClient:
+    """The client, signed in as Alex Admin (admin@example.org)."""
+    return sign_in(factory, client, "admin")
+
+
+@pytest.fixture(params=["facilitator", "manager", "admin"])
+def staff(request, factory, client) -> FlaskClient:
+    return sign_in(factory, client, request.param)
+
+
+@pytest.fixture
+def facilitator(factory, client) -> FlaskClient:
+    return sign_in(factory, client, "facilitator")
+
+
+@pytest.fixture
+def participant(factory, client) -> FlaskClient:
+    return sign_in(factory, client, "participant")
+
+
+# --- email -------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def inbox(app) -> Iterator[Inbox]:
+    """A real SMTP server on 127.0.0.1 that the app sends to; ``inbox.messages`` holds what
+    arrived."""
+    with smtp_inbox(app) as inbox:
+        yield inbox
+
+
+@pytest.fixture
+def hung(app) -> Iterator[HungSMTP]:
+    """An SMTP server that accepts a connection and says nothing until ``release.set()``."""
+    server = HungSMTP()
+    app.config.update(MAIL_PORT=server.port, MAIL_TIMEOUT=10)
+    yield server
+    server.close()
+
+
+# --- servers of their own ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def server(database_url, tmp_path, world) -> Iterator[int]:
+    """The app (with ``world``) on a real HTTP server on 127.0.0.1; yields its port."""
+    app = make_app(database_url, tmp_path, SERVER_NAME=None, TRUSTED_HOSTS=["127.0.0.1"])
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield httpd.server_port
+    httpd.shutdown()
+    thread.join()
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def sqlite_app(tmp_path) -> Iterator[tuple[Flask, str]]:
+    """An app of its own on a migrated SQLite file (busy timeout 50 ms) with one user, Ana;
+    yields the app and the file's path."""
+    path = tmp_path / "busy.sqlite"
+    app = make_app(_migrated(f"sqlite:///{path}", tmp_path), tmp_path, SQLITE_BUSY_TIMEOUT_MS=50)
+    with app.app_context():
+        user = User(
+            email="ana@example.org", name="Ana", password_hash=generate_password_hash(PASSWORD)
+        )
+        db.session.add(user)
+        db.session.commit()
+    yield app, str(path)
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()

@@ -10,14 +10,6 @@ from app.models import OutboxMessage, User
 from tests.conftest import login
 
 
-@pytest.fixture
-def admin(factory, client):
-    user_id = factory.user("admin@example.org", name="Alex Admin", is_admin=True)
-    login(client, "admin@example.org")
-    client.admin_id = user_id
-    return client
-
-
 def _user_data(**overrides):
     return {
         "name": "Nia New",
@@ -90,11 +82,11 @@ def test_edit_roles_and_deactivate(admin, factory, query, app):
 
 def test_admin_cannot_lock_themselves_out(admin, query):
     response = admin.post(
-        f"/admin/users/{admin.admin_id}",
+        f"/admin/users/{admin.user_id}",
         data={"name": "Alex Admin", "email": "admin@example.org", "timezone": "UTC", "active": "y"},
     )
     assert "cannot remove your own administrator role" in response.text
-    assert query(lambda: db.session.get(User, admin.admin_id).is_admin)
+    assert query(lambda: db.session.get(User, admin.user_id).is_admin)
 
 
 def test_user_list_search_and_pagination(admin, factory, app):

@@ -6,7 +6,6 @@ import csv
 import datetime as dt
 import html
 import io
-from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
@@ -21,16 +20,14 @@ from app.models import (
     AuditEvent,
     Circle,
     Enrollment,
-    Facilitation,
     Meeting,
     Outcome,
     User,
 )
-from app.participation import services as participation
 from app.rules import RuleViolation
 from app.timeutil import utcnow
 from tests.conftest import login
-from tests.test_circles import World
+from tests.factories import OTHER_FACILITATOR, AttendanceSetting, enroll, set_times
 
 LEAD, CO, MANAGER, ADMIN = (
     "lead@example.org",
@@ -38,86 +35,9 @@ LEAD, CO, MANAGER, ADMIN = (
     "boss@example.org",
     "admin@example.org",
 )
-PARTICIPANT, OTHER_FACILITATOR, OTHER_MANAGER = (
-    "pat@example.org",
-    "fay@example.org",
-    "far@example.org",
-)
+PARTICIPANT, OTHER_MANAGER = "pat@example.org", "far@example.org"
 EDITORS = [LEAD, CO, MANAGER, ADMIN]
 OUTSIDERS = [PARTICIPANT, OTHER_FACILITATOR, OTHER_MANAGER]
-
-
-@dataclass
-class Setting:
-    """A public circle with four weekly meetings (the first ``past`` of them already held),
-    Lena Lead and Cole Co facilitating, Pat (an account) and two guests enrolled, and Wes
-    on the waitlist (capacity 3)."""
-
-    circle: int
-    meetings: list[int]
-    pat: int
-    ann: int
-    bob: int
-    wes: int
-
-
-def enroll(app, circle_id: int, name: str, email: str) -> int:
-    with app.test_request_context():
-        user = db.session.scalar(sa.select(User).where(User.email == email))
-        enrollment = participation.join(
-            db.session.get(Circle, circle_id),
-            participation.Joiner(name=name, email=email, user=user),
-            utcnow(),
-        )
-        db.session.commit()
-        return enrollment.id
-
-
-def set_times(app, meeting_ids: list[int], *, past: int, current: bool = False) -> None:
-    """Move the first ``past`` meetings into the past (a day apart, in order); with
-    ``current``, the next one started ten minutes ago and runs 80 more minutes."""
-    now = utcnow()
-    with app.app_context():
-        meetings = [db.session.get(Meeting, m) for m in meeting_ids]
-        for i, meeting in enumerate(meetings[:past]):
-            meeting.starts_at = now - dt.timedelta(days=past - i, hours=2)
-            meeting.ends_at = meeting.starts_at + dt.timedelta(minutes=90)
-        if current:
-            meetings[past].starts_at = now - dt.timedelta(minutes=10)
-            meetings[past].ends_at = now + dt.timedelta(minutes=80)
-        db.session.commit()
-
-
-@pytest.fixture
-def world(app, factory):
-    world = World(app, factory)
-    factory.user(OTHER_FACILITATOR, name="Fay Other", is_facilitator=True)
-    return world
-
-
-@pytest.fixture
-def setting(app, world) -> Setting:
-    circle_id = world.circle(audience="public", capacity=3)
-    with app.app_context():
-        db.session.add(Facilitation(circle_id=circle_id, user_id=world.co, role="co"))
-        db.session.commit()
-        meetings = list(
-            db.session.scalars(
-                sa.select(Meeting.id)
-                .where(Meeting.circle_id == circle_id)
-                .order_by(Meeting.starts_at)
-            )
-        )
-    setting = Setting(
-        circle=circle_id,
-        meetings=meetings,
-        pat=enroll(app, circle_id, "Pat", PARTICIPANT),
-        ann=enroll(app, circle_id, "Ann Able", "ann@example.org"),
-        bob=enroll(app, circle_id, "Bob Baker", "bob@example.org"),
-        wes=enroll(app, circle_id, "Wes Waiting", "wes@example.org"),
-    )
-    set_times(app, setting.meetings, past=1)
-    return setting
 
 
 def page_text(response) -> str:
@@ -154,7 +74,7 @@ def count(query, model) -> int:
     return query(lambda: db.session.scalar(sa.select(sa.func.count()).select_from(model)))
 
 
-def sheet_data(setting: Setting, **overrides) -> dict:
+def sheet_data(setting: AttendanceSetting, **overrides) -> dict:
     data = {
         f"mark-{setting.pat}": "present",
         f"mark-{setting.ann}": "absent",
@@ -353,7 +273,7 @@ def test_a_draft_circles_sheet_is_missing_for_outsiders(app, client, world, quer
 # --- self check-in -----------------------------------------------------------------------------
 
 
-def allow_checkin(app, setting: Setting, allowed: bool = True) -> None:
+def allow_checkin(app, setting: AttendanceSetting, allowed: bool = True) -> None:
     with app.app_context():
         db.session.get(Circle, setting.circle).self_checkin = allowed
         db.session.commit()
@@ -550,7 +470,7 @@ def test_completion_minimum_must_fit_the_meetings(client, world, setting, query,
 # --- completion --------------------------------------------------------------------------------
 
 
-def attend(app, setting: Setting, plan: dict[int, list[str]]) -> None:
+def attend(app, setting: AttendanceSetting, plan: dict[int, list[str]]) -> None:
     """Record each person's marks, meeting by meeting, as the lead."""
     with app.app_context():
         lead = db.session.scalar(sa.select(User).where(User.email == LEAD))

@@ -12,14 +12,9 @@ from app.extensions import db
 from app.models import Booking, Closure, Meeting, OpeningHours, OutboxMessage, Room
 from app.timeutil import local_today
 from tests.conftest import login
-from tests.test_circles import World, next_weekday
+from tests.factories import next_weekday
 
 NY = ZoneInfo("America/New_York")
-
-
-@pytest.fixture
-def world(app, factory):
-    return World(app, factory)
 
 
 def day_ahead(days: int = 3, weekday: int | None = None) -> dt.date:

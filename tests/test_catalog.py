@@ -16,29 +16,14 @@ from app.catalog.forms import CourseForm
 from app.extensions import db
 from app.models import Course
 from app.timeutil import utcnow
-from tests.conftest import login
+from tests.conftest import sign_in
+from tests.factories import add_course
 
 HEADER = ",".join(services.CSV_HEADER)
 URL_ERROR = "Enter a web address starting with https:// or http://."
 
 
 # --- helpers -------------------------------------------------------------------------------
-
-
-def _course(app, title: str = "A course", **fields) -> int:
-    slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-") or "course"
-    values = {
-        "title": title,
-        "provider": "Coursera",
-        "url": f"https://courses.example.org/{slug}",
-        "skill_area": "technology",
-        **fields,
-    }
-    with app.app_context():
-        course = Course(**values)
-        db.session.add(course)
-        db.session.commit()
-        return course.id
 
 
 def _count(query) -> int:
@@ -107,112 +92,6 @@ def _error(response) -> str:
     return " ".join(re.findall(r'<p class="error" id="[^"]+">([^<]*)</p>', response.text))
 
 
-# --- fixtures ------------------------------------------------------------------------------
-
-
-def _sign_in(factory, client, role: str):
-    email = f"{role}@example.org"
-    if role == "facilitator":
-        factory.user(email, is_facilitator=True)
-    elif role == "manager":
-        factory.user(email, manages=[factory.branch()])
-    elif role == "admin":
-        factory.user(email, is_admin=True)
-    else:
-        factory.user(email)
-    response = login(client, email)
-    assert response.status_code == 302
-    return client
-
-
-@pytest.fixture(params=["facilitator", "manager", "admin"])
-def staff(request, factory, client):
-    return _sign_in(factory, client, request.param)
-
-
-@pytest.fixture
-def admin(factory, client):
-    return _sign_in(factory, client, "admin")
-
-
-@pytest.fixture
-def facilitator(factory, client):
-    return _sign_in(factory, client, "facilitator")
-
-
-@pytest.fixture
-def participant(factory, client):
-    return _sign_in(factory, client, "participant")
-
-
-@pytest.fixture
-def catalogue(app) -> dict[str, int]:
-    """Four live courses chosen so that every sort gives a different order, and one retired
-    course that matches many of the filters (it must never show)."""
-    now = utcnow()
-    return {
-        "Alpha": _course(
-            app,
-            "Alpha",
-            provider="WebJunction",
-            description="Learn Python basics for library programs",
-            skill_area="technology",
-            career_stage="new_staff",
-            hours=10,
-            created_at=now - dt.timedelta(days=1),
-        ),
-        "Beta": _course(
-            app,
-            "Beta",
-            provider="Coursera",
-            description="Leading teams through change",
-            language="es",
-            format="scheduled",
-            skill_area="leadership",
-            career_stage="emerging_managers",
-            credential="Certificate of completion",
-            hours=None,
-            created_at=now - dt.timedelta(days=4),
-        ),
-        "Gamma": _course(
-            app,
-            "Gamma",
-            provider="NNLM",
-            description="Consumer health reference",
-            format="on_demand_video",
-            skill_area="health_information",
-            career_stage="all",
-            credential="CHIS Level I",
-            hours=2,
-            created_at=now - dt.timedelta(days=2),
-        ),
-        "Delta": _course(
-            app,
-            "Delta",
-            provider="Coursera",
-            description="Spreadsheets for beginners",
-            skill_area="technology",
-            career_stage="experienced_staff",
-            hours=2,
-            created_at=now - dt.timedelta(days=3),
-        ),
-        "Omega": _course(
-            app,
-            "Omega",
-            provider="Coursera",
-            description="Python again",
-            language="es",
-            format="scheduled",
-            skill_area="technology",
-            career_stage="new_staff",
-            credential="Badge",
-            hours=1,
-            created_at=now,
-            retired_at=now,
-        ),
-    }
-
-
 # --- browsing ------------------------------------------------------------------------------
 
 
@@ -253,11 +132,11 @@ def test_text_search(client, catalogue, q, expected):
 
 
 def test_search_treats_percent_and_underscore_as_text(app, client):
-    _course(app, "100% online", url="https://a.example.org/1")
-    _course(app, "1000 online", url="https://a.example.org/2")
-    _course(app, "snake_case tips", url="https://a.example.org/3")
-    _course(app, "snakeXcase tips", url="https://a.example.org/4")
-    _course(app, r"Back\slash", url="https://a.example.org/5")
+    add_course(app, "100% online", url="https://a.example.org/1")
+    add_course(app, "1000 online", url="https://a.example.org/2")
+    add_course(app, "snake_case tips", url="https://a.example.org/3")
+    add_course(app, "snakeXcase tips", url="https://a.example.org/4")
+    add_course(app, r"Back\slash", url="https://a.example.org/5")
     assert _titles(client.get("/courses/?q=%25")) == ["100% online"]
     assert _titles(client.get("/courses/?q=0%25")) == ["100% online"]
     assert _titles(client.get("/courses/?q=_")) == ["snake_case tips"]
@@ -303,8 +182,8 @@ def test_sorts(client, catalogue, sort, expected):
 def test_pagination_keeps_filters_and_ignores_stray_parameters(app, client):
     app.config["PER_PAGE"] = 2
     for n in range(5):
-        _course(app, f"Course {n}", skill_area="outreach")
-    _course(app, "Other area", skill_area="management")
+        add_course(app, f"Course {n}", skill_area="outreach")
+    add_course(app, "Other area", skill_area="management")
 
     first = client.get("/courses/?skill_area=outreach&sort=title")
     assert _titles(first) == ["Course 0", "Course 1"]
@@ -333,7 +212,7 @@ def test_empty_states(app, client):
     assert "The catalogue is empty." in empty.text
     assert "0 courses" in empty.text
 
-    _course(app, "Only course")
+    add_course(app, "Only course")
     none = client.get("/courses/?q=zzz")
     assert _titles(none) == []
     assert "No course matches these filters." in none.text
@@ -446,7 +325,7 @@ def test_hours_at_the_limits_are_accepted(admin, query):
 
 
 def test_duplicate_link_is_refused(admin, app, query):
-    _course(app, "First", url="https://librarycarpentry.org/lc-python-intro/")
+    add_course(app, "First", url="https://librarycarpentry.org/lc-python-intro/")
     response = admin.post("/courses/new", data=_form())
     assert response.status_code == 200
     assert "Another course already has that link." in _error(response)
@@ -455,7 +334,7 @@ def test_duplicate_link_is_refused(admin, app, query):
 
 
 def test_staff_edit_a_course(staff, app, query):
-    course_id = _course(app, "Old title", hours=3, credential="Old badge")
+    course_id = add_course(app, "Old title", hours=3, credential="Old badge")
     form = staff.get(f"/courses/{course_id}/edit")
     assert form.status_code == 200
     assert 'value="Old title"' in form.text
@@ -485,8 +364,8 @@ def test_staff_edit_a_course(staff, app, query):
 
 
 def test_edit_onto_another_courses_link_is_refused(admin, app, query):
-    _course(app, "First", url="https://a.example.org/first")
-    second = _course(app, "Second", url="https://a.example.org/second")
+    add_course(app, "First", url="https://a.example.org/first")
+    second = add_course(app, "Second", url="https://a.example.org/second")
     response = admin.post(
         f"/courses/{second}/edit", data=_form(title="Renamed", url="https://a.example.org/first")
     )
@@ -497,7 +376,7 @@ def test_edit_onto_another_courses_link_is_refused(admin, app, query):
 
 
 def test_edit_with_bad_input_changes_nothing(admin, app, query):
-    course_id = _course(app, "Keep me", hours=4)
+    course_id = add_course(app, "Keep me", hours=4)
     response = admin.post(f"/courses/{course_id}/edit", data=_form(title="", hours="501"))
     assert response.status_code == 200
     assert "This field is required." in _error(response)
@@ -507,7 +386,7 @@ def test_edit_with_bad_input_changes_nothing(admin, app, query):
 
 
 def test_staff_can_edit_a_retired_course(admin, app, query):
-    course_id = _course(app, "Old", retired_at=utcnow())
+    course_id = add_course(app, "Old", retired_at=utcnow())
     response = admin.post(
         f"/courses/{course_id}/edit", data=_form(url="https://courses.example.org/old")
     )
@@ -517,7 +396,7 @@ def test_staff_can_edit_a_retired_course(admin, app, query):
 
 
 def test_participant_may_not_change_the_catalogue(participant, app, query):
-    course_id = _course(app, "Untouched")
+    course_id = add_course(app, "Untouched")
     assert participant.get("/courses/new").status_code == 403
     assert participant.post("/courses/new", data=_form()).status_code == 403
     assert participant.get(f"/courses/{course_id}/edit").status_code == 403
@@ -545,7 +424,7 @@ def test_participant_may_not_change_the_catalogue(participant, app, query):
     ],
 )
 def test_anonymous_visitor_is_sent_to_sign_in(client, app, query, method, path):
-    course_id = _course(app, "Untouched")
+    course_id = add_course(app, "Untouched")
     response = getattr(client, method)(path.format(id=course_id), data=_form(title="Changed"))
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/login?next=")
@@ -556,7 +435,7 @@ def test_anonymous_visitor_is_sent_to_sign_in(client, app, query, method, path):
 
 
 def test_admin_retires_and_brings_back_through_confirmation(admin, client, app, query):
-    course_id = _course(app, "Old course")
+    course_id = add_course(app, "Old course")
     confirm = admin.get(f"/courses/{course_id}/retire")
     assert confirm.status_code == 200
     assert "Retire “Old course”?" in confirm.text
@@ -581,8 +460,8 @@ def test_admin_retires_and_brings_back_through_confirmation(admin, client, app, 
 
 @pytest.mark.parametrize("role", ["facilitator", "manager"])
 def test_only_admins_retire(factory, client, app, query, role):
-    user = _sign_in(factory, client, role)
-    course_id = _course(app, "Course")
+    user = sign_in(factory, client, role)
+    course_id = add_course(app, "Course")
     assert "Retire" not in user.get(f"/courses/{course_id}").text
     assert user.get(f"/courses/{course_id}/retire").status_code == 403
     assert user.post(f"/courses/{course_id}/retire").status_code == 403
@@ -623,7 +502,7 @@ def test_staff_export_the_live_catalogue(staff, catalogue):
     "title", ['=HYPERLINK("http://evil")', "+1+1", "-5 quick tips", "@SUM(A1)"]
 )
 def test_export_neutralises_formulas(admin, app, title):
-    _course(app, title, description="=1+1")
+    add_course(app, title, description="=1+1")
     rows = _parse(admin.get("/courses/export.csv"))
     assert rows[1][0] == "'" + title
     assert rows[1][3] == "'=1+1"
@@ -631,7 +510,7 @@ def test_export_neutralises_formulas(admin, app, title):
 
 
 def test_export_keeps_accents_and_emoji(admin, app):
-    _course(app, "Atención al público 📚", provider="Bibliothèque", description="中文 ✓")
+    add_course(app, "Atención al público 📚", provider="Bibliothèque", description="中文 ✓")
     rows = _parse(admin.get("/courses/export.csv"))
     assert rows[1][:4] == [
         "Atención al público 📚",
@@ -693,7 +572,7 @@ def test_staff_import_a_good_file(staff, query):
 
 
 def test_import_updates_courses_by_link(admin, app, query):
-    course_id = _course(app, "Old title", url="https://www.webjunction.org/weeding", hours=9)
+    course_id = add_course(app, "Old title", url="https://www.webjunction.org/weeding", hours=9)
     response = _upload(admin, _csv(HEADER, GOOD_ROW))
     assert response.status_code == 302
     assert "Import done: 0 added, 1 updated." in admin.get("/courses/").text
@@ -707,7 +586,7 @@ def test_import_updates_courses_by_link(admin, app, query):
 
 
 def test_export_then_import_round_trips(admin, app, query):
-    _course(
+    add_course(
         app,
         "=SUM(1+1)",
         provider="+Provider",
@@ -719,9 +598,9 @@ def test_export_then_import_round_trips(admin, app, query):
         format="on_demand_video",
         career_stage="experienced_staff",
     )
-    _course(app, "'=already quoted", url="https://courses.example.org/quoted", hours=500)
-    _course(app, "-5 quick tips", description="Señales · Kreyòl", skill_area="outreach")
-    _course(app, "Retired one", retired_at=utcnow())
+    add_course(app, "'=already quoted", url="https://courses.example.org/quoted", hours=500)
+    add_course(app, "-5 quick tips", description="Señales · Kreyòl", skill_area="outreach")
+    add_course(app, "Retired one", retired_at=utcnow())
     before = _rows(query)
 
     exported = admin.get("/courses/export.csv").data
@@ -741,7 +620,7 @@ def test_export_then_import_round_trips(admin, app, query):
 
 
 def test_import_with_bad_rows_saves_nothing_and_lists_lines(admin, app, query):
-    course_id = _course(app, "Old title", url="https://www.webjunction.org/weeding")
+    course_id = add_course(app, "Old title", url="https://www.webjunction.org/weeding")
     data = _csv(
         HEADER,
         GOOD_ROW,  # would update the course above

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -18,128 +19,14 @@ from app.models import (
     Course,
     Facilitation,
     Meeting,
-    OpeningHours,
+    OutboxMessage,
     User,
 )
-from app.timeutil import local_today, utcnow
+from app.timeutil import utcnow
 from tests.conftest import login
+from tests.factories import enroll, next_weekday, wizard_data
 
 NY = ZoneInfo("America/New_York")
-
-
-def next_weekday(weekday: int, weeks_ahead: int = 2) -> dt.date:
-    today = local_today("America/New_York")
-    return today + dt.timedelta(days=7 * weeks_ahead + (weekday - today.weekday()) % 7)
-
-
-class World:
-    """A branch with a room and hours, a course, and the people who use them."""
-
-    def __init__(self, app, factory):
-        self.app = app
-        self.branch = factory.branch("Main Library", slug="main")
-        self.other_branch = factory.branch("Kendall", slug="kendall")
-        self.room = factory.room(self.branch, "Lab", capacity=20)
-        self.small_room = factory.room(self.branch, "Study", capacity=4)
-        self.lead = factory.user("lead@example.org", name="Lena Lead", is_facilitator=True)
-        self.co = factory.user("co@example.org", name="Cole Co", is_facilitator=True)
-        self.manager = factory.user("boss@example.org", name="Bo Boss", manages=[self.branch])
-        self.other_manager = factory.user("far@example.org", manages=[self.other_branch])
-        self.participant = factory.user("pat@example.org", name="Pat")
-        self.admin = factory.user("admin@example.org", is_admin=True)
-        with app.app_context():
-            for weekday in range(6):
-                db.session.add(
-                    OpeningHours(
-                        branch_id=self.branch, weekday=weekday, opens=dt.time(9), closes=dt.time(21)
-                    )
-                )
-            course = Course(
-                title="Grant Writing Basics",
-                provider="NNLM",
-                url="https://www.nnlm.gov/grants",
-                skill_area="grant_writing",
-                language="en",
-            )
-            spanish = Course(
-                title="Informática básica",
-                provider="GCFGlobal",
-                url="https://edu.gcfglobal.org/es/informatica-basica/",
-                skill_area="digital_literacy",
-                language="es",
-            )
-            db.session.add_all([course, spanish])
-            db.session.commit()
-            self.course, self.spanish = course.id, spanish.id
-
-    def circle(self, lead: int | None = None, **overrides) -> int:
-        """Create a circle through the service (the same path as the web flow)."""
-        schedule = {
-            "first_date": next_weekday(1),
-            "weekdays": [1],
-            "start_time": dt.time(18),
-            "duration_minutes": 90,
-            "meeting_count": 4,
-            "explicit_dates": "",
-            "timezone": "America/New_York",
-            "closure_policy": "move",
-        }
-        details = {
-            "course_id": self.course,
-            "branch_id": self.branch,
-            "room_id": self.room,
-            "format": "in_person",
-            "join_url": "",
-            "title": "",
-            "description": "",
-            "welcome_message": "",
-            "capacity": 10,
-            "signup_closes_on": None,
-            "audience": "staff",
-            "publish": True,
-        }
-        for key, value in overrides.items():
-            (schedule if key in schedule else details)[key] = value
-        with self.app.app_context():
-            circle = services.create_circle(
-                services.CircleInput(**details),
-                services.ScheduleInput(**schedule),
-                db.session.get(User, lead or self.lead),
-                utcnow(),
-            )
-            db.session.commit()
-            return circle.id
-
-
-@pytest.fixture
-def world(app, factory):
-    return World(app, factory)
-
-
-def wizard_data(world, **overrides) -> dict:
-    data = {
-        "course_id": world.course,
-        "branch_id": world.branch,
-        "room_id": world.room,
-        "format": "in_person",
-        "join_url": "",
-        "timezone": "",
-        "first_date": next_weekday(1).isoformat(),
-        "weekdays": ["1"],
-        "start_time": "18:00",
-        "duration_minutes": "90",
-        "meeting_count": "6",
-        "explicit_dates": "",
-        "closure_policy": "move",
-        "title": "Grant writing circle",
-        "description": "We write a grant together.",
-        "welcome_message": "Welcome!",
-        "capacity": "10",
-        "signup_closes_on": "",
-        "audience": "public",
-    }
-    data.update(overrides)
-    return {k: v for k, v in data.items() if v is not None}
 
 
 def count(query, model) -> int:
@@ -436,6 +323,92 @@ def test_publish_and_complete(client, world, app, query):
         assert db.session.get(Circle, circle_id).state(utcnow()) == "in_progress"
     client.post(f"/circles/{circle_id}/complete")
     assert query(lambda: db.session.get(Circle, circle_id).status) == "completed"
+
+
+# --- a facilitator busy elsewhere when a meeting is added or moved ----------------------------
+
+# Lena Lead leads the circle and Cole Co co-leads it (Tuesdays at 18:00); "Clashing circle",
+# another circle, meets on Thursdays at 18:00 for 90 minutes, run by one of them. A branch
+# manager has no override here (unlike assigning a facilitator): an override sent is ignored.
+BUSY = [("lead", "Lena Lead"), ("co", "Cole Co")]
+EDITORS = [("lead@example.org", {}), ("boss@example.org", {"override": "y"})]
+
+
+def _busy_elsewhere(app, world, busy: str) -> tuple[int, dt.date]:
+    """The circle, with Pat enrolled; returns it and the first Thursday of the other circle."""
+    circle_id = world.circle()
+    with app.app_context():
+        db.session.add(Facilitation(circle_id=circle_id, user_id=world.co, role="co"))
+        db.session.commit()
+    enroll(app, circle_id, "Pat", "pat@example.org")
+    thursday = next_weekday(3)
+    world.circle(
+        lead=world.lead if busy == "lead" else world.co,
+        course_id=world.spanish,
+        title="Clashing circle",
+        first_date=thursday,
+        weekdays=[3],
+    )
+    return circle_id, thursday
+
+
+def _clash_named(name: str, thursday: dt.date) -> str:
+    return f"{name} already facilitates “Clashing circle” at {thursday:%a %d %b %Y} 18:00."
+
+
+def _saved(query) -> tuple[list[tuple], int]:
+    """Every meeting as stored, and the number of emails queued."""
+    meetings = query(
+        lambda: [
+            (m.id, m.circle_id, m.starts_at, m.ends_at, m.status, m.sequence)
+            for m in db.session.scalars(sa.select(Meeting).order_by(Meeting.id))
+        ]
+    )
+    return meetings, count(query, OutboxMessage)
+
+
+@pytest.mark.parametrize(("busy", "name"), BUSY, ids=["lead-busy", "co-busy"])
+@pytest.mark.parametrize(("email", "extra"), EDITORS, ids=["by-lead", "by-manager"])
+def test_adding_a_meeting_when_a_facilitator_is_busy_is_refused(
+    client, world, app, query, busy, name, email, extra
+):
+    circle_id, thursday = _busy_elsewhere(app, world, busy)
+    before = _saved(query)
+    login(client, email)
+    url = f"/circles/{circle_id}/meetings/new"
+    data = {"date": thursday.isoformat(), "start_time": "18:30", "duration_minutes": "60"}
+    response = client.post(url, data=data | extra)
+    assert response.status_code == 200
+    assert _clash_named(name, thursday) in html.unescape(response.text)
+    assert _saved(query) == before
+
+    # After the other meeting has ended, the same day is free.
+    response = client.post(url, data=data | {"start_time": "20:00"})
+    assert response.status_code == 302
+    assert len(_meetings(query, circle_id)) == 5
+
+
+@pytest.mark.parametrize(("busy", "name"), BUSY, ids=["lead-busy", "co-busy"])
+@pytest.mark.parametrize(("email", "extra"), EDITORS, ids=["by-lead", "by-manager"])
+def test_moving_a_meeting_when_a_facilitator_is_busy_is_refused(
+    client, world, app, query, busy, name, email, extra
+):
+    circle_id, thursday = _busy_elsewhere(app, world, busy)
+    meeting = _meetings(query, circle_id)[0]
+    before = _saved(query)
+    login(client, email)
+    url = f"/meetings/{meeting.id}/edit"
+    data = {"date": thursday.isoformat(), "start_time": "18:30", "duration_minutes": "60"}
+    response = client.post(url, data=data | extra)
+    assert response.status_code == 200
+    assert _clash_named(name, thursday) in html.unescape(response.text)
+    assert _saved(query) == before  # not moved, no new sequence, nobody told
+
+    # After the other meeting has ended, the same day is free.
+    assert client.post(url, data=data | {"start_time": "20:00"}).status_code == 302
+    moved = query(lambda: db.session.get(Meeting, meeting.id))
+    assert moved.starts_at.astimezone(NY) == dt.datetime.combine(thursday, dt.time(20), tzinfo=NY)
+    assert moved.sequence == meeting.sequence + 1
 
 
 # --- facilitators ------------------------------------------------------------------------------

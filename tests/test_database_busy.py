@@ -9,31 +9,8 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Iterator
 
-import pytest
-from flask import Flask
-from werkzeug.security import generate_password_hash
-
-from app.extensions import db
-from app.models import User
-from tests.conftest import PASSWORD, _migrated, login, make_app
-
-
-@pytest.fixture
-def sqlite_app(tmp_path) -> Iterator[tuple[Flask, str]]:
-    path = tmp_path / "busy.sqlite"
-    app = make_app(_migrated(f"sqlite:///{path}", tmp_path), tmp_path, SQLITE_BUSY_TIMEOUT_MS=50)
-    with app.app_context():
-        user = User(
-            email="ana@example.org", name="Ana", password_hash=generate_password_hash(PASSWORD)
-        )
-        db.session.add(user)
-        db.session.commit()
-    yield app, str(path)
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+from tests.conftest import login
 
 
 def test_a_locked_database_answers_503_with_retry_after(sqlite_app, caplog):

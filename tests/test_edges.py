@@ -8,14 +8,12 @@ import datetime as dt
 import http.client
 import importlib
 import pkgutil
-import threading
 from urllib.parse import quote
 
 import pytest
 import sqlalchemy as sa
 from flask_wtf import FlaskForm
 from werkzeug.routing import IntegerConverter
-from werkzeug.serving import make_server
 from wtforms import (
     BooleanField,
     DateField,
@@ -32,24 +30,13 @@ import app as app_package
 from app.extensions import db
 from app.models import Booking, Circle, Course, Meeting
 from app.timeutil import local_today
-from tests.conftest import login, make_app
-from tests.test_circles import World, next_weekday, wizard_data
+from tests.conftest import login
+from tests.factories import next_weekday, wizard_data
 
 HUGE = "99999999999999999999999"  # beyond 64 bits
 BEYOND_INT32 = str(2**31)  # ids are 32-bit integers on PostgreSQL
 DEMO_PASSWORD = "learning-circles-demo"
 SENTINEL = 7654321
-
-
-@pytest.fixture
-def world(app, factory):
-    return World(app, factory)
-
-
-@pytest.fixture
-def demo(app):
-    result = app.test_cli_runner().invoke(args=["demo", "load"])
-    assert result.exit_code == 0, result.output
 
 
 def _routes(app, int_value: int | str = 1):
@@ -482,19 +469,6 @@ def test_pages_without_their_own_caching_are_never_stored(app, demo):
 
 
 # --- request bodies ----------------------------------------------------------------------------
-
-
-@pytest.fixture
-def server(database_url, tmp_path, world):
-    app = make_app(database_url, tmp_path, SERVER_NAME=None, TRUSTED_HOSTS=["127.0.0.1"])
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield httpd.server_port
-    httpd.shutdown()
-    thread.join()
-    with app.app_context():
-        db.engine.dispose()
 
 
 def _post_chunked(port: int, path: str, body: bytes, chunk: int = 64 * 1024):

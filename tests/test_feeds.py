@@ -6,21 +6,15 @@ from __future__ import annotations
 import datetime as dt
 
 import icalendar
-import pytest
 import recurring_ical_events
 import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import Booking, Circle, Course, Enrollment, FeedCache, FeedToken, Meeting
 from tests.conftest import login
-from tests.test_circles import World, next_weekday
+from tests.factories import next_weekday
 
 UTC = dt.UTC
-
-
-@pytest.fixture
-def world(app, factory):
-    return World(app, factory)
 
 
 def parse(response) -> icalendar.Calendar:

@@ -12,7 +12,6 @@ from app import create_app
 from app.extensions import db
 from app.models import Branch, OutboxMessage, User
 from tests.conftest import make_app
-from tests.test_circles import World
 
 
 @pytest.fixture
@@ -20,11 +19,6 @@ def app_config() -> dict:
     # One more name the app answers to (as behind an internal load balancer): requests
     # may arrive under it, but links must still use the configured base URL.
     return {"BASE_URL": "https://circles.example.org", "TRUSTED_HOSTS": ["circles.test"]}
-
-
-@pytest.fixture
-def world(app, factory):
-    return World(app, factory)
 
 
 def test_unknown_host_is_refused(client):

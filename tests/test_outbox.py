@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-import email
-import socket
-from email import policy
 
 import icalendar
-import pytest
 import sqlalchemy as sa
-from aiosmtpd.controller import Controller
 
 from app.extensions import db
 from app.models import OutboxMessage
 from app.outbox import queue_email
 from app.timeutil import utcnow
+from tests.mail import free_port, outbox_messages, queue_messages, send_outbox
 
 ICS = (
     "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nMETHOD:PUBLISH\r\n"
@@ -25,65 +21,15 @@ ICS = (
 )
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Inbox:
-    """An aiosmtpd handler that keeps what it receives, or refuses it when told to."""
-
-    def __init__(self):
-        self.messages: list[tuple[list[str], email.message.EmailMessage]] = []
-        self.refuse = False
-        self.port = 0
-
-    async def handle_DATA(self, server, session, envelope):
-        if self.refuse:
-            return "451 Try again later"
-        parsed = email.message_from_bytes(envelope.content, policy=policy.default)
-        self.messages.append((list(envelope.rcpt_tos), parsed))
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp(app):
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    inbox.port = app.config["MAIL_PORT"] = controller.port
-    yield inbox
-    controller.stop()
-
-
-def _queue(app, *messages):
-    with app.app_context():
-        for to, subject, body, ics in messages:
-            queue_email(to, subject, body, ics)
-        db.session.commit()
-
-
-def _outbox(app) -> list[OutboxMessage]:
-    with app.app_context():
-        return list(db.session.scalars(sa.select(OutboxMessage).order_by(OutboxMessage.id)))
-
-
-def _send(app):
-    result = app.test_cli_runner().invoke(args=["outbox", "send"])
-    assert result.exit_code == 0, result.output
-    return result.output
-
-
-def test_outbox_delivers_over_smtp(app, smtp):
-    _queue(
+def test_outbox_delivers_over_smtp(app, inbox):
+    queue_messages(
         app,
         ("ana@example.org", "Welcome", "Hello Ana ✨", None),
         ("bo@example.org", "Your circle", "See you Tuesday", ICS),
     )
-    assert "2 sent, 0 failed" in _send(app)
-    assert [rcpt for rcpt, _ in smtp.messages] == [["ana@example.org"], ["bo@example.org"]]
-    first, second = (m for _, m in smtp.messages)
+    assert "2 sent, 0 failed" in send_outbox(app)
+    assert [rcpt for rcpt, _ in inbox.messages] == [["ana@example.org"], ["bo@example.org"]]
+    first, second = (m for _, m in inbox.messages)
     assert first["Subject"] == "Welcome"
     assert first.get_content().strip() == "Hello Ana ✨"
     assert second["Subject"] == "Your circle"
@@ -92,51 +38,51 @@ def test_outbox_delivers_over_smtp(app, smtp):
     calendar = icalendar.Calendar.from_ical(attachment.get_content())
     event = next(iter(calendar.walk("VEVENT")))
     assert str(event["SUMMARY"]) == "Grant writing"
-    assert all(m.sent_at is not None and m.attempts == 1 for m in _outbox(app))
+    assert all(m.sent_at is not None and m.attempts == 1 for m in outbox_messages(app))
     # Sent once: a second run sends nothing.
-    assert "0 sent, 0 failed" in _send(app)
-    assert len(smtp.messages) == 2
+    assert "0 sent, 0 failed" in send_outbox(app)
+    assert len(inbox.messages) == 2
 
 
-def test_unreachable_server_keeps_messages_for_a_retry(app, smtp):
-    _queue(app, ("ana@example.org", "Welcome", "Hello", None))
+def test_unreachable_server_keeps_messages_for_a_retry(app, inbox):
+    queue_messages(app, ("ana@example.org", "Welcome", "Hello", None))
     app.config["MAIL_PORT"] = free_port()  # nothing listens there
-    assert "0 sent, 1 failed" in _send(app)
-    [message] = _outbox(app)
+    assert "0 sent, 1 failed" in send_outbox(app)
+    [message] = outbox_messages(app)
     assert message.sent_at is None
     assert message.attempts == 1
     assert "Connection" in message.last_error or "refused" in message.last_error.lower()
     assert message.next_attempt_at > utcnow()
 
     # Not due yet: nothing is tried.
-    assert "0 sent, 0 failed" in _send(app)
-    assert _outbox(app)[0].attempts == 1
+    assert "0 sent, 0 failed" in send_outbox(app)
+    assert outbox_messages(app)[0].attempts == 1
 
     with app.app_context():
         db.session.get(OutboxMessage, message.id).next_attempt_at = utcnow() - dt.timedelta(
             seconds=1
         )
         db.session.commit()
-    app.config["MAIL_PORT"] = smtp.port
-    assert "1 sent, 0 failed" in _send(app)
-    assert [rcpt for rcpt, _ in smtp.messages] == [["ana@example.org"]]
+    app.config["MAIL_PORT"] = inbox.port
+    assert "1 sent, 0 failed" in send_outbox(app)
+    assert [rcpt for rcpt, _ in inbox.messages] == [["ana@example.org"]]
 
 
-def test_refusing_server_keeps_message_and_gives_up_after_max_attempts(app, smtp):
-    smtp.refuse = True
+def test_refusing_server_keeps_message_and_gives_up_after_max_attempts(app, inbox):
+    inbox.refuse = True
     app.config["OUTBOX_MAX_ATTEMPTS"] = 2
-    _queue(app, ("ana@example.org", "Welcome", "Hello", None))
+    queue_messages(app, ("ana@example.org", "Welcome", "Hello", None))
     for expected_attempts in (1, 2):
-        assert "0 sent, 1 failed" in _send(app)
+        assert "0 sent, 1 failed" in send_outbox(app)
         with app.app_context():
             message = db.session.scalars(sa.select(OutboxMessage)).one()
             assert message.attempts == expected_attempts
             assert "451" in message.last_error
             message.next_attempt_at = utcnow() - dt.timedelta(seconds=1)
             db.session.commit()
-    smtp.refuse = False
-    assert "0 sent, 0 failed" in _send(app)  # given up: left for a person to look at
-    assert smtp.messages == []
+    inbox.refuse = False
+    assert "0 sent, 0 failed" in send_outbox(app)  # given up: left for a person to look at
+    assert inbox.messages == []
 
 
 def test_message_exists_only_if_its_transaction_commits(app):
@@ -145,13 +91,13 @@ def test_message_exists_only_if_its_transaction_commits(app):
         db.session.rollback()
         queue_email("ana@example.org", "Kept", "Committed")
         db.session.commit()
-    assert [m.subject for m in _outbox(app)] == ["Kept"]
+    assert [m.subject for m in outbox_messages(app)] == ["Kept"]
 
 
 def test_console_backend_prints(app):
     app.config["MAIL_BACKEND"] = "console"
-    _queue(app, ("ana@example.org", "Printed", "Body text here", None))
-    output = _send(app)
+    queue_messages(app, ("ana@example.org", "Printed", "Body text here", None))
+    output = send_outbox(app)
     assert "Subject: Printed" in output
     assert "Body text here" in output
-    assert _outbox(app)[0].sent_at is not None
+    assert outbox_messages(app)[0].sent_at is not None

@@ -8,84 +8,16 @@ delivers with no transaction open, then records the result (another short transa
 from __future__ import annotations
 
 import datetime as dt
-import socket
 import threading
-from collections.abc import Iterator
 
-import pytest
 import sqlalchemy as sa
-from aiosmtpd.controller import Controller
 
 from app import outbox
 from app.extensions import db
 from app.models import OutboxMessage
 from app.timeutil import utcnow
 from tests.conftest import login
-from tests.test_outbox import Inbox, _outbox, _queue, _send, free_port
-
-WAIT = 20  # seconds: only ever reached when something is broken
-
-
-class HungSMTP:
-    """A plain socket server on 127.0.0.1 that accepts a connection and says nothing until the
-    test calls ``release.set()``; then it speaks just enough SMTP to take messages."""
-
-    def __init__(self) -> None:
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
-        self.connected = threading.Event()
-        self.release = threading.Event()
-        self.received: list[bytes] = []
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self.listener.accept()
-            except OSError:
-                return  # closed
-            threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
-
-    def _handle(self, conn: socket.socket) -> None:
-        with conn, conn.makefile("rb") as lines:
-            self.connected.set()
-            if not self.release.wait(WAIT):
-                return
-            conn.sendall(b"220 hung.test ESMTP\r\n")
-            for line in lines:
-                command = line[:4].upper()
-                if command == b"DATA":
-                    conn.sendall(b"354 go ahead\r\n")
-                    data = b"".join(iter(lines.readline, b".\r\n"))
-                    self.received.append(data)
-                    conn.sendall(b"250 queued\r\n")
-                elif command == b"QUIT":
-                    conn.sendall(b"221 bye\r\n")
-                    return
-                else:  # EHLO, MAIL, RCPT, RSET, NOOP
-                    conn.sendall(b"250 ok\r\n")
-
-    def close(self) -> None:
-        self.release.set()
-        self.listener.close()
-
-
-@pytest.fixture
-def hung(app) -> Iterator[HungSMTP]:
-    server = HungSMTP()
-    app.config.update(MAIL_PORT=server.port, MAIL_TIMEOUT=10)
-    yield server
-    server.close()
-
-
-@pytest.fixture
-def inbox(app) -> Iterator[Inbox]:
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    inbox.port = app.config["MAIL_PORT"] = controller.port
-    yield inbox
-    controller.stop()
+from tests.mail import WAIT, free_port, outbox_messages, queue_messages, send_outbox, smtp_inbox
 
 
 class Sender(threading.Thread):
@@ -114,7 +46,7 @@ class Sender(threading.Thread):
 
 def test_sign_in_succeeds_while_the_sender_waits_for_smtp(app, client, factory, hung):
     factory.user("ana@example.org")
-    _queue(app, ("bo@example.org", "Welcome", "Hello", None))
+    queue_messages(app, ("bo@example.org", "Welcome", "Hello", None))
     events: list[str] = []
     sender = Sender(app, events)
     sender.start()
@@ -143,14 +75,14 @@ def test_sign_in_succeeds_while_the_sender_waits_for_smtp(app, client, factory, 
     assert events == ["signed in", "sender returned"]
     assert sender.result == (1, 0)
     assert len(hung.received) == 1
-    [message] = _outbox(app)
+    [message] = outbox_messages(app)
     assert message.sent_at is not None
     assert message.attempts == 1
     assert message.last_error is None
 
 
 def test_a_second_sender_skips_a_message_another_is_delivering(app, hung):
-    _queue(app, ("bo@example.org", "Welcome", "Hello", None))
+    queue_messages(app, ("bo@example.org", "Welcome", "Hello", None))
     events: list[str] = []
     first = Sender(app, events)
     first.start()
@@ -158,26 +90,22 @@ def test_a_second_sender_skips_a_message_another_is_delivering(app, hung):
 
     # While the first sender is in SMTP, a second one (here towards a working server,
     # so that anything it sent would be seen) finds nothing to do.
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    try:
-        app.config["MAIL_PORT"] = controller.port
-        assert "0 sent, 0 failed" in _send(app)
+    with smtp_inbox(app) as inbox:
+        assert "0 sent, 0 failed" in send_outbox(app)
         hung.release.set()
         first.join(WAIT)
         assert first.error is None, first.error
         assert first.result == (1, 0)
-        assert "0 sent, 0 failed" in _send(app)
-    finally:
-        controller.stop()
+        assert "0 sent, 0 failed" in send_outbox(app)
     assert inbox.messages == []
     assert len(hung.received) == 1
 
 
 def test_senders_running_at_once_deliver_each_message_once(app, inbox):
     count = 24
-    _queue(app, *((f"p{n}@example.org", f"Message {n}", "Hello", None) for n in range(count)))
+    queue_messages(
+        app, *((f"p{n}@example.org", f"Message {n}", "Hello", None) for n in range(count))
+    )
     barrier = threading.Barrier(3)
     events: list[str] = []
 
@@ -195,7 +123,7 @@ def test_senders_running_at_once_deliver_each_message_once(app, inbox):
     assert sum(sender.result[0] for sender in senders) == count
     subjects = sorted(m["Subject"] for _, m in inbox.messages)
     assert subjects == sorted(f"Message {n}" for n in range(count))
-    assert all(m.sent_at is not None and m.attempts == 1 for m in _outbox(app))
+    assert all(m.sent_at is not None and m.attempts == 1 for m in outbox_messages(app))
 
 
 def test_a_sender_killed_after_claiming_leaves_the_message_for_after_its_lease(
@@ -204,13 +132,13 @@ def test_a_sender_killed_after_claiming_leaves_the_message_for_after_its_lease(
     from app.outbox import claim_due
 
     app.config["OUTBOX_LEASE_SECONDS"] = 300
-    _queue(app, ("ana@example.org", "Welcome", "Hello", None))
+    queue_messages(app, ("ana@example.org", "Welcome", "Hello", None))
     with app.app_context():
         [claim] = claim_due(utcnow(), 10)
         db.session.remove()
     # ...and the sender dies here: nothing delivered, nothing recorded.
 
-    [message] = _outbox(app)
+    [message] = outbox_messages(app)
     assert message.id == claim.id
     assert message.sent_at is None
     assert message.attempts == 1  # a message that keeps killing senders runs out of attempts
@@ -218,23 +146,23 @@ def test_a_sender_killed_after_claiming_leaves_the_message_for_after_its_lease(
     assert utcnow() + dt.timedelta(seconds=290) < lease_ends <= utcnow() + dt.timedelta(seconds=300)
 
     # Within the lease nobody takes it: the dead sender might still have been delivering.
-    assert "0 sent, 0 failed" in _send(app)
+    assert "0 sent, 0 failed" in send_outbox(app)
     assert inbox.messages == []
 
     # After the lease it is due again and goes out once.
     monkeypatch.setattr("app.outbox.utcnow", lambda: lease_ends + dt.timedelta(seconds=1))
-    assert "1 sent, 0 failed" in _send(app)
+    assert "1 sent, 0 failed" in send_outbox(app)
     assert [rcpt for rcpt, _ in inbox.messages] == [["ana@example.org"]]
-    [message] = _outbox(app)
+    [message] = outbox_messages(app)
     assert message.sent_at is not None
     assert message.attempts == 2
-    assert "0 sent, 0 failed" in _send(app)
+    assert "0 sent, 0 failed" in send_outbox(app)
 
 
 def test_each_result_is_recorded_before_the_next_message_is_tried(app, hung, monkeypatch):
     """A sender killed mid-batch keeps what it already did: each result is committed on its
     own, not at the end of the batch."""
-    _queue(
+    queue_messages(
         app,
         ("ana@example.org", "First", "Hello", None),
         ("bo@example.org", "Second", "Hello", None),
@@ -251,7 +179,7 @@ def test_each_result_is_recorded_before_the_next_message_is_tried(app, hung, mon
     sender = Sender(app, [])
     sender.start()
     assert hung.connected.wait(WAIT)
-    first, second = _outbox(app)
+    first, second = outbox_messages(app)
     assert first.attempts == 1
     assert first.last_error is not None  # recorded while the sender is still busy
     assert first.next_attempt_at > utcnow()
@@ -260,6 +188,6 @@ def test_each_result_is_recorded_before_the_next_message_is_tried(app, hung, mon
     sender.join(WAIT)
     assert sender.error is None, sender.error
     assert sender.result == (1, 1)
-    first, second = _outbox(app)
+    first, second = outbox_messages(app)
     assert first.sent_at is None
     assert second.sent_at is not None

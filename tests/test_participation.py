@@ -17,14 +17,7 @@ from app.models import AuditEvent, Circle, Enrollment, GuestSignup, Meeting, Out
 from app.participation import services
 from app.timeutil import utcnow
 from tests.conftest import login
-from tests.test_circles import World
-from tests.test_outbox import Inbox, free_port
-
-
-@pytest.fixture
-def world(app, factory):
-    return World(app, factory)
-
+from tests.mail import smtp_inbox
 
 CONFIRM_LINK = re.compile(r"http://circles\.test(/join/confirm/[A-Za-z0-9_-]+)")
 MANAGE_LINK = re.compile(r"http://circles\.test(/manage/[A-Za-z0-9_-]+)")
@@ -564,15 +557,9 @@ def test_reminders_are_sent_once(client, world, app, query):
 
 
 def test_emails_arrive_over_smtp_with_a_parseable_ics(client, world, app, query):
-    from aiosmtpd.controller import Controller
-
     circle_id = world.circle(audience="public")
     guest_asks(client, circle_id, "Zoë, “the tester”; ✨", "zoe@example.org")
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    try:
-        app.config["MAIL_PORT"] = controller.port
+    with smtp_inbox(app) as inbox:
         result = app.test_cli_runner().invoke(args=["outbox", "send"])
         assert "1 sent, 0 failed" in result.output
         # The guest follows the link in the email that arrived.
@@ -583,8 +570,6 @@ def test_emails_arrive_over_smtp_with_a_parseable_ics(client, world, app, query)
         assert client.post(path).status_code == 302
         result = app.test_cli_runner().invoke(args=["outbox", "send"])
         assert "1 sent, 0 failed" in result.output
-    finally:
-        controller.stop()
     [_asked, (rcpt, message)] = inbox.messages
     assert rcpt == ["zoe@example.org"]
     assert message["Subject"] == "You are in “Grant Writing Basics”"

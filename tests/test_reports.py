@@ -9,7 +9,6 @@ import io
 import re
 import xml.etree.ElementTree as ET
 from collections import defaultdict
-from dataclasses import dataclass
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -22,15 +21,14 @@ from app.models import (
     Attendance,
     Branch,
     Circle,
-    Course,
     Enrollment,
-    Meeting,
     Outcome,
 )
 from app.reports import svg
 from app.reports.services import fill_quarters
 from app.timeutil import utcnow
 from tests.conftest import login
+from tests.factories import INJECTION_TITLE, Builder, at
 
 UTC = dt.UTC
 SVG_NS = "{http://www.w3.org/2000/svg}"
@@ -46,248 +44,6 @@ KIND_LABELS = {
     "promotion": "Promotion or new role",
     "other": "Other",
 }
-INJECTION_TITLE = '=HYPERLINK("http://evil.example","CHIS")'
-
-
-def at(text: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(text).replace(tzinfo=UTC)
-
-
-# --- building data with the models -----------------------------------------------------------
-
-
-class Builder:
-    """Adds circles with meetings, places, marks and outcomes straight through the models."""
-
-    def __init__(self, prefix: str = "x"):
-        self._n = 0
-        self.prefix = prefix
-
-    def course(self, skill_area: str) -> Course:
-        self._n += 1
-        course = Course(
-            title=f"Course {self._n}",
-            provider="NNLM",
-            url=f"https://example.org/course/{self.prefix}{self._n}",
-            skill_area=skill_area,
-        )
-        db.session.add(course)
-        return course
-
-    def circle(
-        self,
-        branch_id: int,
-        course: Course,
-        *,
-        status: str = "published",
-        capacity: int = 10,
-        enrolled_count: int = 0,
-        timezone: str = "America/New_York",
-        meetings: list[tuple[dt.datetime, int, str]] = (),
-        places: list[str] = (),
-    ) -> tuple[Circle, list[Meeting], list[Enrollment]]:
-        self._n += 1
-        circle = Circle(
-            title=f"Circle {self._n}",
-            course=course,
-            branch_id=branch_id,
-            timezone=timezone,
-            capacity=capacity,
-            enrolled_count=enrolled_count,
-            status=status,
-        )
-        rows = [
-            Meeting(
-                circle=circle,
-                starts_at=start,
-                ends_at=start + dt.timedelta(minutes=minutes),
-                status=meeting_status,
-            )
-            for start, minutes, meeting_status in meetings
-        ]
-        waiting = iter(range(1, 1000))
-        places_ = [
-            Enrollment(
-                circle=circle,
-                name=f"Person {i}",
-                email=f"p{self.prefix}{self._n}-{i}@example.org",
-                status=place,
-                waitlist_seq=next(waiting) if place == "waitlisted" else None,
-            )
-            for i, place in enumerate(places)
-        ]
-        db.session.add_all([circle, *rows, *places_])
-        return circle, rows, places_
-
-    @staticmethod
-    def mark(meeting: Meeting, enrollment: Enrollment, status: str) -> None:
-        db.session.add(Attendance(meeting=meeting, enrollment=enrollment, status=status))
-
-    @staticmethod
-    def outcome(circle: Circle, kind: str, title: str, day: str, **fields) -> None:
-        db.session.add(
-            Outcome(
-                circle=circle,
-                kind=kind,
-                title=title,
-                achieved_on=dt.date.fromisoformat(day),
-                status=fields.pop("status", "confirmed"),
-                **fields,
-            )
-        )
-
-
-@dataclass
-class Scene:
-    main: int
-    kendall: int
-    westside: int
-    admin: str = "admin@example.org"
-    manager: str = "boss@example.org"  # manages Main only
-    facilitator: str = "fay@example.org"
-    participant: str = "pat@example.org"
-
-
-def build_scene(app, factory) -> Scene:
-    """Three branches, three skill areas, five quarters, and every kind of thing that must
-    not count: a cancelled circle, a draft, a circle not started yet, a cancelled meeting,
-    reported (unconfirmed) outcomes."""
-    scene = Scene(
-        main=factory.branch("Main Library", slug="main"),
-        kendall=factory.branch("Kendall", slug="kendall"),
-        westside=factory.branch("Westside", slug="westside", timezone="America/Los_Angeles"),
-    )
-    factory.user(scene.admin, is_admin=True)
-    factory.user(scene.manager, manages=[scene.main])
-    factory.user(scene.facilitator, is_facilitator=True)
-    factory.user(scene.participant)
-    soon = utcnow() + dt.timedelta(days=20)
-    make = Builder()
-    with app.app_context():
-        health, grants, management = (
-            make.course("health_information"),
-            make.course("grant_writing"),
-            make.course("management"),
-        )
-        # Main, health, completed, three 90-minute meetings in January 2026.
-        chis, meetings, people = make.circle(
-            scene.main,
-            health,
-            status="completed",
-            enrolled_count=3,
-            meetings=[(at(f"2026-01-{d} 23:00"), 90, "scheduled") for d in (13, 20, 27)],
-            places=["completed", "completed", "enrolled", "withdrawn", "waitlisted"],
-        )
-        done1, done2, stays, left, _ = people
-        for meeting, marks in zip(
-            meetings,
-            [
-                [(done1, "present"), (done2, "present"), (stays, "absent")],
-                [(done1, "present"), (done2, "excused"), (stays, "present"), (left, "present")],
-                [(done1, "present"), (done2, "present"), (stays, "absent")],
-            ],
-            strict=True,
-        ):
-            for person, status in marks:
-                make.mark(meeting, person, status)
-        make.outcome(chis, "credential", "NNLM CHIS", "2026-03-20", ce_hours=Decimal("12.5"))
-        make.outcome(chis, "credential", "NNLM CHIS", "2026-04-02", ce_hours=Decimal("12.5"))
-        make.outcome(chis, "credential", "NNLM CHIS", "2026-04-03", status="reported")
-        make.outcome(chis, "certificate", INJECTION_TITLE, "2026-02-01")
-
-        # Main, grant writing, full, still running: not in the completion rate. A cancelled
-        # meeting (with a mark) earlier than the first scheduled one changes nothing.
-        writing, meetings, people = make.circle(
-            scene.main,
-            grants,
-            capacity=4,
-            enrolled_count=4,
-            meetings=[
-                (at("2026-03-10 16:00"), 60, "cancelled"),
-                (at("2026-06-02 16:00"), 60, "scheduled"),
-                (at("2026-06-09 16:00"), 60, "scheduled"),
-                (soon, 60, "scheduled"),
-            ],
-            places=["enrolled", "enrolled", "enrolled", "completed", "waitlisted", "waitlisted"],
-        )
-        cancelled_meeting, first, second, _ = meetings
-        make.mark(cancelled_meeting, people[0], "present")
-        for person in people[:4]:
-            make.mark(first, person, "present")
-        for person, status in zip(
-            people[:4], ["present", "present", "present", "absent"], strict=True
-        ):
-            make.mark(second, person, status)
-        make.outcome(writing, "grant", "LSTA grant", "2026-07-15", amount_cents=1_250_000)
-        make.outcome(
-            writing, "grant", "Big grant", "2026-07-16", amount_cents=900_000, status="reported"
-        )
-        make.outcome(writing, "promotion", "Branch head", "2026-08-01")
-
-        # Kendall: first meeting 20:30 on 31 March in New York, already April in UTC: Q1.
-        kendall, meetings, people = make.circle(
-            scene.kendall,
-            management,
-            capacity=12,
-            enrolled_count=5,
-            meetings=[
-                (at("2026-04-01 00:30"), 50, "scheduled"),
-                (at("2026-04-08 00:30"), 50, "scheduled"),
-            ],
-            places=["completed", "completed", "enrolled", "enrolled", "enrolled"],
-        )
-        for person in people:
-            make.mark(meetings[0], person, "present")
-        make.mark(meetings[1], people[0], "present")
-        make.mark(meetings[1], people[1], "absent")
-        make.outcome(kendall, "other", "Conference talk", "2026-05-05")
-
-        # Westside (Los Angeles), health, autumn 2025.
-        west, meetings, people = make.circle(
-            scene.westside,
-            health,
-            status="completed",
-            capacity=6,
-            enrolled_count=3,
-            timezone="America/Los_Angeles",
-            meetings=[
-                (at("2025-10-07 17:00"), 120, "scheduled"),
-                (at("2025-10-14 17:00"), 120, "scheduled"),
-            ],
-            places=["completed", "completed", "enrolled"],
-        )
-        for meeting in meetings:
-            for person, status in zip(people, ["present", "present", "excused"], strict=True):
-                make.mark(meeting, person, status)
-        make.outcome(west, "credential", "NNLM CHIS", "2025-12-15", ce_hours=Decimal("12.5"))
-        make.outcome(west, "credential", "Earlier credential", "2025-06-10")
-
-        # None of these are circles run.
-        past = [(at("2026-02-03 23:00"), 60, "scheduled")]
-        _, meetings, people = make.circle(
-            scene.kendall,
-            grants,
-            status="cancelled",
-            meetings=past,
-            places=["enrolled", "waitlisted"],
-        )
-        make.mark(meetings[0], people[0], "present")
-        make.circle(scene.main, management, status="draft", meetings=past, places=["enrolled"])
-        make.circle(
-            scene.main, management, meetings=[(soon, 60, "scheduled")], places=["waitlisted"]
-        )
-        make.circle(
-            scene.main, health, meetings=[(past[0][0], 60, "cancelled"), (soon, 60, "scheduled")]
-        )
-        db.session.commit()
-    return scene
-
-
-@pytest.fixture
-def scene(app, factory) -> Scene:
-    return build_scene(app, factory)
-
-
 # --- the independent computation ---------------------------------------------------------------
 
 

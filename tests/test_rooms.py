@@ -13,13 +13,6 @@ from app.timeutil import local_today
 from tests.conftest import login
 
 
-@pytest.fixture
-def admin(factory, client):
-    factory.user("admin@example.org", is_admin=True)
-    login(client, "admin@example.org")
-    return client
-
-
 def _count(query, model) -> int:
     return query(lambda: db.session.scalar(sa.select(sa.func.count()).select_from(model)))
 

@@ -19,8 +19,7 @@ from tests.e2e.helpers import (
     flash,
     sign_in,
 )
-from tests.test_attendance import enroll, set_times
-from tests.test_circles import World
+from tests.factories import World, enroll, set_times
 
 pytestmark = pytest.mark.e2e
 

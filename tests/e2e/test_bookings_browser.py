@@ -23,19 +23,12 @@ from tests.e2e.helpers import (
     flash,
     sign_in,
 )
-from tests.test_circles import World, next_weekday
+from tests.factories import next_weekday
 
 pytestmark = pytest.mark.e2e
 
 NY = ZoneInfo("America/New_York")
 CIRCLE = "Grant writing circle"
-
-
-@pytest.fixture
-def world(app, factory) -> World:
-    """Main Library (open Monday to Saturday, 9:00–21:00) with Lab (20 seats) and Study (4);
-    Bo Boss manages it, Lena Lead is a facilitator."""
-    return World(app, factory)
 
 
 def monday_of(day: dt.date) -> dt.date:

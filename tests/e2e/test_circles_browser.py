@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -13,7 +12,7 @@ import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 
 from app.extensions import db
-from app.models import Circle, Closure, Course, Facilitation, Meeting, OpeningHours
+from app.models import Circle, Facilitation, Meeting
 from tests.e2e.helpers import (
     PHONE,
     assert_accessible,
@@ -21,64 +20,18 @@ from tests.e2e.helpers import (
     flash,
     sign_in,
 )
+from tests.factories import RIVERSIDE_COURSE, Riverside
 
 pytestmark = pytest.mark.e2e
 
 Check = Callable[[Page], None]
 NEW_YORK = ZoneInfo("America/New_York")
-COURSE = "Foundations of Library Management"
 TITLE = "Tuesday evening management circle"
-
-
-@dataclass(frozen=True)
-class Setting:
-    """A facilitator, a branch open Monday to Saturday with one closure on a meeting day,
-    a room and a course; ``first`` is a Tuesday at least ten days ahead."""
-
-    user_id: int
-    branch_id: int
-    room_id: int
-    course_id: int
-    first: dt.date
-    closed: dt.date
-
-
-def tuesday_ahead(days: int = 10) -> dt.date:
-    day = dt.date.today() + dt.timedelta(days=days)
-    return day + dt.timedelta(days=(1 - day.weekday()) % 7)
 
 
 def when_text(day: dt.date) -> str:
     """How the pages show a 6 pm, 90-minute meeting on ``day`` (English)."""
     return f"{day:%a} {day.day} {day:%b} {day.year}, 18:00–19:30"
-
-
-@pytest.fixture
-def setting(factory, query) -> Setting:
-    user = factory.user("fay@example.org", name="Fay Facilitator", is_facilitator=True)
-    branch = factory.branch("Riverside Library", address="12 River Road, Springfield")
-    room = factory.room(branch, "Study Room A", capacity=10)
-    first = tuesday_ahead()
-    closed = first + dt.timedelta(days=7)  # the second meeting's Tuesday
-
-    def add() -> int:
-        db.session.add_all(
-            OpeningHours(branch_id=branch, weekday=day, opens=dt.time(9), closes=dt.time(20))
-            for day in range(6)
-        )
-        db.session.add(Closure(branch_id=branch, date=closed, reason="Staff training day"))
-        course = Course(
-            title=COURSE,
-            provider="WebJunction",
-            url="https://example.org/courses/foundations-of-library-management",
-            skill_area="management",
-            hours=12,
-        )
-        db.session.add(course)
-        db.session.commit()
-        return course.id
-
-    return Setting(user, branch, room, query(add), first, closed)
 
 
 def expect_step(page: Page, title: str) -> None:
@@ -93,7 +46,7 @@ def choose_course(page: Page, check: Check | None = None) -> None:
     expect_step(page, "Course")
     if check:
         check(page)
-    page.get_by_label("Course").select_option(label=f"{COURSE} (WebJunction)")
+    page.get_by_label("Course").select_option(label=f"{RIVERSIDE_COURSE} (WebJunction)")
     page.get_by_role("button", name="Next: where and when").click()
     expect_step(page, "Where and when")
 
@@ -119,11 +72,11 @@ def fill_details(page: Page) -> None:
     page.get_by_role("group", name="Who can join").get_by_label("Anyone (public)").check()
 
 
-def walk_to_review(page: Page, setting: Setting, *, check: Check = assert_accessible) -> None:
+def walk_to_review(page: Page, riverside: Riverside, *, check: Check = assert_accessible) -> None:
     """Through the first three steps, checking each page (course, where and when, details)."""
     choose_course(page, check)
     check(page)
-    fill_where_and_when(page, setting.first)
+    fill_where_and_when(page, riverside.first)
     page.get_by_role("button", name="Next: details").click()
     expect_step(page, "Details")
     check(page)
@@ -141,24 +94,24 @@ def circle_count(query) -> tuple[int, int, int]:
     )
 
 
-def test_facilitator_creates_a_circle_step_by_step(page: Page, setting: Setting, query):
+def test_facilitator_creates_a_circle_step_by_step(page: Page, riverside: Riverside, query):
     sign_in(page, "fay@example.org")
     expect(flash(page)).to_have_text("Welcome, Fay Facilitator.")
-    walk_to_review(page, setting)
+    walk_to_review(page, riverside)
 
     # Review: four Tuesdays, the one on the closure moved to the Wednesday after.
-    moved_to = setting.closed + dt.timedelta(days=1)
+    moved_to = riverside.closed + dt.timedelta(days=1)
     dates = [
-        setting.first,
+        riverside.first,
         moved_to,
-        setting.first + dt.timedelta(days=14),
-        setting.first + dt.timedelta(days=21),
+        riverside.first + dt.timedelta(days=14),
+        riverside.first + dt.timedelta(days=21),
     ]
     main = page.get_by_role("main")
     facts = main.locator("dl.facts")
     expect(facts.locator("dd")).to_have_text(
         [
-            f"{COURSE} (WebJunction)",
+            f"{RIVERSIDE_COURSE} (WebJunction)",
             TITLE,
             "Riverside Library, Study Room A · In person",
             "8",
@@ -171,7 +124,7 @@ def test_facilitator_creates_a_circle_step_by_step(page: Page, setting: Setting,
     for item, day in zip(schedule.all(), dates, strict=True):
         expect(item).to_contain_text(when_text(day))
     expect(schedule.nth(1)).to_contain_text(
-        f"moved from {setting.closed.isoformat()} (Staff training day)"
+        f"moved from {riverside.closed.isoformat()} (Staff training day)"
     )
     expect(main.locator(".note")).to_have_count(1)
     assert_accessible(page)
@@ -218,27 +171,27 @@ def test_facilitator_creates_a_circle_step_by_step(page: Page, setting: Setting,
     assert fields == [
         TITLE,
         "published",
-        setting.course_id,
-        setting.branch_id,
-        setting.room_id,
+        riverside.course_id,
+        riverside.branch_id,
+        riverside.room_id,
         "in_person",
         "America/New_York",
         8,
         "public",
-        setting.user_id,
+        riverside.user_id,
     ]
     local = [
         (start.astimezone(NEW_YORK).date(), start.astimezone(NEW_YORK).time(), end - start, state)
         for start, end, state in meetings
     ]
     assert local == [(day, dt.time(18), dt.timedelta(minutes=90), "scheduled") for day in dates]
-    assert facilitations == [(setting.user_id, "lead")]
+    assert facilitations == [(riverside.user_id, "lead")]
 
 
-def test_back_from_details_keeps_where_and_when(page: Page, setting: Setting, query):
+def test_back_from_details_keeps_where_and_when(page: Page, riverside: Riverside, query):
     sign_in(page, "fay@example.org")
     choose_course(page)
-    fill_where_and_when(page, setting.first)
+    fill_where_and_when(page, riverside.first)
     page.get_by_role("button", name="Next: details").click()
     expect_step(page, "Details")
     page.get_by_label("Title").fill(TITLE)
@@ -249,12 +202,12 @@ def test_back_from_details_keeps_where_and_when(page: Page, setting: Setting, qu
     # No error summary: the seat count's problem is not on this step.
     expect(page.get_by_role("alert")).to_have_count(0)
     expect(page.locator(".error")).to_have_count(0)
-    expect(page.get_by_label("Branch")).to_have_value(str(setting.branch_id))
+    expect(page.get_by_label("Branch")).to_have_value(str(riverside.branch_id))
     expect(
         page.get_by_role("group", name="Format").get_by_label("In person", exact=True)
     ).to_be_checked()
-    expect(page.get_by_label("Room", exact=True)).to_have_value(str(setting.room_id))
-    expect(page.get_by_label("First meeting")).to_have_value(setting.first.isoformat())
+    expect(page.get_by_label("Room", exact=True)).to_have_value(str(riverside.room_id))
+    expect(page.get_by_label("First meeting")).to_have_value(riverside.first.isoformat())
     weekdays = page.get_by_role("group", name="Meets on")
     expect(weekdays.get_by_label("Tuesday")).to_be_checked()
     expect(weekdays.get_by_role("checkbox", checked=True)).to_have_count(1)
@@ -272,12 +225,12 @@ def test_back_from_details_keeps_where_and_when(page: Page, setting: Setting, qu
     assert circle_count(query) == (0, 0, 0)
 
 
-def test_schedule_errors_are_shown_on_where_and_when(page: Page, setting: Setting, query):
+def test_schedule_errors_are_shown_on_where_and_when(page: Page, riverside: Riverside, query):
     sign_in(page, "fay@example.org")
     choose_course(page)
 
     # A field's own check: refused at once, the step does not change.
-    fill_where_and_when(page, setting.first, weekday=None)
+    fill_where_and_when(page, riverside.first, weekday=None)
     length = page.get_by_label("Length in minutes")
     length.fill("0")
     page.get_by_role("button", name="Next: details").click()
@@ -304,12 +257,12 @@ def test_schedule_errors_are_shown_on_where_and_when(page: Page, setting: Settin
     expect(error).to_have_text("Choose at least one weekday.")
     expect(error).to_have_id("weekdays-error")
     expect(weekdays).to_have_attribute("aria-describedby", "weekdays-error")
-    expect(page.get_by_label("First meeting")).to_have_value(setting.first.isoformat())
+    expect(page.get_by_label("First meeting")).to_have_value(riverside.first.isoformat())
     assert_accessible(page)
 
     # A weekday, but a first meeting in the past.
     weekdays.get_by_label("Tuesday").check()
-    past = setting.first - dt.timedelta(weeks=52)
+    past = riverside.first - dt.timedelta(weeks=52)
     page.get_by_label("First meeting").fill(past.isoformat())
     page.get_by_role("button", name="Next: details").click()
     expect_step(page, "Details")
@@ -329,7 +282,7 @@ def test_schedule_errors_are_shown_on_where_and_when(page: Page, setting: Settin
     assert circle_count(query) == (0, 0, 0)
 
 
-def test_where_and_when_opens_without_errors(page: Page, setting: Setting):
+def test_where_and_when_opens_without_errors(page: Page, riverside: Riverside):
     sign_in(page, "fay@example.org")
     choose_course(page)
     assert page.get_by_role("alert").count() == 0
@@ -338,13 +291,13 @@ def test_where_and_when_opens_without_errors(page: Page, setting: Setting):
 
 
 @pytest.mark.browser_context_args(viewport=PHONE)
-def test_review_and_circle_page_fit_a_phone(page: Page, setting: Setting, query):
+def test_review_and_circle_page_fit_a_phone(page: Page, riverside: Riverside, query):
     def check(page: Page) -> None:
         assert_no_horizontal_scroll(page)
         assert_accessible(page)
 
     sign_in(page, "fay@example.org")
-    walk_to_review(page, setting, check=check)
+    walk_to_review(page, riverside, check=check)
     assert page.viewport_size == PHONE
     expect(page.get_by_role("main").locator("ol.schedule > li")).to_have_count(4)
     expect(page.get_by_role("button", name="Create circle")).to_be_visible()

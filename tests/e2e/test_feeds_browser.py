@@ -12,14 +12,9 @@ from playwright.sync_api import Page, expect
 from app.extensions import db
 from app.models import FeedToken
 from tests.e2e.helpers import PHONE, assert_accessible, assert_no_horizontal_scroll, sign_in
-from tests.test_circles import World
+from tests.factories import World
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def world(app, factory) -> World:
-    return World(app, factory)
 
 
 def read_feed(page: Page, url: str) -> tuple[int, bytes]:

@@ -25,20 +25,12 @@ from tests.e2e.helpers import (
     flash,
     sign_in,
 )
-from tests.test_circles import World
 
 pytestmark = pytest.mark.e2e
 
 NY = ZoneInfo("America/New_York")
 CIRCLE = "Grant writing circle"
 CONSENT = "The facilitators may email me about this circle and future circles."
-
-
-@pytest.fixture
-def world(app, factory) -> World:
-    """Main Library with Lab (20 seats); Lena Lead is a facilitator, Pat is staff, Cole Co
-    is another facilitator. ``world.circle()`` makes four Tuesdays at 18:00, published."""
-    return World(app, factory)
 
 
 def enroll(app, live_server: str, circle_id: int, name: str, email: str) -> int:

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.helpers import PHONE, assert_accessible, assert_no_horizontal_scroll, sign_in
-from tests.test_reports import build_scene
+from tests.factories import build_scene
 
 pytestmark = pytest.mark.e2e
 
