@@ -33,6 +33,7 @@ from app.models import (
     Room,
     User,
 )
+from app.participation import notifications as participation_notifications
 from app.participation import services as participation
 from app.places import branch_calendar, check_open
 from app.querying import contains
@@ -347,7 +348,7 @@ def cancel_circle(circle: Circle) -> list[Meeting]:
         meeting.changed()
         bookings.release_meeting(meeting)
     db.session.flush()
-    participation.notify_circle_cancelled(circle)
+    participation_notifications.circle_cancelled(circle)
     return cancelled
 
 
@@ -409,7 +410,7 @@ def reschedule_meeting(meeting: Meeting, day: dt.date, at: dt.time, minutes: int
     bookings.follow_meeting(meeting)
     refresh_weekdays(meeting.circle)
     db.session.flush()
-    participation.notify_meeting_changed(meeting, "moved")
+    participation_notifications.meeting_changed(meeting, "moved")
 
 
 def cancel_meeting(meeting: Meeting) -> None:
@@ -422,7 +423,7 @@ def cancel_meeting(meeting: Meeting) -> None:
     bookings.release_meeting(meeting)
     refresh_weekdays(meeting.circle)
     db.session.flush()
-    participation.notify_meeting_changed(meeting, "cancelled")
+    participation_notifications.meeting_changed(meeting, "cancelled")
 
 
 # --- facilitators ----------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Joining circles: seats, the waitlist, withdrawing, and the emails they cause.
+"""Joining circles: seats, the waitlist, withdrawing, reminders and messages.
 
 Seats are counted by ``circle.enrolled_count`` and taken with one conditional UPDATE
 (``... SET enrolled_count = enrolled_count + 1 WHERE enrolled_count < capacity``), which
@@ -9,7 +9,10 @@ handed out in order and never twice.
 A guest (no account) first asks by email: ``request_guest_signup`` stores the request and
 sends a link; only ``confirm_guest_signup``, when the link is used, takes a place. Guests then
 manage their place through an opaque random link (only its SHA-256 is stored) that withdrawing
-ends and a new one replaces.
+ends and a new one replaces; ``guests.py`` holds the guests' side.
+
+What people are told about it is in ``notifications.py``; what they hold is read in
+``places.py``.
 """
 
 from __future__ import annotations
@@ -20,28 +23,24 @@ import secrets
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from flask import render_template
 from flask_babel import gettext as _
 
-from app.calendar.feeds import meetings_ics
 from app.extensions import db
-from app.links import external_url, feed_links
 from app.models import (
     AuditEvent,
     Circle,
     CircleStatus,
     Enrollment,
     EnrollmentStatus,
-    GuestSignup,
     Meeting,
     MeetingStatus,
     ReminderSent,
     User,
 )
-from app.outbox import queue_email
+from app.participation import notifications
+from app.participation.places import enrolled_in, place_of
+from app.participation.places import waitlist_position as waitlist_position  # for the views
 from app.rules import RuleViolation, unique_or_violation
-
-SIGNUP_LINK_HOURS = 48  # how long a guest's confirmation link works
 
 
 @dataclass(frozen=True)
@@ -64,17 +63,6 @@ def joining_closed_reason(circle: Circle, now: dt.datetime) -> str | None:
     if not any(m.ends_at > now for m in circle.scheduled_meetings):
         return _("This circle has ended.")
     return None
-
-
-def place_of(circle: Circle, email: str) -> Enrollment | None:
-    """The person's place in the circle, if they have not left it (completed counts)."""
-    return db.session.scalar(
-        sa.select(Enrollment).where(
-            Enrollment.circle_id == circle.id,
-            Enrollment.email == email.lower(),
-            Enrollment.status != EnrollmentStatus.withdrawn,
-        )
-    )
 
 
 def _take_seat(circle: Circle) -> bool:
@@ -132,21 +120,8 @@ def join(circle: Circle, joiner: Joiner, now: dt.datetime) -> Enrollment:
     with unique_or_violation(_("You are already signed up for this circle."), "email"):
         db.session.add(enrollment)
     db.session.refresh(circle)
-    _notify_joined(enrollment)
+    notifications.joined(enrollment)
     return enrollment
-
-
-def waitlist_position(enrollment: Enrollment) -> int | None:
-    if enrollment.status != EnrollmentStatus.waitlisted:
-        return None
-    ahead = db.session.scalar(
-        sa.select(sa.func.count(Enrollment.id)).where(
-            Enrollment.circle_id == enrollment.circle_id,
-            Enrollment.status == EnrollmentStatus.waitlisted,
-            Enrollment.waitlist_seq < enrollment.waitlist_seq,
-        )
-    )
-    return ahead + 1
 
 
 def withdraw(enrollment: Enrollment, *, by: User | None, now: dt.datetime) -> list[Enrollment]:
@@ -202,12 +177,7 @@ def fill_seats(circle: Circle, now: dt.datetime) -> list[Enrollment]:
         first.enrolled_at = now
         db.session.flush()
         promoted.append(first)
-        _email(
-            first,
-            _("A seat opened: you are in “%(title)s”", title=circle.title),
-            "promoted",
-            ics=circle_ics(circle),
-        )
+        notifications.seat_opened(first)
     db.session.refresh(circle)
     return promoted
 
@@ -255,12 +225,7 @@ def move_up(enrollment: Enrollment, *, by: User, now: dt.datetime) -> bool:
     db.session.flush()
     db.session.refresh(enrollment.circle)
     if seated:
-        _email(
-            enrollment,
-            _("You are in “%(title)s”", title=enrollment.circle.title),
-            "promoted",
-            circle_ics(enrollment.circle),
-        )
+        notifications.moved_up(enrollment)
     return seated
 
 
@@ -270,140 +235,12 @@ def _lock_circle(circle_id: int) -> None:
     db.session.execute(sa.select(Circle.id).where(Circle.id == circle_id).with_for_update())
 
 
-# --- guests: sign-up confirmed by email ----------------------------------------------------------
-
-
-def token_digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def _new_token() -> tuple[str, str]:
-    token = secrets.token_urlsafe(32)
-    return token, token_digest(token)
-
-
-def _account_for(email: str) -> User | None:
-    return db.session.scalar(sa.select(User).where(User.email == email))
-
-
-def request_guest_signup(circle: Circle, joiner: Joiner, now: dt.datetime) -> None:
-    """A guest asks to join: nothing is held yet. The address gets a link to confirm (or,
-    if it belongs to an account, a request to sign in), so that only its owner can take a
-    place with it. What the asker sees is the same whatever the address, so that it tells
-    nobody whether an address is in a circle or has an account."""
-    reason = joining_closed_reason(circle, now)
-    if reason:
-        raise RuleViolation(reason)
-    if circle.audience != "public":
-        raise RuleViolation(_("Sign in to join this circle: it is for library staff."))
-    email = joiner.email.strip().lower()
-    account = _account_for(email)
-    if account is not None:
-        body = render_template(
-            "participation/email/signup_has_account.txt",
-            name=account.name,
-            circle=circle,
-            login_url=external_url("auth.login", next=f"/circles/{circle.id}/join"),
-        )
-        queue_email(email, _("Sign in to join “%(title)s”", title=circle.title), body)
-        return
-    token, digest = _new_token()
-    db.session.add(
-        GuestSignup(
-            circle_id=circle.id,
-            name=joiner.name,
-            email=email,
-            goals=joiner.goals if circle.ask_goals else "",
-            answer=joiner.answer if circle.custom_question else "",
-            consent_contact=joiner.consent_contact,
-            token_hash=digest,
-            created_at=now,
-            expires_at=now + dt.timedelta(hours=SIGNUP_LINK_HOURS),
-        )
-    )
-    body = render_template(
-        "participation/email/signup_confirm.txt",
-        name=joiner.name,
-        circle=circle,
-        confirm_url=external_url("participation.confirm_signup", token=token),
-        hours=SIGNUP_LINK_HOURS,
-    )
-    queue_email(email, _("Confirm your place in “%(title)s”", title=circle.title), body)
-    db.session.flush()
-
-
-def signup_for_token(token: str, now: dt.datetime) -> GuestSignup | None:
-    """The sign-up a confirmation link is for, if unused and unexpired."""
-    if not token or len(token) > 200:
-        return None
-    return db.session.scalar(
-        sa.select(GuestSignup).where(
-            GuestSignup.token_hash == token_digest(token),
-            GuestSignup.used_at.is_(None),
-            GuestSignup.expires_at > now,
-        )
-    )
-
-
-class SignupGone(Exception):
-    """The confirmation link was used in the meantime (a double click): like an unknown one."""
-
-
-@dataclass(frozen=True)
-class Confirmed:
-    enrollment: Enrollment
-    token: str  # the guest's fresh manage token
-    new: bool  # False: the address already had this place
-
-
-def confirm_guest_signup(signup: GuestSignup, now: dt.datetime) -> Confirmed:
-    """The address's owner confirms: join now (a seat, or the next waitlist place), once.
-    If the address already holds a place in the circle, that place is theirs to manage.
-
-    The link is used up last, by a conditional UPDATE: of simultaneous uses exactly one
-    gets it, and the others raise SignupGone, which undoes whatever they did."""
-    circle = signup.circle
-    if _account_for(signup.email) is not None:
-        raise RuleViolation(
-            _("This address has an account: sign in to join the circle."), "account"
-        )
-    _lock_circle(circle.id)  # another confirmation for this address may be under way
-    existing = place_of(circle, signup.email)
-    if existing is None:
-        joiner = Joiner(
-            name=signup.name,
-            email=signup.email,
-            goals=signup.goals,
-            answer=signup.answer,
-            consent_contact=signup.consent_contact,
-        )
-        enrollment = join(circle, joiner, now)
-        confirmed = Confirmed(enrollment, enrollment.manage_token, new=True)
-    elif existing.user_id is not None:
-        raise RuleViolation(_("This place belongs to an account: sign in to see it."), "account")
-    else:
-        confirmed = Confirmed(existing, send_manage_link(existing), new=False)
-    claimed = db.session.execute(
-        sa.update(GuestSignup)
-        .where(
-            GuestSignup.id == signup.id,
-            GuestSignup.used_at.is_(None),
-            GuestSignup.expires_at > now,
-        )
-        .values(used_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    if claimed.rowcount != 1:
-        raise SignupGone
-    return confirmed
-
-
-# --- guests: manage links ------------------------------------------------------------------------
+# --- guests' manage links ------------------------------------------------------------------------
 
 
 def issue_manage_link(enrollment: Enrollment) -> str:
     """A new secret link for a guest's place; the one before it stops working."""
-    token, enrollment.manage_token_hash = _new_token()
+    token, enrollment.manage_token_hash = new_token()
     enrollment.manage_token = token
     return token
 
@@ -419,124 +256,16 @@ def enrollment_for_token(token: str) -> Enrollment | None:
     )
 
 
-def send_manage_link(enrollment: Enrollment) -> str:
-    token = issue_manage_link(enrollment)
-    db.session.flush()
-    _email(
-        enrollment,
-        _("Your link to “%(title)s”", title=enrollment.circle.title),
-        "manage_link",
-    )
-    return token
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
-def send_lost_links(email: str) -> int:
-    """Email a fresh manage link for each live guest place of ``email`` (ending the old
-    links). Nothing is sent to an address without one, and the asker is told the same."""
-    places = db.session.scalars(
-        sa.select(Enrollment)
-        .where(
-            Enrollment.email == email.strip().lower(),
-            Enrollment.user_id.is_(None),
-            Enrollment.status.in_([EnrollmentStatus.enrolled, EnrollmentStatus.waitlisted]),
-        )
-        .order_by(Enrollment.id)
-    ).all()
-    for enrollment in places:
-        send_manage_link(enrollment)
-    return len(places)
+def new_token() -> tuple[str, str]:
+    token = secrets.token_urlsafe(32)
+    return token, token_digest(token)
 
 
-# --- email -------------------------------------------------------------------------------------
-
-
-def circle_ics(circle: Circle) -> str:
-    return meetings_ics(circle.meetings, circle, feed_links())
-
-
-def _manage_url(enrollment: Enrollment) -> str | None:
-    """Where the person manages their place. A guest's link exists only in the request that
-    made it (only its hash is stored); later emails send guests to the "lost your link?"
-    page instead."""
-    if enrollment.user_id is not None:
-        return external_url("participation.mine")
-    if enrollment.manage_token:
-        return external_url("participation.manage", token=enrollment.manage_token)
-    return None
-
-
-def _email(
-    enrollment: Enrollment, subject: str, kind: str, ics: str | None = None, **context
-) -> None:
-    circle = enrollment.circle
-    body = render_template(
-        f"participation/email/{kind}.txt",
-        enrollment=enrollment,
-        circle=circle,
-        position=waitlist_position(enrollment),
-        manage_url=_manage_url(enrollment),
-        lost_link_url=external_url("participation.lost_link"),
-        circle_url=external_url("circles.circle", circle_id=circle.id),
-        **context,
-    )
-    queue_email(enrollment.email, subject, body, ics)
-
-
-def _notify_joined(enrollment: Enrollment) -> None:
-    title = enrollment.circle.title
-    if enrollment.status == EnrollmentStatus.enrolled:
-        _email(
-            enrollment,
-            _("You are in “%(title)s”", title=title),
-            "confirmed",
-            circle_ics(enrollment.circle),
-        )
-    else:
-        _email(enrollment, _("You are on the waitlist for “%(title)s”", title=title), "waitlisted")
-
-
-def enrolled_in(circle: Circle) -> list[Enrollment]:
-    return list(
-        db.session.scalars(
-            sa.select(Enrollment)
-            .where(
-                Enrollment.circle_id == circle.id, Enrollment.status == EnrollmentStatus.enrolled
-            )
-            .order_by(Enrollment.enrolled_at, Enrollment.id)
-        )
-    )
-
-
-def notify_meeting_changed(meeting: Meeting, change: str) -> None:
-    """Tell everyone enrolled that a meeting moved or was cancelled (with the updated .ics)."""
-    circle = meeting.circle
-    subject = (
-        _("Meeting cancelled: %(title)s", title=circle.title)
-        if change == "cancelled"
-        else _("Meeting moved: %(title)s", title=circle.title)
-    )
-    ics = meetings_ics([meeting], circle, feed_links())
-    for enrollment in enrolled_in(circle):
-        _email(enrollment, subject, "meeting_changed", ics, meeting=meeting, change=change)
-
-
-def notify_circle_cancelled(circle: Circle) -> None:
-    subject = _("Circle cancelled: %(title)s", title=circle.title)
-    ics = circle_ics(circle)
-    for enrollment in enrolled_in(circle) + waitlisted_in(circle):
-        _email(enrollment, subject, "circle_cancelled", ics)
-
-
-def waitlisted_in(circle: Circle) -> list[Enrollment]:
-    return list(
-        db.session.scalars(
-            sa.select(Enrollment)
-            .where(
-                Enrollment.circle_id == circle.id, Enrollment.status == EnrollmentStatus.waitlisted
-            )
-            .order_by(Enrollment.waitlist_seq)
-        )
-    )
+# --- reminders and messages ---------------------------------------------------------------------
 
 
 def send_reminders(now: dt.datetime, lead_time: dt.timedelta) -> int:
@@ -566,13 +295,7 @@ def send_reminders(now: dt.datetime, lead_time: dt.timedelta) -> int:
         db.session.add(
             ReminderSent(meeting_id=meeting.id, enrollment_id=enrollment.id, sent_at=now)
         )
-        _email(
-            enrollment,
-            _("Reminder: %(title)s", title=meeting.circle.title),
-            "reminder",
-            meetings_ics([meeting], meeting.circle, feed_links()),
-            meeting=meeting,
-        )
+        notifications.reminder(enrollment, meeting)
     db.session.flush()
     return len(due)
 
@@ -591,13 +314,5 @@ def message_enrolled(circle: Circle, sender: User, subject: str, text: str) -> i
     recipients = enrolled_in(circle)
     if not recipients:
         raise RuleViolation(_("Nobody is enrolled yet."))
-    for enrollment in recipients:
-        body = render_template(
-            "participation/email/message.txt",
-            enrollment=enrollment,
-            circle=circle,
-            sender=sender,
-            text=text,
-        )
-        queue_email(enrollment.email, f"[{circle.title}] {subject}", body)
+    notifications.message(recipients, circle, sender, subject, text)
     return len(recipients)

@@ -34,7 +34,7 @@ from app.csvio import csv_response
 from app.extensions import db, limiter
 from app.forms import ConfirmForm
 from app.models import Circle, Enrollment, EnrollmentStatus, Meeting, MeetingStatus
-from app.participation import services
+from app.participation import guests, services
 from app.participation.forms import (
     AddParticipantForm,
     GuestJoinForm,
@@ -136,7 +136,7 @@ def join(circle_id: int):
         )
         with saving(form) as saved:
             if user is None:
-                services.request_guest_signup(circle, joiner, now)
+                guests.request_guest_signup(circle, joiner, now)
             else:
                 enrollment = services.join(circle, joiner, now)
         if saved and user is None:
@@ -155,7 +155,7 @@ def join(circle_id: int):
             mine=mine,
             closed=services.joining_closed_reason(circle, now),
             position=services.waitlist_position(mine) if mine else None,
-            hours=services.SIGNUP_LINK_HOURS,
+            hours=guests.SIGNUP_LINK_HOURS,
         ),
         status,
     )
@@ -166,7 +166,7 @@ def join(circle_id: int):
 def signup_sent(circle_id: int):
     circle = visible_circle_or_404(circle_id)
     return render_template(
-        "participation/signup_sent.html", circle=circle, hours=services.SIGNUP_LINK_HOURS
+        "participation/signup_sent.html", circle=circle, hours=guests.SIGNUP_LINK_HOURS
     )
 
 
@@ -176,7 +176,7 @@ def confirm_signup(token: str):
     """The link in the sign-up email. Opening it changes nothing (mail scanners open links);
     the button does, once. Used, expired and unknown links are the same 404."""
     now = utcnow()
-    signup = services.signup_for_token(token, now)
+    signup = guests.signup_for_token(token, now)
     if signup is None:
         abort(404)
     form = ConfirmForm()
@@ -186,8 +186,8 @@ def confirm_signup(token: str):
     if form.validate_on_submit():
         try:
             with saving(form) as saved:
-                confirmed = services.confirm_guest_signup(signup, now)
-        except services.SignupGone:
+                confirmed = guests.confirm_guest_signup(signup, now)
+        except guests.SignupGone:
             abort(404)
         if not saved:  # the refusal is flashed; say where to go from here
             problem = True
@@ -323,7 +323,7 @@ def lost_link():
     one for each place the address holds, and says the same whether it holds any or not."""
     form = LostLinkForm()
     if form.validate_on_submit():
-        services.send_lost_links(form.email.data)
+        guests.send_lost_links(form.email.data)
         flash(
             _(
                 "If %(email)s holds a place in a circle, a new link for each place is on its "

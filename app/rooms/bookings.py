@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from flask import current_app, render_template
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
@@ -27,8 +27,8 @@ from app.models import (
     Room,
     User,
 )
-from app.outbox import queue_email
 from app.places import check_open
+from app.rooms import notifications
 from app.rules import RuleViolation
 from app.timeutil import to_utc, utcnow
 
@@ -263,7 +263,7 @@ def move(booking: Booking, room: Room, starts: dt.datetime, ends: dt.datetime, *
     booking.room = room  # place() sets only the id: the owner's email names the new room
     booking.sequence += 1
     _save(booking, room)
-    _tell_owner(booking, by, _("Your room booking was moved"), "moved")
+    notifications.booking_changed(booking, by, "moved")
 
 
 def cancel(booking: Booking, *, by: User | None) -> None:
@@ -274,18 +274,7 @@ def cancel(booking: Booking, *, by: User | None) -> None:
     if booking.meeting is not None:
         booking.meeting.changed()  # the meeting's place changes: calendars must know
     db.session.flush()
-    _tell_owner(booking, by, _("Your room booking was cancelled"), "cancelled")
-
-
-def _tell_owner(booking: Booking, by: User | None, subject: str, change: str) -> None:
-    owner = booking.created_by
-    if owner is None or by is None or owner.id == by.id:
-        return
-    queue_email(
-        owner.email,
-        subject,
-        render_template("rooms/email/booking_changed.txt", booking=booking, by=by, change=change),
-    )
+    notifications.booking_changed(booking, by, "cancelled")
 
 
 # --- circles -----------------------------------------------------------------------------------

@@ -1,0 +1,43 @@
+"""One email for one reader: rendered in the reader's language and time zone, queued in the
+outbox (so it is sent if and only if the change that caused it is committed).
+
+Each area's ``notifications.py`` decides what to tell whom and calls ``send``; templates show
+times with ``{{ instant|when(tz) }}``, where ``tz`` is the reader's time zone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app, render_template
+from flask_babel import force_locale
+
+from app.models import OutboxMessage, User
+from app.outbox import queue_email
+
+
+@dataclass(frozen=True)
+class Reader:
+    email: str
+    timezone: str
+    locale: str | None = None  # None: the default language
+
+    @classmethod
+    def of(cls, user: User) -> Reader:
+        return cls(email=user.email, timezone=user.timezone, locale=user.locale)
+
+
+def language(locale: str | None) -> str:
+    """The reader's language if the app speaks it, else the default one."""
+    config = current_app.config
+    return locale if locale in config["LANGUAGES"] else config["BABEL_DEFAULT_LOCALE"]
+
+
+def send(
+    reader: Reader, subject, template: str, *, ics: str | None = None, **context
+) -> OutboxMessage:
+    """Queue ``template`` for ``reader``. ``subject`` may be lazy (``lazy_gettext``): it is
+    translated here, in the reader's language, like the body."""
+    with force_locale(language(reader.locale)):
+        body = render_template(template, tz=reader.timezone, **context)
+        return queue_email(reader.email, str(subject), body, ics)

@@ -1,0 +1,93 @@
+"""Emails speak to their reader; services do not depend on the request."""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+import sqlalchemy as sa
+from babel.dates import format_datetime
+
+from app.extensions import db
+from app.models import Circle, Meeting, OutboxMessage, User
+from app.participation import services
+from app.timeutil import utcnow
+
+APP = Path(__file__).resolve().parent.parent / "app"
+
+# Services that still render their own emails (welcome, password reset): until they get a
+# notifications module, they are the known exceptions, and the test says so if they are fixed.
+NOT_YET = {"admin/services.py", "auth/services.py"}
+
+
+@pytest.fixture
+def world(app, factory):
+    """Until tests/factories.py (with the shared ``world`` fixture) is committed."""
+    try:
+        from tests.factories import World
+    except ImportError:
+        from tests.test_circles import World
+    return World(app, factory)
+
+
+def _service_modules() -> list[Path]:
+    extra = ["participation/guests.py", "participation/places.py", "rooms/bookings.py"]
+    return sorted({*APP.glob("*/services.py"), *(APP / name for name in extra)})
+
+
+def _flask_imports(path: Path) -> set[str]:
+    """What ``path`` takes from flask (``import flask`` counts as everything)."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            names |= {"*" for a in node.names if a.name.split(".")[0] == "flask"}
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "flask":
+            names |= {a.name if node.module == "flask" else "*" for a in node.names}
+    return names
+
+
+def test_services_take_nothing_from_flask_but_the_config():
+    modules = _service_modules()
+    assert APP / "participation/services.py" in modules
+    found = {str(path.relative_to(APP)): _flask_imports(path) - {"current_app"} for path in modules}
+    assert {name: names for name, names in found.items() if names and name not in NOT_YET} == {}
+    assert {name for name in NOT_YET if found.get(name)} == NOT_YET, "update NOT_YET"
+
+
+def test_each_reader_gets_times_in_their_zone_and_language(app, world, query):
+    circle_id = world.circle(audience="public")
+    with app.app_context():
+        pat = db.session.get(User, world.participant)
+        pat.timezone, pat.locale = "America/Los_Angeles", "es"
+        circle = db.session.get(Circle, circle_id)
+        now = utcnow()
+        services.join(circle, services.Joiner(name="Pat", email=pat.email, user=pat), now)
+        services.join(circle, services.Joiner(name="Gus", email="gus@example.org"), now)
+        first = db.session.scalars(
+            sa.select(Meeting).where(Meeting.circle_id == circle_id).order_by(Meeting.starts_at)
+        ).first()
+        lead = first.starts_at - now + dt.timedelta(minutes=1)
+        assert services.send_reminders(now, lead) == 2
+        db.session.commit()
+        starts = first.starts_at
+
+    def reminder_to(email: str) -> str:
+        return query(
+            lambda: db.session.scalars(
+                sa.select(OutboxMessage.body).where(
+                    OutboxMessage.to == email, OutboxMessage.subject.startswith("Reminder")
+                )
+            ).one()
+        )
+
+    def shown(tz: str, locale: str) -> str:
+        return format_datetime(starts.astimezone(ZoneInfo(tz)), "EEE d MMM y, HH:mm", locale=locale)
+
+    # Pat has an account: her zone and language; the guest: the circle's zone, the default one.
+    assert shown("America/Los_Angeles", "es") in reminder_to("pat@example.org")
+    assert "15:00" in reminder_to("pat@example.org")
+    assert shown("America/New_York", "en") in reminder_to("gus@example.org")
+    assert "18:00" in reminder_to("gus@example.org")
