@@ -7,30 +7,21 @@ import datetime as dt
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import pytest
 import sqlalchemy as sa
 from babel.dates import format_datetime
 
 from app.extensions import db
-from app.models import Circle, Meeting, OutboxMessage, User
+from app.models import Booking, Circle, Meeting, OutboxMessage, User
 from app.participation import services
 from app.timeutil import utcnow
+from tests.conftest import login
+from tests.factories import next_weekday
 
 APP = Path(__file__).resolve().parent.parent / "app"
 
 # Services that still render their own emails (welcome, password reset): until they get a
 # notifications module, they are the known exceptions, and the test says so if they are fixed.
 NOT_YET = {"admin/services.py", "auth/services.py"}
-
-
-@pytest.fixture
-def world(app, factory):
-    """Until tests/factories.py (with the shared ``world`` fixture) is committed."""
-    try:
-        from tests.factories import World
-    except ImportError:
-        from tests.test_circles import World
-    return World(app, factory)
 
 
 def _service_modules() -> list[Path]:
@@ -91,3 +82,29 @@ def test_each_reader_gets_times_in_their_zone_and_language(app, world, query):
     assert "15:00" in reminder_to("pat@example.org")
     assert shown("America/New_York", "en") in reminder_to("gus@example.org")
     assert "18:00" in reminder_to("gus@example.org")
+
+
+def test_a_booking_owner_reads_the_change_in_their_own_zone(client, world, app, query):
+    with app.app_context():
+        db.session.get(User, world.lead).timezone = "America/Los_Angeles"
+        db.session.commit()
+    day = next_weekday(2).isoformat()
+    login(client, "lead@example.org")
+    client.post(
+        f"/branches/{world.branch}/bookings/new",
+        data={
+            "room_id": world.room,
+            "title": "Book club",
+            "date": day,
+            "start_time": "14:00",
+            "end_time": "15:30",
+            "repeat": "0",
+        },
+    )
+    booking_id = query(lambda: db.session.scalars(sa.select(Booking.id)).one())
+    client.post("/logout")
+    login(client, "boss@example.org")
+    assert client.post(f"/bookings/{booking_id}/cancel").status_code == 302
+    message = query(lambda: db.session.scalars(sa.select(OutboxMessage)).one())
+    assert (message.to, message.subject) == ("lead@example.org", "Your room booking was cancelled")
+    assert "11:00" in message.body  # 14:00 at the branch, in New York
