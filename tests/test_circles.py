@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from app.circles import services
+from app.circles import listing, services
 from app.extensions import db
 from app.models import (
     AuditEvent,
@@ -689,7 +689,7 @@ def test_workload_counts_meetings_per_month(world, app):
     world.circle(meeting_count=4)
     with app.app_context():
         user = db.session.get(User, world.lead)
-        load = dict(services.workload(user, utcnow()))
+        load = dict(listing.workload(user, utcnow()))
         meetings = db.session.scalars(sa.select(Meeting.starts_at)).all()
         expected: dict[str, int] = {}
         for starts in meetings:

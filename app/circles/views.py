@@ -23,7 +23,9 @@ from app.auth.permissions import (
     visible_circle_or_404,
 )
 from app.boundary import back_to, saving
-from app.circles import services
+from app.circles import facilitators as facilitator_rules
+from app.circles import listing, services
+from app.circles import meetings as meeting_rules
 from app.circles.forms import (
     STEP_FIELDS,
     STEPS,
@@ -68,7 +70,7 @@ def index():
     filters = {n: f.data for n, f in form._fields.items()} if form.validate() else {}
     now = utcnow()
     page = db.paginate(
-        services.list_circles(current_user, now, **filters),
+        listing.list_circles(current_user, now, **filters),
         page=page_arg(),
         per_page=current_app.config["PER_PAGE"],
         error_out=False,
@@ -307,7 +309,7 @@ def cancel_circle(circle_id: int):
             "Cancel “%(title)s”? Its %(count)d meetings still to come are cancelled and "
             "disappear from calendars. This cannot be undone.",
             title=item.title,
-            count=len(services.future_meetings(item)),
+            count=len(meeting_rules.future_meetings(item)),
         ),
         action=_("Cancel circle"),
         cancel_url=url_for("circles.circle", circle_id=item.id),
@@ -328,7 +330,7 @@ def add_meeting(circle_id: int):
         form.duration_minutes.data = int((last.ends_at - last.starts_at).total_seconds() // 60)
     if form.validate_on_submit():
         with saving(form) as saved:
-            services.add_meeting(
+            meeting_rules.add_meeting(
                 item, form.date.data, form.start_time.data, form.duration_minutes.data
             )
         if saved:
@@ -350,7 +352,7 @@ def reschedule_meeting(meeting_id: int):
         )
     if form.validate_on_submit():
         with saving(form) as saved:
-            services.reschedule_meeting(
+            meeting_rules.reschedule_meeting(
                 meeting, form.date.data, form.start_time.data, form.duration_minutes.data
             )
         if saved:
@@ -365,7 +367,7 @@ def cancel_meeting(meeting_id: int):
     form = ConfirmForm()
     if form.validate_on_submit():
         back = back_to(url_for("circles.circle", circle_id=meeting.circle_id))
-        services.cancel_meeting(meeting)
+        meeting_rules.cancel_meeting(meeting)
         flash(_("Meeting cancelled."), "success")
         return redirect(back)
     return render_template(
@@ -394,7 +396,7 @@ def facilitators(circle_id: int):
         abort(403)
     assign = AssignForm(prefix="assign")
     assign.user_id.choices = [
-        SelectChoice(u.id, u.name) for u in services.facilitator_candidates(item)
+        SelectChoice(u.id, u.name) for u in facilitator_rules.facilitator_candidates(item)
     ]
     hand = HandOverForm(prefix="hand")
     hand.user_id.choices = [
@@ -403,7 +405,7 @@ def facilitators(circle_id: int):
     if may_assign and request.form.get("which") == "assign" and assign.validate_on_submit():
         user = db.session.get(User, assign.user_id.data)
         with saving(assign) as saved:
-            services.assign_facilitator(
+            facilitator_rules.assign_facilitator(
                 item, user, actor=current_user._get_current_object(), override=assign.override.data
             )
         if saved:
@@ -411,7 +413,9 @@ def facilitators(circle_id: int):
             return redirect(url_for("circles.facilitators", circle_id=item.id))
     if request.form.get("which") == "hand" and hand.validate_on_submit():
         with saving(hand) as saved:
-            services.hand_over(item, hand.user_id.data, actor=current_user._get_current_object())
+            facilitator_rules.hand_over(
+                item, hand.user_id.data, actor=current_user._get_current_object()
+            )
         if saved:
             flash(_("The circle has a new lead."), "success")
             return redirect(url_for("circles.circle", circle_id=item.id))
@@ -433,7 +437,7 @@ def remove_facilitator(circle_id: int, user_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     back = back_to(url_for("circles.facilitators", circle_id=item.id))
-    services.remove_facilitator(item, user_id, actor=current_user._get_current_object())
+    facilitator_rules.remove_facilitator(item, user_id, actor=current_user._get_current_object())
     flash(_("Facilitator removed."), "success")
     return redirect(back)
 
@@ -449,9 +453,9 @@ def dashboard():
     me = current_user._get_current_object()
     return render_template(
         "circles/dashboard.html",
-        circles=db.session.scalars(services.circles_of(me)).all(),
-        meetings=services.upcoming_meetings_of(me, now),
-        workload=services.workload(me, now),
+        circles=db.session.scalars(listing.circles_of(me)).all(),
+        meetings=listing.upcoming_meetings_of(me, now),
+        workload=listing.workload(me, now),
         now=now,
         can_create=can_create_circle(me),
     )
