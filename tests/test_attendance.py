@@ -11,7 +11,8 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from app.attendance import services
+from app.attendance import completion, services
+from app.attendance import outcomes as outcome_rules
 from app.extensions import db
 from app.models import (
     Attendance,
@@ -564,7 +565,7 @@ def test_completion_refuses_people_of_other_places(app, client, world, setting, 
     )
     assert f"'{setting.wes}' is not a valid choice" in page_text(response)
     with app.app_context(), pytest.raises(RuleViolation, match="not enrolled in this circle"):
-        services.confirm_completions(
+        completion.confirm_completions(
             db.session.get(Circle, setting.circle),
             {setting.pat, setting.wes},
             by=db.session.get(User, world.lead),
@@ -673,7 +674,9 @@ def test_outcome_date_and_amount_limits(app, world, setting, query):
 
         def add(**fields):
             data = {"kind": "grant", "title": "Grant", "achieved_on": today} | fields
-            return services.add_outcome(circle, services.OutcomeInput(**data), by=lead, today=today)
+            return outcome_rules.add_outcome(
+                circle, outcome_rules.OutcomeInput(**data), by=lead, today=today
+            )
 
         assert add(achieved_on=dt.date(2027, 3, 1)).achieved_on == dt.date(2027, 3, 1)
         assert add(achieved_on=dt.date(2000, 1, 1)).achieved_on == dt.date(2000, 1, 1)
@@ -758,9 +761,9 @@ def test_facilitator_deletes_an_outcome_after_confirming(client, world, setting,
 @pytest.mark.parametrize("email", OUTSIDERS)
 def test_others_cannot_confirm_or_delete_outcomes(app, client, world, setting, query, email):
     with app.app_context():
-        outcome = services.add_outcome(
+        outcome = outcome_rules.add_outcome(
             db.session.get(Circle, setting.circle),
-            services.OutcomeInput(
+            outcome_rules.OutcomeInput(
                 kind="other",
                 title="Reported",
                 achieved_on=utcnow().date(),

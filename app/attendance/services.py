@@ -1,15 +1,15 @@
-"""Attendance, self check-in, completion and outcomes: the rules, without request or response.
+"""Attendance sheets and self check-in: the rules, without request or response.
 
 Every change to an attendance mark writes an ``AttendanceChange`` (old → new, who, when), so a
 corrected sheet keeps its history; saving a sheet with nothing changed writes nothing.
+Completion (``completion.py``) and outcomes (``outcomes.py``) live beside this module.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -21,28 +21,25 @@ from app.models import (
     AttendanceChange,
     AttendanceSheet,
     AttendanceStatus,
-    AuditEvent,
     Circle,
-    CircleStatus,
     Enrollment,
     EnrollmentStatus,
     Meeting,
     MeetingStatus,
-    Outcome,
-    OutcomeKind,
-    OutcomeStatus,
     User,
 )
 from app.rules import RuleViolation, unique_or_violation
 
 MAX_WALK_INS = 1000
+
+
 CHECKIN_OPENS_BEFORE = dt.timedelta(minutes=15)
-MAX_AMOUNT = Decimal(10_000_000)
-MAX_CE_HOURS = Decimal(1000)
-EARLIEST_OUTCOME = dt.date(2000, 1, 1)
+
+
 ON_THE_SHEET = (EnrollmentStatus.enrolled, EnrollmentStatus.completed)
+
+
 STATUSES = frozenset(s.value for s in AttendanceStatus)
-KINDS = frozenset(k.value for k in OutcomeKind)
 
 
 # --- who is on the sheet -----------------------------------------------------------------------
@@ -274,220 +271,6 @@ def attendance_of(email: str, now: dt.datetime) -> list[OwnRecord]:
         OwnRecord(p.circle, [(m, mine.get(m.id)) for m in held_meetings(p.circle, now)])
         for p in places
     ]
-
-
-# --- completion --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CompletionRow:
-    enrollment: Enrollment
-    attended: int
-    suggested: bool
-    ticked: bool
-
-
-def completion_closed_reason(circle: Circle, now: dt.datetime) -> str | None:
-    if circle.status in (CircleStatus.draft, CircleStatus.cancelled):
-        return _("Only a circle that ran can record who completed it.")
-    meetings = circle.scheduled_meetings
-    if not meetings or meetings[-1].starts_at > now:
-        return _("Completion can be recorded once the last meeting has started.")
-    return None
-
-
-def completion_threshold(circle: Circle) -> int:
-    """Meetings to attend for completion: the circle's setting, else every meeting."""
-    count = len(circle.scheduled_meetings)
-    return min(circle.completion_min_meetings or count, count)
-
-
-def attended_counts(circle: Circle) -> dict[int, int]:
-    return dict(
-        db.session.execute(
-            sa.select(Attendance.enrollment_id, sa.func.count(Attendance.id))
-            .join(Meeting, Meeting.id == Attendance.meeting_id)
-            .where(
-                Meeting.circle_id == circle.id,
-                Meeting.status == MeetingStatus.scheduled,
-                Attendance.status == AttendanceStatus.present,
-            )
-            .group_by(Attendance.enrollment_id)
-        ).all()
-    )
-
-
-def completion_rows(circle: Circle) -> list[CompletionRow]:
-    """Each seat with meetings attended and the suggestion (attended >= the threshold). The
-    suggestion pre-ticks only the first review; after that the ticks show what was confirmed,
-    so someone un-ticked on purpose is not completed again by the next save."""
-    people = roster(circle)
-    counts = attended_counts(circle)
-    threshold = completion_threshold(circle)
-    reviewed = any(e.status == EnrollmentStatus.completed for e in people)
-    rows = []
-    for e in people:
-        suggested = counts.get(e.id, 0) >= threshold
-        done = e.status == EnrollmentStatus.completed
-        rows.append(
-            CompletionRow(e, counts.get(e.id, 0), suggested, done or (suggested and not reviewed))
-        )
-    return rows
-
-
-def confirm_completions(
-    circle: Circle, completed_ids: Collection[int], *, by: User, now: dt.datetime
-) -> tuple[int, int]:
-    """Ticked people become completed; un-ticked completed people go back to enrolled. Seats
-    stay taken either way. Returns (newly completed, reopened)."""
-    reason = completion_closed_reason(circle, now)
-    if reason:
-        raise RuleViolation(reason)
-    people = {e.id: e for e in roster(circle)}
-    if not set(completed_ids) <= people.keys():
-        raise RuleViolation(_("Someone ticked is not enrolled in this circle. Reload the page."))
-    completed = reopened = 0
-    with unique_or_violation(_("Someone holds a new place in this circle; check the roster.")):
-        for enrollment in people.values():
-            ticked = enrollment.id in completed_ids
-            if ticked and enrollment.status == EnrollmentStatus.enrolled:
-                enrollment.status, enrollment.completed_at = EnrollmentStatus.completed, now
-                completed += 1
-            elif not ticked and enrollment.status == EnrollmentStatus.completed:
-                enrollment.status, enrollment.completed_at = EnrollmentStatus.enrolled, None
-                reopened += 1
-            else:
-                continue
-            db.session.add(
-                AuditEvent(
-                    actor_id=by.id,
-                    action=f"enrollment.{'complete' if ticked else 'reopen'}",
-                    subject=f"circle:{circle.id}",
-                    detail=f"enrollment:{enrollment.id}",
-                )
-            )
-    return completed, reopened
-
-
-# --- outcomes ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class OutcomeInput:
-    kind: str
-    title: str
-    achieved_on: dt.date
-    enrollment_id: int | None = None
-    ce_hours: Decimal | None = None
-    funder: str = ""
-    amount: Decimal | None = None  # dollars
-    evidence_url: str = ""
-
-
-def _decimal(value: Decimal | None, field: str, maximum: Decimal, message: str) -> Decimal | None:
-    if value is None:
-        return None
-    if not value.is_finite() or value < 0 or value > maximum:
-        raise RuleViolation(message, field)
-    if value != value.quantize(Decimal("0.01")):
-        raise RuleViolation(_("Use at most two decimal places."), field)
-    return value
-
-
-def _check_outcome(circle: Circle, data: OutcomeInput, today: dt.date, reported: bool) -> None:
-    if data.kind not in KINDS:
-        raise RuleViolation(_("Choose what kind of outcome this is."), "kind")
-    if not data.title.strip():
-        raise RuleViolation(_("Enter a title."), "title")
-    if data.enrollment_id is not None and data.enrollment_id not in {e.id for e in roster(circle)}:
-        if reported:
-            raise RuleViolation(_("Only people enrolled in the circle can report an outcome."))
-        raise RuleViolation(_("Choose someone enrolled in this circle."), "enrollment_id")
-    latest = today + dt.timedelta(days=365)
-    if not EARLIEST_OUTCOME <= data.achieved_on <= latest:
-        raise RuleViolation(
-            _(
-                "Enter a date between %(first)s and %(last)s.",
-                first=EARLIEST_OUTCOME.isoformat(),
-                last=latest.isoformat(),
-            ),
-            "achieved_on",
-        )
-
-
-def add_outcome(
-    circle: Circle, data: OutcomeInput, *, by: User, today: dt.date, reported: bool = False
-) -> Outcome:
-    """A facilitator records a confirmed outcome; a participant reports one (``reported``)
-    that waits for a facilitator to confirm."""
-    _check_outcome(circle, data, today, reported)
-    hours = _decimal(data.ce_hours, "ce_hours", MAX_CE_HOURS, _("Enter hours between 0 and 1000."))
-    amount = _decimal(
-        data.amount, "amount", MAX_AMOUNT, _("Enter an amount between $0 and $10,000,000.")
-    )
-    outcome = Outcome(
-        circle_id=circle.id,
-        enrollment_id=data.enrollment_id,
-        kind=data.kind,
-        title=data.title.strip(),
-        ce_hours=hours,
-        funder=data.funder,
-        amount_cents=int(amount * 100) if amount is not None else None,
-        achieved_on=data.achieved_on,
-        evidence_url=data.evidence_url,
-        status=OutcomeStatus.reported if reported else OutcomeStatus.confirmed,
-        reported_by_id=by.id,
-        confirmed_by_id=None if reported else by.id,
-    )
-    db.session.add(outcome)
-    db.session.flush()
-    return outcome
-
-
-def confirm_outcome(outcome: Outcome, *, by: User) -> None:
-    if outcome.status != OutcomeStatus.reported:
-        raise RuleViolation(_("This outcome is already confirmed."))
-    outcome.status = OutcomeStatus.confirmed
-    outcome.confirmed_by_id = by.id
-    db.session.flush()
-
-
-def delete_outcome(outcome: Outcome, *, by: User) -> None:
-    db.session.add(
-        AuditEvent(
-            actor_id=by.id,
-            action="outcome.delete",
-            subject=f"circle:{outcome.circle_id}",
-            detail=f"outcome:{outcome.id} {outcome.kind} {outcome.title}"[:500],
-        )
-    )
-    db.session.delete(outcome)
-    db.session.flush()
-
-
-def outcomes_of(circle: Circle) -> list[Outcome]:
-    """Reported ones (waiting for a facilitator) first, then newest first."""
-    return list(
-        db.session.scalars(
-            sa.select(Outcome)
-            .where(Outcome.circle_id == circle.id)
-            .order_by(
-                (Outcome.status == OutcomeStatus.reported).desc(),
-                Outcome.achieved_on.desc(),
-                Outcome.id.desc(),
-            )
-        )
-    )
-
-
-def outcomes_of_enrollment(enrollment: Enrollment) -> list[Outcome]:
-    return list(
-        db.session.scalars(
-            sa.select(Outcome)
-            .where(Outcome.enrollment_id == enrollment.id)
-            .order_by(Outcome.achieved_on.desc(), Outcome.id.desc())
-        )
-    )
 
 
 # --- the circle's attendance as a table --------------------------------------------------------

@@ -8,7 +8,8 @@ from flask_babel import ngettext
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from app.attendance import services
+from app.attendance import completion, services
+from app.attendance import outcomes as outcome_rules
 from app.attendance.forms import (
     MARK_PREFIX,
     CompletionForm,
@@ -129,14 +130,14 @@ def attendance_csv(circle_id: int):
 def completions(circle_id: int):
     circle = editable_circle_or_404(circle_id)
     now = utcnow()
-    rows = services.completion_rows(circle)
+    rows = completion.completion_rows(circle)
     form = CompletionForm()
     form.completed.choices = [SelectChoice(r.enrollment.id, r.enrollment.name) for r in rows]
     if not form.is_submitted():
         form.completed.data = [r.enrollment.id for r in rows if r.ticked]
     if form.validate_on_submit():
         with saving(form) as saved:
-            done, reopened = services.confirm_completions(
+            done, reopened = completion.confirm_completions(
                 circle, set(form.completed.data or []), by=_me(), now=now
             )
         if saved:
@@ -154,8 +155,8 @@ def completions(circle_id: int):
         circle=circle,
         form=form,
         rows={r.enrollment.id: r for r in rows},
-        closed=services.completion_closed_reason(circle, now),
-        threshold=services.completion_threshold(circle),
+        closed=completion.completion_closed_reason(circle, now),
+        threshold=completion.completion_threshold(circle),
         held=len(services.held_meetings(circle, now)),
     )
 
@@ -163,8 +164,8 @@ def completions(circle_id: int):
 # --- outcomes --------------------------------------------------------------------------------
 
 
-def _outcome_input(form: OutcomeForm, enrollment_id: int | None) -> services.OutcomeInput:
-    return services.OutcomeInput(
+def _outcome_input(form: OutcomeForm, enrollment_id: int | None) -> outcome_rules.OutcomeInput:
+    return outcome_rules.OutcomeInput(
         kind=form.kind.data,
         title=form.title.data or "",
         achieved_on=form.achieved_on.data,
@@ -185,7 +186,7 @@ def outcomes(circle_id: int):
     ]
     if form.validate_on_submit():
         with saving(form) as saved:
-            services.add_outcome(
+            outcome_rules.add_outcome(
                 circle,
                 _outcome_input(form, form.enrollment_id.data),
                 by=_me(),
@@ -197,7 +198,7 @@ def outcomes(circle_id: int):
     return render_template(
         "attendance/outcomes.html",
         circle=circle,
-        outcomes=services.outcomes_of(circle),
+        outcomes=outcome_rules.outcomes_of(circle),
         form=form,
         confirm=ConfirmForm(),
     )
@@ -217,7 +218,7 @@ def confirm_outcome(outcome_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     back = back_to(url_for("attendance.outcomes", circle_id=outcome.circle_id))
-    services.confirm_outcome(outcome, by=_me())
+    outcome_rules.confirm_outcome(outcome, by=_me())
     flash(_("Outcome confirmed."), "success")
     return redirect(back)
 
@@ -228,7 +229,7 @@ def delete_outcome(outcome_id: int):
     back = url_for("attendance.outcomes", circle_id=outcome.circle_id)
     form = ConfirmForm()
     if form.validate_on_submit():
-        services.delete_outcome(outcome, by=_me())
+        outcome_rules.delete_outcome(outcome, by=_me())
         flash(_("Outcome deleted."), "success")
         return redirect(back)
     return render_template(
@@ -247,7 +248,7 @@ def report_outcome(enrollment_id: int):
     form = OutcomeForm()
     if form.validate_on_submit():
         with saving(form) as saved:
-            services.add_outcome(
+            outcome_rules.add_outcome(
                 enrollment.circle,
                 _outcome_input(form, enrollment.id),
                 by=_me(),
@@ -261,5 +262,5 @@ def report_outcome(enrollment_id: int):
         "attendance/report.html",
         enrollment=enrollment,
         form=form,
-        outcomes=services.outcomes_of_enrollment(enrollment),
+        outcomes=outcome_rules.outcomes_of_enrollment(enrollment),
     )
