@@ -16,14 +16,9 @@ from aiosmtpd.controller import Controller
 from app.extensions import db
 from app.models import OutboxMessage
 from app.outbox import queue_email
+from tests.live import free_port
 
 WAIT = 20  # seconds: only ever reached when something is broken
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Inbox:
