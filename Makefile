@@ -4,6 +4,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
+# Test processes (pytest-xdist): each has its own SQLite files and embedded PostgreSQL.
+PYTEST_WORKERS ?= 2
 FLASK  := FLASK_APP=wsgi.py $(BIN)/flask
 
 .PHONY: run test lint format bench clean messages
@@ -33,7 +35,7 @@ run: $(VENV)/.installed
 test: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
