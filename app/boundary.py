@@ -27,6 +27,7 @@ from types import TracebackType
 from flask import Flask, flash, g, redirect
 from flask_wtf import FlaskForm
 
+from app.errors import render_error
 from app.extensions import db
 from app.rules import RuleViolation
 
@@ -53,8 +54,6 @@ def unit_of_work(view):
 def _refused(violation: RuleViolation):
     back = g.get("back_to")
     if back is None:
-        from app.errors import render_error
-
         return render_error(409 if violation.conflict else 400, violation.message)
     flash(violation.message, "error")
     return redirect(back)

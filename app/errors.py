@@ -6,7 +6,7 @@ import math
 import sqlite3
 import time
 
-from flask import Flask, Response, g, jsonify, make_response, render_template, request
+from flask import Flask, Response, g, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
@@ -65,10 +65,6 @@ def render_error(code: int, detail: str | None = None):
     )
 
 
-def _response(code: int, detail: str | None = None) -> Response:
-    return make_response(render_error(code, detail))
-
-
 def _is_duplicate(error: IntegrityError) -> bool:
     """A unique or exclusion constraint (PostgreSQL 23505/23P01, SQLite "UNIQUE ...")."""
     state = getattr(error.orig, "sqlstate", None)
@@ -108,7 +104,7 @@ def init_app(app: Flask) -> None:
             if wait < 120
             else _l("Too many attempts. Please try again in %(n)d minutes.", n=minutes)
         )
-        response = _response(429, str(detail))
+        response = app.make_response(render_error(429, str(detail)))
         response.headers["Retry-After"] = str(wait)
         return response
 
