@@ -19,10 +19,6 @@ from tests.factories import next_weekday
 
 APP = Path(__file__).resolve().parent.parent / "app"
 
-# Services that still render their own emails (welcome, password reset): until they get a
-# notifications module, they are the known exceptions, and the test says so if they are fixed.
-NOT_YET = {"admin/services.py", "auth/services.py"}
-
 
 def _service_modules() -> list[Path]:
     extra = ["participation/guests.py", "participation/places.py", "rooms/bookings.py"]
@@ -42,10 +38,9 @@ def _flask_imports(path: Path) -> set[str]:
 
 def test_services_take_nothing_from_flask_but_the_config():
     modules = _service_modules()
-    assert APP / "participation/services.py" in modules
+    assert {APP / "admin/services.py", APP / "auth/services.py"} <= set(modules)
     found = {str(path.relative_to(APP)): _flask_imports(path) - {"current_app"} for path in modules}
-    assert {name: names for name, names in found.items() if names and name not in NOT_YET} == {}
-    assert {name for name in NOT_YET if found.get(name)} == NOT_YET, "update NOT_YET"
+    assert {name: names for name, names in found.items() if names} == {}
 
 
 def test_each_reader_gets_times_in_their_zone_and_language(app, world, query):

@@ -5,13 +5,12 @@ from __future__ import annotations
 import secrets
 
 import sqlalchemy as sa
-from flask import render_template
 from flask_babel import gettext as _
 
+from app.auth import notifications
 from app.auth.services import reset_token
 from app.extensions import db
 from app.models import Branch, User
-from app.outbox import queue_email
 from app.querying import contains
 from app.rules import RuleViolation, unique_or_violation
 
@@ -61,12 +60,8 @@ def save_user(
     return user
 
 
-def invite(user: User, reset_url_for) -> None:
+def invite(user: User) -> None:
     """A new account has no password: the welcome email links to setting one."""
     if user.password_hash is None:
         user.set_password(secrets.token_urlsafe(32))
-    queue_email(
-        user.email,
-        _("Your Learning Circles account"),
-        render_template("admin/email/welcome.txt", user=user, url=reset_url_for(reset_token(user))),
-    )
+    notifications.welcome(user, reset_token(user))

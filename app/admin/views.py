@@ -14,7 +14,6 @@ from app.auth.permissions import admin_required
 from app.boundary import saving
 from app.edges import page_arg
 from app.extensions import db
-from app.links import external_url
 from app.models import Branch, User
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -70,7 +69,7 @@ def new_user():
     if form.validate_on_submit():
         with saving(form) as saved:
             user = _save(form, None)
-            services.invite(user, lambda token: external_url("auth.reset_password", token=token))
+            services.invite(user)
         if saved:
             flash(
                 _("Account created; %(email)s gets a link to set a password.", email=user.email),

@@ -7,14 +7,13 @@ import secrets
 from functools import cache
 
 import sqlalchemy as sa
-from flask import current_app, render_template
-from flask_babel import gettext as _
+from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from app.auth import notifications
 from app.extensions import db
 from app.models import User
-from app.outbox import queue_email
 from app.timeutil import utcnow
 
 
@@ -72,18 +71,13 @@ def user_for_reset_token(token: str) -> User | None:
     return user
 
 
-def send_password_reset(email: str, reset_url_for) -> None:
+def send_password_reset(email: str) -> None:
     """Queue a reset link if the account exists; say nothing either way."""
     user = find_user(email)
     if user is None or not user.active:
         return
-    url = reset_url_for(reset_token(user))
     minutes = current_app.config["PASSWORD_RESET_MAX_AGE"] // 60
-    queue_email(
-        user.email,
-        _("Reset your Learning Circles password"),
-        render_template("auth/email/reset.txt", user=user, url=url, minutes=minutes),
-    )
+    notifications.password_reset(user, reset_token(user), minutes)
 
 
 def update_profile(user: User, *, name: str, timezone: str, locale: str) -> None:

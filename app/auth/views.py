@@ -25,7 +25,6 @@ from app.auth.forms import (
 )
 from app.auth.permissions import public
 from app.extensions import limiter
-from app.links import external_url
 from app.security import safe_next
 
 bp = Blueprint("auth", __name__)
@@ -93,10 +92,7 @@ def logout():
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        services.send_password_reset(
-            form.email.data,
-            lambda token: external_url("auth.reset_password", token=token),
-        )
+        services.send_password_reset(form.email.data)
         flash(
             _("If that address has an account, a reset link is on its way. It works once."),
             "info",
