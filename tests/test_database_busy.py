@@ -10,6 +10,9 @@ from __future__ import annotations
 import logging
 import sqlite3
 
+import sqlalchemy as sa
+
+from app.extensions import db
 from tests.conftest import login
 
 
@@ -50,3 +53,35 @@ def test_other_operational_errors_stay_500(sqlite_app, caplog):
     records = [r for r in caplog.records if r.name == app.logger.name]
     assert [r.levelno for r in records] == [logging.ERROR]
     assert records[0].exc_info is not None
+
+
+def test_a_feed_is_served_while_another_process_holds_the_write_lock(sqlite_app):
+    """Caching the feed and stamping its link are skipped, not waited for; the next request
+    does both."""
+    from app.calendar.services import issue_token
+    from app.models import FeedCache, FeedScope, FeedToken, User
+
+    app, path = sqlite_app
+    with app.app_context():
+        token = issue_token(db.session.scalars(sa.select(User)).one(), FeedScope.personal, None)
+        db.session.commit()
+
+    def cached_and_stamped():
+        with app.app_context():
+            cached = db.session.scalar(sa.select(sa.func.count(FeedCache.etag)))
+            return cached, db.session.scalars(sa.select(FeedToken.last_used_at)).one() is not None
+
+    client = app.test_client()
+    other = sqlite3.connect(path, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+        response = client.get(f"/feeds/{token}.ics")
+        other.rollback()
+    finally:
+        other.close()
+    assert response.status_code == 200
+    assert b"BEGIN:VCALENDAR" in response.data
+    assert cached_and_stamped() == (0, False)
+
+    assert client.get(f"/feeds/{token}.ics").status_code == 200
+    assert cached_and_stamped() == (1, True)

@@ -375,3 +375,42 @@ def test_caching_a_feed_removes_a_bounded_number_of_stale_renderings(client, wor
     etags = _cached_etags(query)
     assert [e for e in etags if e.startswith("stale-")] == []
     assert len(etags) == 3
+
+
+def test_a_feed_get_commits_once_at_the_boundary(client, world, monkeypatch):
+    circle_id = world.circle(audience="public")
+    commits = []
+    monkeypatch.setattr(db.session, "commit", _counting(db.session.commit, commits))
+    parse(client.get(f"/circles/{circle_id}/calendar.ics"))  # rendered and cached
+    assert len(commits) == 1
+
+
+def _counting(commit, calls: list):
+    def counted():
+        calls.append(1)
+        return commit()
+
+    return counted
+
+
+def test_a_feed_is_served_when_another_request_cached_it_first(client, world, query, monkeypatch):
+    """Two requests render the same feed at once; the second one's cache write loses (a
+    unique race on PostgreSQL, a newer snapshot on SQLite): only that write is skipped."""
+    from app.calendar import services
+
+    render = services.render
+
+    def render_while_another_request_caches(feed, links, now):
+        body = render(feed, links, now)
+        etag, _ = services.fingerprint(feed, links, now)
+        with db.engine.connect() as other:
+            other.execute(sa.insert(FeedCache).values(etag=etag, body=body, created_at=now))
+            other.commit()
+        return body
+
+    monkeypatch.setattr(services, "render", render_while_another_request_caches)
+    circle_id = world.circle(audience="public")
+    response = client.get(f"/circles/{circle_id}/calendar.ics")
+    parse(response)
+    cached = query(lambda: list(db.session.scalars(sa.select(FeedCache.body))))
+    assert cached == [response.data]

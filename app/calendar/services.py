@@ -236,14 +236,19 @@ def cached_render(feed: Feed, etag: str, links: Links, now: dt.datetime) -> byte
 
 
 def _best_effort(change) -> None:
-    """A write that a GET may skip: under write contention it is not worth waiting for."""
+    """A write that a GET may skip: under write contention it is not worth waiting for.
+
+    ``change`` runs in a savepoint; if it hits a lock (SQLite: another writer, or a snapshot
+    that is no longer the newest; PostgreSQL: a deadlock) or loses a unique race, only the
+    savepoint is rolled back and the feed is served all the same. What it wrote is committed
+    with the request, by the boundary: it has already been checked against the unique keys
+    (flushed) and holds the lock it needs, so that commit has nothing left to fail on.
+    """
     try:
         with db.session.begin_nested():
             change()
-            db.session.flush()
-        db.session.commit()
     except (IntegrityError, OperationalError):
-        db.session.rollback()
+        pass  # the savepoint was rolled back on the way out
 
 
 def prune_cache(now: dt.datetime, keep: dt.timedelta = CACHE_KEEP, limit: int | None = None) -> int:
