@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import Branch, Closure, OpeningHours, Room
+from app.models import Branch, Circle, Closure, OpeningHours, Room
 from app.timeutil import local_today
 from tests.conftest import login
 
@@ -176,6 +177,124 @@ def test_closure_of_another_branch_is_404(admin, factory, query):
     closure_id = query(lambda: db.session.scalars(sa.select(Closure.id)).one())
     assert admin.post(f"/branches/{b}/closures/{closure_id}/delete").status_code == 404
     assert _count(query, Closure) == 1
+
+
+def _closures(query) -> list[tuple[int, dt.date, str]]:
+    return query(
+        lambda: [
+            (c.branch_id, c.date, c.reason)
+            for c in db.session.scalars(
+                sa.select(Closure).order_by(Closure.branch_id, Closure.date)
+            )
+        ]
+    )
+
+
+def test_a_closure_over_several_days_is_one_row_a_day_and_removed_together(admin, factory, query):
+    branch_id = factory.branch()
+    first = local_today("America/New_York") + dt.timedelta(days=20)
+    last = first + dt.timedelta(days=2)
+    response = admin.post(
+        f"/branches/{branch_id}/closures/new",
+        data={"date": first.isoformat(), "last_day": last.isoformat(), "reason": "Inventory"},
+        follow_redirects=True,
+    )
+    assert "Closure added: 3 days." in response.text
+    assert _closures(query) == [
+        (branch_id, first + dt.timedelta(days=n), "Inventory") for n in range(3)
+    ]
+    page = admin.get(f"/branches/{branch_id}").text
+    assert page.count("Inventory") == 1  # one line for the three days
+    assert first.strftime("%a %d %b %Y") in page
+    assert last.strftime("%a %d %b %Y") in page
+
+    # Overlapping a day already closed: the new days are added, the old one is kept.
+    response = admin.post(
+        f"/branches/{branch_id}/closures/new",
+        data={"date": last.isoformat(), "last_day": (last + dt.timedelta(days=1)).isoformat()},
+        follow_redirects=True,
+    )
+    assert "Closure added: 1 day. 1 day was already closed" in response.text
+    assert len(_closures(query)) == 4
+
+    first_id = query(lambda: db.session.scalar(sa.select(sa.func.min(Closure.id))))
+    confirm = admin.get(f"/branches/{branch_id}/closures/{first_id}/delete").text
+    assert f"{first.isoformat()} to {last.isoformat()}" in confirm
+    admin.post(f"/branches/{branch_id}/closures/{first_id}/delete")
+    assert [row[1:] for row in _closures(query)] == [(last + dt.timedelta(days=1), "")]
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "message"),
+    [
+        (5, 4, "The last day cannot be before the first day."),
+        (5, 5 + 366, "A closure covers at most 366 days."),
+        (-1, 3, "That date has passed."),
+        (3 * 366 - 2, 3 * 366 + 2, "up to three years ahead"),
+        (5, "not a date", "Not a valid date value."),
+    ],
+)
+def test_closure_range_is_checked(admin, factory, query, first, last, message):
+    branch_id = factory.branch()
+    today = local_today("America/New_York")
+    response = admin.post(
+        f"/branches/{branch_id}/closures/new",
+        data={
+            "date": (today + dt.timedelta(days=first)).isoformat(),
+            "last_day": last
+            if isinstance(last, str)
+            else (today + dt.timedelta(days=last)).isoformat(),
+        },
+    )
+    assert response.status_code in (200, 409)
+    assert message in response.text
+    assert _count(query, Closure) == 0
+
+
+def test_holiday_for_every_branch_keeps_meetings_and_says_how_many(app, world, factory, query):
+    """An admin closes every branch for three days; meetings already planned on them stay
+    (as a single-day closure always did), and the admin is told how many there are."""
+    client = app.test_client()
+    login(client, "admin@example.org")
+    circle_id = world.circle()
+    first_start = query(lambda: db.session.get(Circle, circle_id).meetings[0].starts_at)
+    meeting_day = first_start.astimezone(ZoneInfo("America/New_York")).date()
+    first = meeting_day - dt.timedelta(days=1)
+    page = client.get("/branches/").text
+    assert "Closure at every branch" in page
+    response = client.post(
+        "/branches/closures/new",
+        data={
+            "date": first.isoformat(),
+            "last_day": (first + dt.timedelta(days=2)).isoformat(),
+            "reason": "Winter holiday",
+        },
+        follow_redirects=True,
+    )
+    assert "Closure added at 2 branches: 6 branch days." in response.text
+    assert "1 meeting or booking is still planned on those days" in response.text
+    assert {(b, r) for b, _, r in _closures(query)} == {
+        (world.branch, "Winter holiday"),
+        (world.other_branch, "Winter holiday"),
+    }
+    # Nothing new to close: refused, nothing changes.
+    again = client.post(
+        "/branches/closures/new",
+        data={"date": first.isoformat(), "last_day": (first + dt.timedelta(days=2)).isoformat()},
+    )
+    assert "Already closed on every one of those days." in again.text
+    assert _count(query, Closure) == 6
+
+
+def test_only_an_admin_closes_every_branch(app, world):
+    client = app.test_client()
+    login(client, "boss@example.org")  # manages one branch
+    assert client.get("/branches/closures/new").status_code in (403, 404)
+    day = local_today("America/New_York") + dt.timedelta(days=3)
+    assert client.post("/branches/closures/new", data={"date": day.isoformat()}).status_code in (
+        403,
+        404,
+    )
 
 
 def test_room_lifecycle(admin, factory, query):

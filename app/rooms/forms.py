@@ -21,10 +21,12 @@ from wtforms.validators import (
     NumberRange,
     Optional,
     Regexp,
+    ValidationError,
 )
 
 from app.forms import BaseForm, MultiCheckboxField, optional_int, strip, timezone_field
 from app.models import RoomFeature
+from app.rooms.services import MAX_CLOSURE_DAYS
 
 FEATURE_LABELS = {
     RoomFeature.projector: _l("Projector"),
@@ -76,8 +78,24 @@ class HoursForm(BaseForm):
 
 
 class ClosureForm(BaseForm):
-    date = DateField(_l("Date"), validators=[DataRequired(message=_l("Enter a date."))])
+    date = DateField(_l("First day"), validators=[DataRequired(message=_l("Enter a date."))])
+    last_day = DateField(
+        _l("Last day"),
+        validators=[Optional()],
+        description=_l("Leave empty to close one day only. At most 366 days."),
+    )
     reason = StringField(_l("Reason"), filters=[strip], validators=[Length(max=120)])
+
+    def validate_last_day(self, field) -> None:
+        first, last = self.date.data, field.data
+        if first is None or last is None:
+            return
+        if last < first:
+            raise ValidationError(_l("The last day cannot be before the first day."))
+        if (last - first).days + 1 > MAX_CLOSURE_DAYS:
+            raise ValidationError(
+                _l("A closure covers at most %(days)d days.", days=MAX_CLOSURE_DAYS)
+            )
 
 
 class RoomForm(BaseForm):

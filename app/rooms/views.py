@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from app.auth.permissions import (
@@ -19,7 +20,7 @@ from app.boundary import saving
 from app.extensions import db
 from app.forms import ConfirmForm
 from app.labels import WEEKDAY_NAMES
-from app.models import Closure
+from app.models import Branch, Closure
 from app.rooms import services
 from app.rooms.forms import (
     FEATURE_LABELS,
@@ -72,7 +73,7 @@ def new_branch():
 def branch(branch_id: int):
     item = managed_branch_or_404(branch_id)
     today = local_today(item.timezone)
-    upcoming = [c for c in item.closures if c.date >= today]
+    upcoming = services.closure_runs([c for c in item.closures if c.date >= today])
     return render_template(
         "rooms/branch.html",
         branch=item,
@@ -130,11 +131,61 @@ def new_closure(branch_id: int):
     form = ClosureForm()
     if form.validate_on_submit():
         with saving(form) as saved:
-            services.add_closure(item, form.date.data, form.reason.data)
+            result = services.add_closure(
+                item, form.date.data, form.last_day.data, form.reason.data
+            )
         if saved:
-            flash(_("Closure added."), "success")
+            _flash_closures(result)
             return redirect(url_for("rooms.branch", branch_id=item.id))
     return render_template("rooms/closure_form.html", form=form, branch=item)
+
+
+@bp.route("/branches/closures/new", methods=["GET", "POST"])
+@admin_required
+def new_holiday():
+    """A closure for every branch at once (a public holiday)."""
+    form = ClosureForm()
+    branches = db.session.scalars(sa.select(Branch).order_by(Branch.name)).all()
+    if form.validate_on_submit():
+        with saving(form) as saved:
+            result = services.add_closures(
+                branches, form.date.data, form.last_day.data, form.reason.data
+            )
+        if saved:
+            _flash_closures(result, branches=len(branches))
+            return redirect(url_for("rooms.branches"))
+    return render_template("rooms/closure_form.html", form=form, branch=None, branches=branches)
+
+
+def _flash_closures(result: services.ClosuresAdded, branches: int | None = None) -> None:
+    if branches is None:
+        message = ngettext(
+            "Closure added: %(num)d day.", "Closure added: %(num)d days.", result.added
+        )
+    else:
+        message = ngettext(
+            "Closure added at %(branches)d branches: %(num)d branch day.",
+            "Closure added at %(branches)d branches: %(num)d branch days.",
+            result.added,
+            branches=branches,
+        )
+    if result.already_closed:
+        message += " " + ngettext(
+            "%(num)d day was already closed and kept its reason.",
+            "%(num)d days were already closed and kept their reasons.",
+            result.already_closed,
+        )
+    flash(message, "success")
+    if result.still_planned:
+        flash(
+            ngettext(
+                "%(num)d meeting or booking is still planned on those days: move or cancel it.",
+                "%(num)d meetings or bookings are still planned on those days: move or cancel "
+                "them.",
+                result.still_planned,
+            ),
+            "info",
+        )
 
 
 @bp.route("/branches/<int:branch_id>/closures/<int:closure_id>/delete", methods=["GET", "POST"])
@@ -145,20 +196,37 @@ def delete_closure(branch_id: int, closure_id: int):
     )
     if closure is None:
         abort(404)
+    run = services.run_starting_at(closure)
     form = ConfirmForm()
     if form.validate_on_submit():
-        services.remove_closure(closure)
-        flash(_("Closure removed: the branch is open that day."), "success")
+        services.remove_closures(run)
+        flash(
+            _("Closure removed: the branch is open that day.")
+            if run.first == run.last
+            else _("Closure removed: the branch is open on those days."),
+            "success",
+        )
         return redirect(url_for("rooms.branch", branch_id=item.id))
+    if run.first == run.last:
+        question = _(
+            "Remove the closure on %(date)s (%(reason)s)? The branch will count as open that day.",
+            date=run.first.isoformat(),
+            reason=run.reason or _("no reason given"),
+        )
+    else:
+        question = _(
+            "Remove the closure on %(first)s to %(last)s (%(reason)s)? The branch will count as "
+            "open on those %(days)d days.",
+            first=run.first.isoformat(),
+            last=run.last.isoformat(),
+            days=len(run.closures),
+            reason=run.reason or _("no reason given"),
+        )
     return render_template(
         "confirm.html",
         form=form,
         title=_("Remove closure"),
-        question=_(
-            "Remove the closure on %(date)s (%(reason)s)? The branch will count as open that day.",
-            date=closure.date.isoformat(),
-            reason=closure.reason or _("no reason given"),
-        ),
+        question=question,
         action=_("Remove closure"),
         cancel_url=url_for("rooms.branch", branch_id=item.id),
     )
