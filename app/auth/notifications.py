@@ -14,28 +14,17 @@ from app.links import external_url
 from app.models import User
 
 
-def _reset_url(token: str) -> str:
-    return external_url("auth.reset_password", token=token)
+def _with_reset_link(user: User, token: str, subject, template: str, **context) -> None:
+    url = external_url("auth.reset_password", token=token)
+    send(Reader.of(user), subject, template, user=user, url=url, **context)
 
 
 def welcome(user: User, token: str) -> None:
     """A new account has no password of its own: the link lets its owner choose one."""
-    send(
-        Reader.of(user),
-        _l("Your Learning Circles account"),
-        "admin/email/welcome.txt",
-        user=user,
-        url=_reset_url(token),
-    )
+    _with_reset_link(user, token, _l("Your Learning Circles account"), "admin/email/welcome.txt")
 
 
 def password_reset(user: User, token: str, minutes: int) -> None:
     """The link that sets a new password; it works once and for ``minutes``."""
-    send(
-        Reader.of(user),
-        _l("Reset your Learning Circles password"),
-        "auth/email/reset.txt",
-        user=user,
-        url=_reset_url(token),
-        minutes=minutes,
-    )
+    subject = _l("Reset your Learning Circles password")
+    _with_reset_link(user, token, subject, "auth/email/reset.txt", minutes=minutes)

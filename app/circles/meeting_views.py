@@ -1,0 +1,83 @@
+"""A circle's meetings: adding one, moving one, cancelling one. Part of the ``circles``
+blueprint (``views.py``)."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+
+from app.auth.permissions import editable_circle_or_404, editable_meeting_or_404
+from app.boundary import back_to, saving
+from app.circles import meetings as meeting_rules
+from app.circles.forms import MeetingForm
+from app.circles.views import bp
+from app.forms import ConfirmForm
+from app.labels import when
+from app.models import Meeting
+
+
+@bp.route("/circles/<int:circle_id>/meetings/new", methods=["GET", "POST"])
+def add_meeting(circle_id: int):
+    item = editable_circle_or_404(circle_id)
+    form = MeetingForm()
+    if not form.is_submitted() and item.scheduled_meetings:
+        last = item.scheduled_meetings[-1]
+        local = last.starts_at.astimezone(ZoneInfo(item.timezone))
+        form.start_time.data = local.time()
+        form.duration_minutes.data = int((last.ends_at - last.starts_at).total_seconds() // 60)
+    if form.validate_on_submit():
+        with saving(form) as saved:
+            meeting_rules.add_meeting(
+                item, form.date.data, form.start_time.data, form.duration_minutes.data
+            )
+        if saved:
+            flash(_("Meeting added."), "success")
+            return redirect(url_for("circles.circle", circle_id=item.id))
+    return render_template("circles/meeting_form.html", form=form, circle=item, meeting=None)
+
+
+@bp.route("/meetings/<int:meeting_id>/edit", methods=["GET", "POST"])
+def reschedule_meeting(meeting_id: int):
+    meeting = editable_meeting_or_404(meeting_id)
+    item = meeting.circle
+    form = MeetingForm()
+    if not form.is_submitted():
+        local = meeting.starts_at.astimezone(ZoneInfo(item.timezone))
+        form.date.data, form.start_time.data = local.date(), local.time()
+        form.duration_minutes.data = int(
+            (meeting.ends_at - meeting.starts_at).total_seconds() // 60
+        )
+    if form.validate_on_submit():
+        with saving(form) as saved:
+            meeting_rules.reschedule_meeting(
+                meeting, form.date.data, form.start_time.data, form.duration_minutes.data
+            )
+        if saved:
+            flash(_("Meeting moved. Calendars update on their next refresh."), "success")
+            return redirect(url_for("circles.circle", circle_id=item.id))
+    return render_template("circles/meeting_form.html", form=form, circle=item, meeting=meeting)
+
+
+@bp.route("/meetings/<int:meeting_id>/cancel", methods=["GET", "POST"])
+def cancel_meeting(meeting_id: int):
+    meeting = editable_meeting_or_404(meeting_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        back = back_to(url_for("circles.circle", circle_id=meeting.circle_id))
+        meeting_rules.cancel_meeting(meeting)
+        flash(_("Meeting cancelled."), "success")
+        return redirect(back)
+    return render_template(
+        "confirm.html",
+        form=form,
+        title=_("Cancel meeting"),
+        question=_("Cancel the meeting of %(when)s?", when=_format_when(meeting)),
+        action=_("Cancel meeting"),
+        cancel_url=url_for("circles.circle", circle_id=meeting.circle_id),
+    )
+
+
+def _format_when(meeting: Meeting) -> str:
+    return when(meeting.starts_at, meeting.circle.timezone)
