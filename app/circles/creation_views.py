@@ -19,7 +19,7 @@ from app.circles.forms import STEP_FIELDS, STEPS, CircleDetailsForm, NewCircleFo
 from app.circles.views import bp
 from app.edges import to_id
 from app.extensions import db
-from app.models import Branch, Course, Room
+from app.models import Branch, CircleStatus, Course, Room
 from app.timeutil import utcnow
 
 
@@ -130,7 +130,7 @@ def new_circle():
     if creating:
         flash(
             _("Circle created and published.")
-            if circle.status == "published"
+            if circle.status == CircleStatus.published
             else _("Circle saved as a draft. Publish it when it is ready."),
             "success",
         )

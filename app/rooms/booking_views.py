@@ -24,7 +24,7 @@ from app.edges import date_arg, to_id
 from app.extensions import db
 from app.forms import ConfirmForm
 from app.labels import WEEKDAY_NAMES, when
-from app.models import Booking, BookingKind, Branch, Meeting, Room, RoomFeature
+from app.models import Booking, BookingKind, BookingStatus, Branch, Meeting, Room, RoomFeature
 from app.rooms import bookings
 from app.rooms.forms import (
     FEATURE_LABELS,
@@ -146,7 +146,7 @@ def mine():
         .where(
             Booking.created_by_id == current_user.id,
             Booking.ends_at > utcnow(),
-            Booking.status == "active",
+            Booking.status == BookingStatus.active,
         )
         .order_by(Booking.starts_at)
     ).all()
