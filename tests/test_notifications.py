@@ -21,7 +21,12 @@ APP = Path(__file__).resolve().parent.parent / "app"
 
 
 def _service_modules() -> list[Path]:
-    extra = ["participation/guests.py", "participation/places.py", "rooms/bookings.py"]
+    extra = [
+        "participation/guests.py",
+        "participation/places.py",
+        "rooms/bookings.py",
+        "rooms/circle_bookings.py",
+    ]
     return sorted({*APP.glob("*/services.py"), *(APP / name for name in extra)})
 
 

@@ -25,7 +25,7 @@ from app.extensions import db
 from app.forms import ConfirmForm
 from app.labels import WEEKDAY_NAMES, when
 from app.models import Booking, BookingKind, BookingStatus, Branch, Meeting, Room, RoomFeature
-from app.rooms import bookings
+from app.rooms import bookings, circle_bookings
 from app.rooms.forms import (
     FEATURE_LABELS,
     BlockForm,
@@ -269,7 +269,7 @@ def circle_rooms(circle_id: int):
     now = utcnow()
     meetings = [m for m in circle.scheduled_meetings if m.starts_at > now]
     features = [f for f in request.args.getlist("feature") if f in {x.value for x in RoomFeature}]
-    fits = bookings.rooms_for_circle(circle, meetings, features)
+    fits = circle_bookings.rooms_for_circle(circle, meetings, features)
     form = CircleRoomForm()
     form.room_id.choices = [SelectChoice(f.room.id, f.room.name) for f in fits]
     problems: list = []
@@ -277,7 +277,7 @@ def circle_rooms(circle_id: int):
     if form.validate_on_submit():
         room = next(f.room for f in fits if f.room.id == form.room_id.data)
         with saving(form) as saved:
-            booked, problems = bookings.book_circle(
+            booked, problems = circle_bookings.book_circle(
                 circle,
                 room,
                 meetings,
@@ -321,14 +321,14 @@ def meeting_room(meeting_id: int):
     if meeting is None:
         abort(404)
     circle = editable_circle_or_404(meeting.circle_id)
-    fits = bookings.rooms_for_circle(circle, [meeting], [])
+    fits = circle_bookings.rooms_for_circle(circle, [meeting], [])
     form = CircleRoomForm()
     form.room_id.choices = [SelectChoice(f.room.id, f.room.name) for f in fits if f.free_for_all]
     status = 200
     if form.validate_on_submit():
         room = db.session.get(Room, form.room_id.data)
         with saving(form) as saved:
-            bookings.book_meetings(
+            circle_bookings.book_meetings(
                 circle, room, [meeting], by=current_user._get_current_object(), all_or_nothing=True
             )
         if saved:
