@@ -24,8 +24,12 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
 	touch $(VENV)/.installed $@
 
 # Links in emails and feeds are built from BASE_URL, never from the request's Host header.
-run: export BASE_URL ?= http://$(HOST):$(PORT)
+# Another port (5000 is often taken): make run PORT=5001. On every address (HOST=0.0.0.0) the
+# links say 127.0.0.1; to be reached from other machines, name this one: BASE_URL=http://host:5000
+run: export BASE_URL ?= http://$(if $(filter 0.0.0.0 ::,$(HOST)),127.0.0.1,$(HOST)):$(PORT)
 run: $(VENV)/.installed
+	@$(BIN)/python -c 'import socket as s; f, t, p, _, a = s.getaddrinfo("$(HOST)", $(PORT), type=s.SOCK_STREAM)[0]; c = s.socket(f, t, p); c.setsockopt(s.SOL_SOCKET, s.SO_REUSEADDR, 1); c.bind(a)' 2>/dev/null \
+	  || { echo "Cannot serve on $(HOST):$(PORT) (taken?). Choose another port: make run PORT=5001"; exit 1; }
 	$(FLASK) db upgrade
 	$(FLASK) demo load
 	@echo "Serving on $(BASE_URL) (emails are printed here by the outbox worker)"

@@ -39,6 +39,8 @@ _ENV_SETTINGS: dict[str, type] = {
     "OUTBOX_LEASE_SECONDS": int,
     "SQLITE_BUSY_TIMEOUT_MS": int,
     "BOOKING_HORIZON_DAYS": int,
+    "SITE_NAME": str,
+    "LOGO_URL": str,
 }
 
 
@@ -80,6 +82,10 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "PER_PAGE": 25,
         "REMINDER_LEAD_HOURS": 48,
         "PROXY_COUNT": 0,  # reverse proxies in front of the app that set X-Forwarded-*
+        # Identity of this installation: the name in the header and page titles, and a logo
+        # (a file under app/static/, e.g. "branding/logo.svg"; empty: the built-in mark).
+        "SITE_NAME": "Learning Circles",
+        "LOGO_URL": "",
     }
 
 
@@ -104,6 +110,7 @@ def load(app: Flask, overrides: dict[str, Any] | None) -> None:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
     _base_url(app)
+    _identity(app)
 
 
 def _base_url(app: Flask) -> None:
@@ -125,6 +132,20 @@ def _base_url(app: Flask) -> None:
     config["BASE_URL"] = base.rstrip("/")
     trusted = [parts.hostname, *(config.get("TRUSTED_HOSTS") or [])]
     config["TRUSTED_HOSTS"] = list(dict.fromkeys(trusted))
+
+
+def _identity(app: Flask) -> None:
+    """LOGO_URL names a file served from app/static (the CSP allows images from this site
+    only), so "/static/logo.svg", "static/logo.svg" and "logo.svg" all mean the same file."""
+    config = app.config
+    config["SITE_NAME"] = (config.get("SITE_NAME") or "").strip() or "Learning Circles"
+    raw = (config.get("LOGO_URL") or "").strip()
+    logo = raw.removeprefix("/").removeprefix("static/")
+    if raw.startswith("//") or ":" in logo or "\\" in logo or ".." in logo.split("/"):
+        raise RuntimeError(
+            f"LOGO_URL must be a file under app/static (e.g. branding/logo.svg), not {raw!r}."
+        )
+    config["LOGO_URL"] = logo
 
 
 def _instance_secret(instance: Path) -> str:
