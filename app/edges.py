@@ -6,7 +6,8 @@ that overflows when a day is added, a NUL byte that PostgreSQL refuses in text).
   routed (404), on every route at once.
 - A path or query string with a control character is refused (400), before anything else.
 - ``?page=`` goes through :func:`page_arg`; dates in query strings through :func:`date_arg`;
-  both refuse values out of range (400, with a message).
+  both refuse values out of range (400, with a message). Times (``HH:MM``) go through
+  :func:`time_arg`.
 - Form fields: :class:`app.forms.BaseForm` refuses control characters and dates outside
   :data:`MIN_DATE` .. :data:`MAX_DATE` beside the field.
 - Request bodies: a chunked body over ``MAX_CONTENT_LENGTH`` is refused (413) instead of being
@@ -92,6 +93,15 @@ def date_arg(name: str = "date") -> dt.date | None:
     if not date_in_range(day):
         refuse(DATE_MESSAGE)
     return day
+
+
+def time_arg(name: str) -> dt.time | None:
+    """A time of day (``HH:MM``) from the query string: None when missing or not a time."""
+    value = request.args.get(name, "")
+    try:
+        return dt.time.fromisoformat(value) if len(value) == 5 else None
+    except ValueError:
+        return None
 
 
 def _refuse_control_characters() -> None:

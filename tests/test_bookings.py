@@ -441,8 +441,8 @@ def test_staff_find_the_booking_form_and_managers_return_to_the_bookings_week(cl
     client.post("/logout")
     login(client, "boss@example.org")
     response = client.post(f"/bookings/{booking_id}/cancel")
-    assert response.headers["Location"] == (
-        f"/branches/{world.branch}/calendar?date={day_ahead(weekday=2).isoformat()}"
+    assert response.headers["Location"] == (  # the week of the booking's room
+        f"/branches/{world.branch}/calendar?room={world.room}&date={day_ahead(weekday=2).isoformat()}"
     )
     client.post("/logout")
     login(client, "pat@example.org")

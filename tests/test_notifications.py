@@ -26,6 +26,8 @@ def _service_modules() -> list[Path]:
         "participation/places.py",
         "rooms/bookings.py",
         "rooms/circle_bookings.py",
+        "rooms/free_rooms.py",
+        "rooms/grid.py",
     ]
     return sorted({*APP.glob("*/services.py"), *(APP / name for name in extra)})
 

@@ -1,5 +1,5 @@
-"""Room bookings: the branch's week, booking a room, moving and cancelling, blocking,
-and booking rooms for a circle's meetings."""
+"""Room bookings: booking a room, moving and cancelling, blocking, and booking rooms for a
+circle's meetings. The time grid and finding a free room are in ``grid_views.py``."""
 
 from __future__ import annotations
 
@@ -9,21 +9,21 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from app.auth.permissions import (
     can_manage_branch,
     editable_circle_or_404,
-    managed_branch_or_404,
     managed_room_or_404,
     staff_required,
 )
 from app.boundary import back_to, saving
-from app.edges import date_arg, to_id
+from app.edges import date_arg, time_arg, to_id
 from app.extensions import db
 from app.forms import ConfirmForm
-from app.labels import WEEKDAY_NAMES, when
+from app.labels import when
 from app.models import Booking, BookingKind, BookingStatus, Branch, Meeting, Room, RoomFeature
 from app.rooms import bookings, circle_bookings
 from app.rooms.forms import (
@@ -33,7 +33,7 @@ from app.rooms.forms import (
     CircleRoomForm,
     MoveBookingForm,
 )
-from app.timeutil import local_today, utcnow
+from app.timeutil import utcnow
 
 bp = Blueprint("bookings", __name__)
 
@@ -51,6 +51,13 @@ def _form_back(branch: Branch) -> str:
     return url_for("bookings.mine")
 
 
+def week_of(room: Room, day: dt.date) -> str:
+    """The time grid of ``room``'s week around ``day``."""
+    return url_for(
+        "bookings.calendar", branch_id=room.branch_id, room=room.id, date=day.isoformat()
+    )
+
+
 def _booking_or_404(booking_id: int) -> Booking:
     """Bookings are for their branch's managers and for whoever made them."""
     booking = db.session.get(Booking, booking_id)
@@ -60,38 +67,6 @@ def _booking_or_404(booking_id: int) -> Booking:
     ):
         abort(404)
     return booking
-
-
-# --- the branch's week ---------------------------------------------------------------------
-
-
-@bp.get("/branches/<int:branch_id>/calendar")
-def calendar(branch_id: int):
-    branch = managed_branch_or_404(branch_id)
-    view = "day" if request.args.get("view") == "day" else "week"
-    anchor = date_arg("date") or local_today(branch.timezone)
-    first = anchor if view == "day" else anchor - dt.timedelta(days=anchor.weekday())
-    days = [first + dt.timedelta(days=i) for i in range(1 if view == "day" else 7)]
-    zone = ZoneInfo(branch.timezone)
-    start = dt.datetime.combine(days[0], dt.time(0), tzinfo=zone)
-    end = dt.datetime.combine(days[-1] + dt.timedelta(days=1), dt.time(0), tzinfo=zone)
-    grid: dict[tuple[int, dt.date], list[Booking]] = {}
-    for booking in bookings.bookings_between(branch.id, start, end):
-        day = booking.starts_at.astimezone(zone).date()
-        grid.setdefault((booking.room_id, day), []).append(booking)
-    step = dt.timedelta(days=1 if view == "day" else 7)
-    return render_template(
-        "rooms/calendar.html",
-        branch=branch,
-        view=view,
-        days=days,
-        grid=grid,
-        closures={c.date: c.reason for c in branch.closures},
-        weekday_names=WEEKDAY_NAMES,
-        previous=first - step,
-        following=first + step,
-        today=local_today(branch.timezone),
-    )
 
 
 # --- booking a room --------------------------------------------------------------------------
@@ -105,8 +80,11 @@ def new_booking(branch_id: int):
         abort(404)
     form = BookingForm()
     form.room_id.choices = _room_choices(branch)
-    if not form.is_submitted() and to_id(request.args.get("room_id")):
+    if not form.is_submitted():  # from an empty slot of the grid: room, date and time
         form.room_id.data = to_id(request.args.get("room_id"))
+        form.date.data = date_arg("date")
+        form.start_time.data = time_arg("start")
+        form.end_time.data = time_arg("end")
     saved = None
     if form.validate_on_submit():
         with saving(form) as saved:
@@ -129,9 +107,7 @@ def new_booking(branch_id: int):
             "success",
         )
         if can_manage_branch(current_user, branch):
-            return redirect(
-                url_for("bookings.calendar", branch_id=branch.id, date=form.date.data.isoformat())
-            )
+            return redirect(week_of(room, form.date.data))
         return redirect(url_for("bookings.mine"))
     return render_template(
         "rooms/booking_form.html", form=form, branch=branch, booking=None, back=_form_back(branch)
@@ -184,9 +160,7 @@ def move_booking(booking_id: int):
     if saved:
         flash(_("Booking moved."), "success")
         if can_manage_branch(current_user, branch):
-            return redirect(
-                url_for("bookings.calendar", branch_id=branch.id, date=form.date.data.isoformat())
-            )
+            return redirect(week_of(booking.room, form.date.data))
         return redirect(url_for("bookings.mine"))  # the calendar is for the branch's managers
     return render_template(
         "rooms/booking_form.html",
@@ -203,11 +177,7 @@ def cancel_booking(booking_id: int):
     branch = booking.room.branch
     # Back to the week the booking is in, for managers.
     back = (
-        url_for(
-            "bookings.calendar",
-            branch_id=branch.id,
-            date=booking.starts_at.astimezone(ZoneInfo(branch.timezone)).date().isoformat(),
-        )
+        week_of(booking.room, booking.starts_at.astimezone(ZoneInfo(branch.timezone)).date())
         if can_manage_branch(current_user, branch)
         else url_for("bookings.mine")
     )
@@ -238,24 +208,40 @@ def block_room(room_id: int):
     room = managed_room_or_404(room_id)
     form = BlockForm()
     saved = None
+    in_the_way: list[Booking] = []
     if form.validate_on_submit():
+        now = utcnow()
         with saving(form) as saved:
-            bookings.block(
+            _block, cancelled = bookings.block(
                 room,
                 form.first_day.data,
                 form.last_day.data,
                 reason=form.reason.data,
                 by=current_user._get_current_object(),
-                now=utcnow(),
+                now=now,
+                cancelling=form.cancelling(),
+                note=form.note.data,
             )
+        if not saved:
+            in_the_way = bookings.in_the_way(room, form.first_day.data, form.last_day.data, now)
+            listed = ",".join(str(b.id) for b in in_the_way)
+            if listed != form.listed.data:  # new to the manager: they choose again
+                form.cancel_bookings.data = False
+            form.listed.data = listed
     if saved:
-        flash(_("%(room)s is blocked.", room=room.name), "success")
-        return redirect(
-            url_for(
-                "bookings.calendar", branch_id=room.branch_id, date=form.first_day.data.isoformat()
+        flash(
+            ngettext(
+                "%(room)s is blocked; %(num)d booking was cancelled and whoever made it told.",
+                "%(room)s is blocked; %(num)d bookings were cancelled and whoever made them told.",
+                len(cancelled),
+                room=room.name,
             )
+            if cancelled
+            else _("%(room)s is blocked.", room=room.name),
+            "success",
         )
-    return render_template("rooms/block_form.html", form=form, room=room), (
+        return redirect(week_of(room, form.first_day.data))
+    return render_template("rooms/block_form.html", form=form, room=room, in_the_way=in_the_way), (
         saved.status if saved is not None else 200
     )
 
@@ -338,3 +324,7 @@ def meeting_room(meeting_id: int):
     return render_template(
         "rooms/meeting_room.html", form=form, circle=circle, meeting=meeting, fits=fits
     ), status
+
+
+# The blueprint's other pages: imported for their routes (they import ``bp`` from here).
+from app.rooms import grid_views  # noqa: E402, F401

@@ -8,13 +8,13 @@ Booking rooms for a circle's meetings (which rooms fit, booking one) is in
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-import sqlalchemy.orm as so
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
@@ -216,17 +216,66 @@ def book_weekly(
     return room, book_series(room, spans, title=title, by=by)
 
 
-def block(
-    room: Room, first_day: dt.date, last_day: dt.date, *, reason: str, by: User, now: dt.datetime
-) -> Booking:
-    """Take a room out of use for whole days (maintenance, an event), from now if today."""
+def _block_span(
+    room: Room, first_day: dt.date, last_day: dt.date, now: dt.datetime
+) -> tuple[dt.datetime, dt.datetime]:
+    """Whole days of the branch's calendar, in UTC, from now if the first day is today."""
     if last_day < first_day:
         raise RuleViolation(_("The last day must not be before the first day."), "last_day")
     starts = to_utc(first_day, dt.time(0), room.branch.timezone)
     ends = to_utc(last_day + dt.timedelta(days=1), dt.time(0), room.branch.timezone)
     if ends <= now:
         raise RuleViolation(_("Choose days that have not passed."), "last_day")
-    return book(room, max(starts, now), ends, title=reason, by=by, kind=BookingKind.block)
+    return max(starts, now), ends
+
+
+def in_the_way(
+    room: Room, first_day: dt.date, last_day: dt.date, now: dt.datetime
+) -> list[Booking]:
+    """The active bookings a block of these days would overlap (none if the days are wrong)."""
+    try:
+        starts, ends = _block_span(room, first_day, last_day, now)
+    except RuleViolation:
+        return []
+    return overlapping(room.id, starts, ends)
+
+
+def block(
+    room: Room,
+    first_day: dt.date,
+    last_day: dt.date,
+    *,
+    reason: str,
+    by: User,
+    now: dt.datetime,
+    cancelling: Collection[int] = (),
+    note: str = "",
+) -> tuple[Booking, list[Booking]]:
+    """Take a room out of use for whole days (maintenance, an event), from now if today.
+
+    Bookings in the way are cancelled, and their owners told (with ``note``), when
+    ``cancelling`` holds the id of every one of them: the manager saw them listed and chose
+    so. Otherwise nothing changes and the refusal says how many there are (``in_the_way``
+    lists them). Returns the block and the bookings cancelled for it."""
+    starts, ends = _block_span(room, first_day, last_day, now)
+    clashes = overlapping(room.id, starts, ends)
+    if any(clash.id not in cancelling for clash in clashes):
+        raise RuleViolation(
+            ngettext(
+                "%(room)s has %(num)d booking in those days: cancel it to block the room, "
+                "or choose other days.",
+                "%(room)s has %(num)d bookings in those days: cancel them to block the room, "
+                "or choose other days.",
+                len(clashes),
+                room=room.name,
+            ),
+            "cancel_bookings",
+            conflict=True,
+        )
+    for clash in clashes:
+        cancel(clash, by=by, note=note)
+    made = book(room, starts, ends, title=reason, by=by, kind=BookingKind.block)
+    return made, clashes
 
 
 def move_to(
@@ -259,7 +308,8 @@ def move(booking: Booking, room: Room, starts: dt.datetime, ends: dt.datetime, *
     notifications.booking_changed(booking, by, "moved")
 
 
-def cancel(booking: Booking, *, by: User | None) -> None:
+def cancel(booking: Booking, *, by: User | None, note: str = "") -> None:
+    """Cancel a booking; whoever made it is told (with ``note``, if any), unless it was them."""
     if booking.status != BookingStatus.active:
         raise RuleViolation(_("This booking is already cancelled."))
     booking.status = BookingStatus.cancelled
@@ -267,7 +317,7 @@ def cancel(booking: Booking, *, by: User | None) -> None:
     if booking.meeting is not None:
         booking.meeting.changed()  # the meeting's place changes: calendars must know
     db.session.flush()
-    notifications.booking_changed(booking, by, "cancelled")
+    notifications.booking_changed(booking, by, "cancelled", note=note)
 
 
 # --- a meeting's booking -----------------------------------------------------------------------
@@ -295,23 +345,3 @@ def release_meeting(meeting: Meeting) -> None:
         booking.status = BookingStatus.cancelled
         booking.sequence += 1
         db.session.flush()
-
-
-# --- the branch's week -------------------------------------------------------------------------
-
-
-def bookings_between(branch_id: int, start: dt.datetime, end: dt.datetime) -> list[Booking]:
-    return list(
-        db.session.scalars(
-            sa.select(Booking)
-            .join(Room)
-            .where(
-                Room.branch_id == branch_id,
-                Booking.status == BookingStatus.active,
-                Booking.starts_at < end,
-                Booking.ends_at > start,
-            )
-            .options(so.joinedload(Booking.room), so.joinedload(Booking.created_by))
-            .order_by(Booking.starts_at)
-        )
-    )

@@ -7,6 +7,7 @@ from wtforms import (
     FieldList,
     Form,
     FormField,
+    HiddenField,
     IntegerField,
     SelectField,
     StringField,
@@ -166,6 +167,49 @@ class BlockForm(BaseForm):
     reason = StringField(
         _l("Reason"), filters=[strip], validators=[DataRequired(), Length(max=200)]
     )
+    # Shown once bookings are in the way: the ids of those listed, so that only what the
+    # manager saw is cancelled (one made meanwhile is listed again instead).
+    cancel_bookings = BooleanField(_l("Cancel these bookings and tell whoever made them"))
+    listed = HiddenField(validators=[Optional(), Regexp(r"^\d{1,10}(,\d{1,10}){0,499}$")])
+    note = TextAreaField(
+        _l("Note to them (optional)"),
+        filters=[strip],
+        validators=[Length(max=1000)],
+        description=_l("Sent with the cancellation, for example why the room is blocked."),
+    )
+
+    def cancelling(self) -> set[int]:
+        """The bookings to cancel: those listed, if the manager ticked the box."""
+        if not (self.cancel_bookings.data and self.listed.data):
+            return set()
+        return {int(i) for i in self.listed.data.split(",")}
+
+
+class FreeRoomForm(BaseForm):
+    """Which rooms are free at a time, across one's branches (a GET form: no CSRF token)."""
+
+    class Meta:
+        csrf = False
+
+    date = DateField(_l("Date"), validators=[DataRequired(_l("Enter a date."))])
+    start_time = TimeField(_l("From"), validators=[InputRequired(_l("Enter a time."))])
+    end_time = TimeField(_l("Until"), validators=[InputRequired(_l("Enter a time."))])
+    seats = IntegerField(
+        _l("Seats"),
+        default=1,
+        validators=[
+            InputRequired(_l("Enter the number of seats.")),
+            NumberRange(min=1, max=1000, message=_l("Between 1 and 1000 seats.")),
+        ],
+    )
+    features = MultiCheckboxField(
+        _l("Needs"),
+        choices=[SelectChoice(f.value, label) for f, label in FEATURE_LABELS.items()],
+    )
+
+    def validate_end_time(self, field) -> None:
+        if self.start_time.data and field.data and field.data <= self.start_time.data:
+            raise ValidationError(_l("The end must be after the start."))
 
 
 class CircleRoomForm(BaseForm):

@@ -9,9 +9,10 @@ from app.emails import Reader, send
 from app.models import Booking, User
 
 
-def booking_changed(booking: Booking, by: User | None, change: str) -> None:
-    """``change`` is "moved" or "cancelled". Nobody is told of their own change (nor of one
-    made by no one, such as a cancelled circle's bookings)."""
+def booking_changed(booking: Booking, by: User | None, change: str, note: str = "") -> None:
+    """``change`` is "moved" or "cancelled"; ``note``: what the one who changed it says (e.g.
+    why a block of the room cancelled it), quoted as written. Nobody is told of their own
+    change (nor of one made by no one, such as a cancelled circle's bookings)."""
     owner = booking.created_by
     if owner is None or by is None or owner.id == by.id:
         return
@@ -27,4 +28,5 @@ def booking_changed(booking: Booking, by: User | None, change: str) -> None:
         booking=booking,
         by=by,
         change=change,
+        note=note,
     )

@@ -1,5 +1,5 @@
 """End-to-end: room bookings in headless Chromium, with axe-core checking every page. A branch
-manager works the week grid (book, move, cancel); a facilitator books rooms for a circle's
+manager works the time grid (book, move, cancel); a facilitator books rooms for a circle's
 meetings, clashes included; the booking form's errors; the grid and the form on a phone."""
 
 from __future__ import annotations
@@ -69,29 +69,32 @@ def outbox(query) -> list[tuple[str, str, str]]:
     )
 
 
-def grid_cell(page: Page, room: str, column: int) -> Locator:
-    """The cell of ``room``'s row in the grid's ``column`` (0 = the first day shown)."""
-    row = page.locator("table.grid tbody tr").filter(
-        has=page.get_by_role("rowheader", name=re.compile(rf"^{room}"))
-    )
-    return row.get_by_role("cell").nth(column)
+def grid_cell(page: Page, column: int) -> Locator:
+    """The ``column``'s column of the time grid (in a room's week, 0 = Monday)."""
+    return page.locator(".tg-col").nth(column)
 
 
-def expect_week(page: Page, monday: dt.date, closed: dt.date | None = None) -> None:
-    """The week grid: a column per day (the closure's says "Closed"), a row per room."""
+def short_day(day: dt.date) -> str:
+    return f"{day:%a}, {day:%b} {day.day}"
+
+
+def expect_week(page: Page, monday: dt.date, closed: dt.date | None = None, room: str = "Lab"):
+    """A room's week on the time grid: a column per day (the closure's shaded and labelled),
+    the room picked among the branch's rooms."""
     expect(page.get_by_role("heading", level=1)).to_have_text("Room bookings at Main Library")
-    table = page.get_by_role("table")
-    expect(table.locator("caption")).to_have_text(f"Week of {monday.isoformat()}")
-    days = [monday + dt.timedelta(days=n) for n in range(7)]
-    expect(table.get_by_role("columnheader")).to_have_text(
-        ["Room"]
-        + [re.compile(rf"^{day:%A}{day:%d %b}{'Closed' if day == closed else ''}$") for day in days]
+    expect(page.locator("#grid-h")).to_have_text(re.compile(rf"^{room}, week of "))
+    expect(page.get_by_role("navigation", name="Rooms").get_by_role("link")).to_have_text(
+        ["Lab", "Study"]
     )
-    expect(table.locator("tbody tr:first-child td.closed-day")).to_have_count(
+    expect(page.locator(".room-tabs [aria-current]")).to_have_text(room)
+    days = [monday + dt.timedelta(days=n) for n in range(7)]
+    expect(page.locator(".tg-col h3")).to_have_text([short_day(day) for day in days])
+    expect(page.locator(".tg-shade", has_text="Closed: Inventory")).to_have_count(
         1 if closed in days else 0
     )
-    expect(table.get_by_role("rowheader")).to_have_text(
-        [re.compile(r"^\s*Lab\s*20 seats\s+Block Lab\s*$"), re.compile(r"^\s*Study\s*4 seats")]
+    # Sunday has no opening hours.
+    expect(grid_cell(page, 6).locator(".tg-shade")).to_have_text(
+        "Closed: no opening hours on Sundays"
     )
 
 
@@ -128,16 +131,17 @@ def test_manager_books_moves_and_cancels_in_the_week_grid(page: Page, world, app
     expect(page.get_by_role("heading", level=1)).to_have_text("Main Library")
     assert_accessible(page)
 
-    # This week: a row per room, a column per day, Thursday closed.
+    # This week: Lab's days, Thursday closed.
     page.get_by_role("link", name="Room bookings").click()
     expect_week(page, monday_of(today), closed)
     assert_accessible(page)
 
+    # Today, every room.
     page.get_by_role("link", name="Day view").click()
-    table = page.get_by_role("table")
-    expect(table.locator("caption")).to_have_text(monday_of(today).isoformat())
-    expect(table.get_by_role("columnheader")).to_have_count(2)
-    expect(table.get_by_role("columnheader").nth(1)).to_contain_text("Monday")
+    expect(page.locator("#grid-h")).to_have_text(
+        re.compile(rf"^{today:%A}, {today:%B} {today.day}")
+    )
+    expect(page.locator(".tg-col h3")).to_have_text(["Lab", "Study"])
     expect(page.get_by_role("link", name="Next day")).to_be_visible()
     assert_accessible(page)
     page.get_by_role("link", name="Week view").click()
@@ -152,15 +156,17 @@ def test_manager_books_moves_and_cancels_in_the_week_grid(page: Page, world, app
     page.get_by_role("button", name="Book", exact=True).click()
     expect(flash(page)).to_have_text("Lab is booked.")
     expect_week(page, monday_of(day))
-    cell = grid_cell(page, "Lab", 2)
-    expect(cell.locator(".booking")).to_have_text(
+    expect(grid_cell(page, 2).locator(".tg-booking")).to_have_text(
         [
             re.compile(r"10:00–11:00\s+Book club\s+Lena Lead"),
             re.compile(r"14:00–15:30\s+Author talk\s+Bo Boss"),
         ]
     )
-    expect(grid_cell(page, "Study", 2)).to_have_text("free")
     assert_accessible(page)
+    page.get_by_role("navigation", name="Rooms").get_by_role("link", name="Study").click()
+    expect_week(page, monday_of(day), room="Study")
+    expect(grid_cell(page, 2).locator(".tg-booking")).to_have_count(0)
+    page.get_by_role("navigation", name="Rooms").get_by_role("link", name="Lab").click()
     booked = [
         (lab, "Book club", f"{stamp} 10:00", "active"),
         (lab, "Author talk", f"{stamp} 14:00", "active"),
@@ -178,9 +184,11 @@ def test_manager_books_moves_and_cancels_in_the_week_grid(page: Page, world, app
     page.get_by_label("Room", exact=True).select_option(label="Study (4)")
     page.get_by_role("button", name="Save booking").click()
     expect(flash(page)).to_have_text("Booking moved.")
-    expect(grid_cell(page, "Study", 2)).to_contain_text("Author talk")
-    expect(grid_cell(page, "Lab", 2)).not_to_contain_text("Author talk")
+    expect_week(page, monday_of(day), room="Study")  # the week of the room it is in now
+    expect(grid_cell(page, 2)).to_contain_text("Author talk")
     assert_accessible(page)
+    page.get_by_role("navigation", name="Rooms").get_by_role("link", name="Lab").click()
+    expect(grid_cell(page, 2)).not_to_contain_text("Author talk")
     booked[1] = (study, "Author talk", f"{stamp} 14:00", "active")
     assert stored_bookings(query) == booked
     assert outbox(query) == []
@@ -194,10 +202,9 @@ def test_manager_books_moves_and_cancels_in_the_week_grid(page: Page, world, app
     page.get_by_label("Until", exact=True).fill("12:00")
     page.get_by_role("button", name="Save booking").click()
     expect(flash(page)).to_have_text("Booking moved.")
-    expect(grid_cell(page, "Study", 2).locator(".booking")).to_have_text(
+    expect(grid_cell(page, 2).locator(".tg-booking")).to_have_text(
         [re.compile(r"11:00–12:00\s+Book club"), re.compile(r"14:00–15:30\s+Author talk")]
     )
-    expect(grid_cell(page, "Lab", 2)).to_have_text("free")
     assert_accessible(page)
     booked[0] = (study, "Book club", f"{stamp} 11:00", "active")
     assert stored_bookings(query) == booked
@@ -208,7 +215,7 @@ def test_manager_books_moves_and_cancels_in_the_week_grid(page: Page, world, app
     # Cancel Lena's booking: asked first, then she is told.
     page.get_by_role("link", name="Cancel Book club").click()
     confirm_cancel(page, "Cancel the booking of Study for “Book club” on")
-    expect_week(page, monday_of(day), closed)  # back to the booking's week
+    expect_week(page, monday_of(day), closed, room="Study")  # back to the booking's week
     assert_accessible(page)
     booked[0] = (study, "Book club", f"{stamp} 11:00", "cancelled")
     assert stored_bookings(query) == booked
@@ -431,7 +438,7 @@ def test_week_grid_and_booking_form_fit_a_phone(page: Page, world, app):
 
     page.goto(f"/branches/{world.branch}/calendar?date={day.isoformat()}")
     expect_week(page, monday_of(day))
-    expect(grid_cell(page, "Lab", 2)).to_contain_text("Book club")
+    expect(grid_cell(page, 2)).to_contain_text("Book club")
     # Seven days do not fit a phone: the table scrolls inside its wrapper, not the page.
     assert_no_horizontal_scroll(page)
     inner, outer = page.locator(".table-wrap").evaluate("e => [e.scrollWidth, e.clientWidth]")
