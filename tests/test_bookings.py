@@ -415,19 +415,27 @@ def test_cancelling_a_circle_frees_its_rooms(client, world, query):
 
 
 def test_opening_hours_hold_for_circle_rooms(client, world, app, query):
+    circle_id = world.circle(capacity=4)
     with app.app_context():
         hours = db.session.scalars(
             sa.select(OpeningHours).filter_by(branch_id=world.branch, weekday=1)
         ).one()
-        hours.closes = dt.time(17)  # Tuesdays close before the circle's 18:00
+        hours.closes = dt.time(17)  # since the circle was planned, Tuesdays close before 18:00
         db.session.commit()
-    circle_id = world.circle(capacity=4)
     login(client, "lead@example.org")
+    page = client.get(f"/circles/{circle_id}/rooms").text
+    # Every room fails for the same reason: it is named once, with what would work.
+    assert "All 4 meetings are after closing time, 17:00." in page
+    assert "a 90-minute meeting fits if it starts between 09:00 and 15:30" in page
+    assert page.count("Outside opening hours") == 0
+    assert page.count("/edit") >= 4  # a way to move each meeting
+    assert "Pick another room" not in page
     response = client.post(
         f"/circles/{circle_id}/rooms", data={"room_id": world.room, "mode": "all"}
     )
     assert response.status_code == 409
     assert "Outside opening hours" in response.text
+    assert "Move this meeting" in response.text
     assert bookings(query) == []
 
 

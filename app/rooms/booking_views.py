@@ -25,6 +25,7 @@ from app.extensions import db
 from app.forms import ConfirmForm
 from app.labels import when
 from app.models import Booking, BookingKind, BookingStatus, Branch, Meeting, Room, RoomFeature
+from app.places import branch_closed
 from app.rooms import bookings, circle_bookings
 from app.rooms.forms import (
     FEATURE_LABELS,
@@ -292,6 +293,7 @@ def circle_rooms(circle_id: int):
             circle=circle,
             meetings=meetings,
             fits=fits,
+            closed=branch_closed(circle.branch, meetings),
             form=form,
             problems=problems,
             features=features,
@@ -322,7 +324,12 @@ def meeting_room(meeting_id: int):
             return redirect(url_for("circles.circle", circle_id=circle.id))
         status = saved.status
     return render_template(
-        "rooms/meeting_room.html", form=form, circle=circle, meeting=meeting, fits=fits
+        "rooms/meeting_room.html",
+        form=form,
+        circle=circle,
+        meeting=meeting,
+        fits=fits,
+        closed=branch_closed(circle.branch, [meeting]),
     ), status
 
 

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from app.extensions import db
 from app.labels import when
 from app.models import Booking, BookingKind, BookingStatus, Branch, Meeting, Room, User
-from app.places import check_open
+from app.places import check_open, outside_hours
 from app.rooms import notifications
 from app.rules import RuleViolation
 from app.timeutil import to_utc, utcnow
@@ -60,18 +60,10 @@ def clash_message(room: Room, clash: Booking) -> str:
 def check_opening(room: Room, starts: dt.datetime, ends: dt.datetime) -> None:
     """Inside the branch's opening hours on an open day (local time)."""
     branch: Branch = room.branch
-    zone = ZoneInfo(branch.timezone)
-    local_start, local_end = starts.astimezone(zone), ends.astimezone(zone)
-    day = local_start.date()
-    check_open(branch, day)
-    hours = branch.hours_on(day.weekday())
-    if hours is None:
-        return  # no opening hours on record: nothing to hold the booking to
-    if (
-        local_end.date() != day
-        or local_start.time() < hours.opens
-        or local_end.time() > hours.closes
-    ):
+    check_open(branch, starts.astimezone(ZoneInfo(branch.timezone)).date())
+    outside = outside_hours(branch, starts, ends)  # no hours on record: nothing to hold to
+    if outside is not None:
+        hours = outside.hours
         raise RuleViolation(
             _(
                 "Outside opening hours: %(branch)s is open %(opens)s–%(closes)s that day.",

@@ -28,37 +28,71 @@ class RoomFit:
         return not self.clashes
 
 
+Span = tuple[dt.datetime, dt.datetime, int | None]  # start, end (UTC) and the meeting's id
+
+
+def span_problems(room: Room, spans: Sequence[Span]) -> list[str | None]:
+    """Why this room cannot take each span (a meeting planned or stored: its own booking
+    does not count against it), or None where it can. One query for all of them."""
+    if not spans:
+        return []
+    setup = dt.timedelta(minutes=room.setup_minutes)
+    cleanup = dt.timedelta(minutes=room.cleanup_minutes)
+    taken = overlapping(
+        room.id, min(s for s, _e, _m in spans) - setup, max(e for _s, e, _m in spans) + cleanup
+    )
+    problems: list[str | None] = []
+    for starts, ends, meeting_id in spans:
+        clash = next(
+            (
+                b
+                for b in taken
+                if b.blocked_from < ends + cleanup
+                and b.blocked_until > starts - setup
+                and (meeting_id is None or b.meeting_id != meeting_id)
+            ),
+            None,
+        )
+        if clash is not None:
+            problems.append(clash_message(room, clash))
+            continue
+        try:
+            check_opening(room, starts, ends)
+        except RuleViolation as violation:
+            problems.append(violation.message)
+            continue
+        problems.append(None)
+    return problems
+
+
 def meeting_problem(room: Room, meeting: Meeting) -> str | None:
     """Why this room cannot take this meeting, or None if it can."""
-    pad_from = meeting.starts_at - dt.timedelta(minutes=room.setup_minutes)
-    pad_until = meeting.ends_at + dt.timedelta(minutes=room.cleanup_minutes)
-    clash = next(
-        (b for b in overlapping(room.id, pad_from, pad_until) if b.meeting_id != meeting.id), None
+    return span_problems(room, [(meeting.starts_at, meeting.ends_at, meeting.id)])[0]
+
+
+def branch_rooms(branch_id: int, seats: int = 1) -> list[Room]:
+    """The bookable rooms of a branch that seat ``seats``, smallest first."""
+    return list(
+        db.session.scalars(
+            sa.select(Room)
+            .where(Room.branch_id == branch_id, Room.bookable, Room.capacity >= seats)
+            .options(so.joinedload(Room.branch))
+            .order_by(Room.capacity, Room.name)
+        )
     )
-    if clash is not None:
-        return clash_message(room, clash)
-    try:
-        check_opening(room, meeting.starts_at, meeting.ends_at)
-    except RuleViolation as violation:
-        return violation.message
-    return None
 
 
 def rooms_for_circle(
     circle: Circle, meetings: Sequence[Meeting], features: Sequence[str]
 ) -> list[RoomFit]:
     """Rooms of the circle's branch that seat it and have the features, with their clashes."""
-    rooms = db.session.scalars(
-        sa.select(Room)
-        .where(Room.branch_id == circle.branch_id, Room.bookable, Room.capacity >= circle.capacity)
-        .options(so.joinedload(Room.branch))
-        .order_by(Room.capacity, Room.name)
-    )
+    spans = [(m.starts_at, m.ends_at, m.id) for m in meetings]
     fits = []
-    for room in rooms:
+    for room in branch_rooms(circle.branch_id, circle.capacity):
         if not set(features) <= set(room.features):
             continue
-        clashes = [(m, p) for m in meetings if (p := meeting_problem(room, m))]
+        problems = span_problems(room, spans)
+        clashes = [(m, p) for m, p in zip(meetings, problems, strict=True) if p]
         fits.append(RoomFit(room, clashes))
     fits.sort(key=lambda f: (len(f.clashes), f.room.capacity))
     return fits
@@ -75,7 +109,8 @@ def book_meetings(
         raise RuleViolation(
             _("%(room)s seats %(seats)d.", room=room.name, seats=room.capacity), "room_id"
         )
-    problems = [(m, p) for m in meetings if (p := meeting_problem(room, m))]
+    found = span_problems(room, [(m.starts_at, m.ends_at, m.id) for m in meetings])
+    problems = [(m, p) for m, p in zip(meetings, found, strict=True) if p]
     if problems and all_or_nothing:
         return [], problems
     clashed = {m.id for m, _p in problems}
@@ -100,6 +135,7 @@ def book_meetings(
                     meeting=meeting,
                 )
                 meeting.changed()
+            db.session.expire(meeting, ["bookings"])  # ``meeting.booking`` is the new one
         except RuleViolation as violation:
             if all_or_nothing:
                 raise
