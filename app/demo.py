@@ -39,6 +39,8 @@ USERS = [
     ("participant@example.org", "Pat Participant", False, False, []),
 ]
 
+# Every demo meeting fits these hours, on any open day (a meeting moved off a closure may land
+# on a Saturday), so that each in-person or hybrid circle has a room booked for every meeting.
 WEEKDAY_HOURS = (dt.time(9, 30), dt.time(18, 0))
 SATURDAY_HOURS = (dt.time(10, 0), dt.time(17, 0))
 
@@ -92,6 +94,7 @@ CLOSURES = [
 COURSES_CSV = Path(__file__).parent / "catalog" / "demo_courses.csv"
 
 # title, course URL, branch slug, room, format, weekday, start, minutes, meetings, audience, lead
+# (creating a circle with a room books it for every meeting: see WEEKDAY_HOURS)
 CIRCLES = [
     (
         "Consumer Health Information Specialization (CHIS) circle",
@@ -100,7 +103,7 @@ CIRCLES = [
         "Meeting Room A",
         "in_person",
         1,
-        dt.time(18, 0),
+        dt.time(15, 0),
         90,
         6,
         "staff",
@@ -342,10 +345,10 @@ def _load_history(branches: dict[str, Branch]) -> bool:
         meetings = [
             Meeting(
                 starts_at=dt.datetime.combine(
-                    first + dt.timedelta(weeks=w), dt.time(18), tzinfo=zone
+                    first + dt.timedelta(weeks=w), dt.time(15), tzinfo=zone
                 ),
                 ends_at=dt.datetime.combine(
-                    first + dt.timedelta(weeks=w), dt.time(19, 30), tzinfo=zone
+                    first + dt.timedelta(weeks=w), dt.time(16, 30), tzinfo=zone
                 ),
                 status="scheduled",
             )
