@@ -147,8 +147,10 @@ class World:
             db.session.commit()
             self.course, self.spanish = course.id, spanish.id
 
-    def circle(self, lead: int | None = None, **overrides) -> int:
-        """Create a circle through the service (the same path as the web flow)."""
+    def circle(self, lead: int | None = None, *, book_room: bool = False, **overrides) -> int:
+        """Create a circle through the service (the same path as the web flow). Its room is
+        named but not booked unless ``book_room`` (as the wizard does): most tests book it
+        themselves, or book the same hours for something else."""
         schedule = {
             "first_date": next_weekday(1),
             "weekdays": [1],
@@ -181,6 +183,7 @@ class World:
                 services.ScheduleInput(**schedule),
                 db.session.get(User, lead or self.lead),
                 utcnow(),
+                book_room=book_room,
             )
             db.session.commit()
             return circle.id

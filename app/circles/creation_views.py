@@ -4,23 +4,27 @@ editing its details on the same form. Part of the ``circles`` blueprint (``views
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import suppress
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from app.auth.permissions import can_create_circle, editable_circle_or_404
 from app.boundary import saving
-from app.circles import services
+from app.circles import planning, services
 from app.circles.forms import STEP_FIELDS, STEPS, CircleDetailsForm, NewCircleForm
 from app.circles.views import bp
 from app.edges import to_id
 from app.extensions import db
-from app.models import Branch, CircleStatus, Course, Room
-from app.timeutil import utcnow
+from app.models import Branch, Circle, CircleFormat, CircleStatus, Course, Room
+from app.places import opening_hours
+from app.rules import RuleViolation
+from app.timeutil import local_today, utcnow
 
 
 def _course_choices(selected: int | None) -> list[SelectChoice]:
@@ -86,70 +90,112 @@ def _step_of(field_name: str | None) -> str:
 def new_circle():
     """A short guided flow: course → where and when → details → review. Each step posts
     everything entered so far (earlier steps as hidden fields), so nothing is stored
-    until the facilitator confirms on the review step."""
+    until the facilitator confirms on the review step. Where and when is checked as soon as
+    it is left; the review and the save check it again, with the details."""
     if not can_create_circle(current_user):
         abort(403)
     form = NewCircleForm()
     preselected = to_id(request.args.get("course_id"))
     form.course_id.choices = _course_choices(form.course_id.data or preselected)
+    branches = list(db.session.scalars(sa.select(Branch).order_by(Branch.name)))
     form.branch_id.choices = [SelectChoice("", _("Choose a branch"))] + [
-        SelectChoice(b.id, b.name)
-        for b in db.session.scalars(sa.select(Branch).order_by(Branch.name))
+        SelectChoice(b.id, b.name) for b in branches
     ]
+    # Every room, so that a room of another branch is refused by the rule that names it;
+    # the step offers only the chosen branch's.
     form.room_id.choices = _room_choices()
     if not form.is_submitted():
         form.course_id.data = preselected
-        return _wizard(form, "course", None)
+        if len(branches) == 1:
+            form.branch_id.data = branches[0].id
+        return _wizard(form, "course")
 
     creating = request.form.get("action") == "create"
     wanted = "review" if creating else request.form.get("goto", "course")
     wanted = wanted if wanted in STEPS else "course"
     form.validate()
     earlier = STEPS[: STEPS.index(wanted)]
-    invalid = [s for s in earlier if any(form[f].errors for f in STEP_FIELDS[s] if f in form)]
+    invalid = [s for s in earlier if _has_errors(form, s)]
+    form.plannable = not _has_errors(form, "when")
     if invalid:
-        return _wizard(form, invalid[0], None)
-    if wanted != "review":
-        # The step being opened is still to be filled in: no complaints about it yet.
-        for name in STEP_FIELDS[wanted]:
-            if name in form:
-                form[name].errors = []
-        return _wizard(form, wanted, None)
+        return _wizard(form, invalid[0])
+    if wanted in ("course", "when"):
+        _no_complaints_yet(form, wanted)
+        return _wizard(form, wanted)
 
     branch = db.session.get(Branch, form.branch_id.data)
     me = current_user._get_current_object()
     with saving(form) as saved:
         details = _details(form, branch.id, publish=form.publish.data)
         schedule = _schedule(form, branch)
-        if creating:
+        if wanted == "details":
+            where = planning.check_where_and_when(details, schedule, utcnow(), me)
+        elif creating:
             circle = services.create_circle(details, schedule, me, utcnow())
         else:
             preview = services.preview_circle(details, schedule, me, utcnow())
     if not saved:
-        return _wizard(form, _step_of(saved.field), None)
+        return _wizard(form, _step_of(saved.field))
+    if wanted == "details":
+        _no_complaints_yet(form, wanted)
+        return _wizard(form, "details", warnings=where.warnings)
     if creating:
-        flash(
-            _("Circle created and published.")
-            if circle.status == CircleStatus.published
-            else _("Circle saved as a draft. Publish it when it is ready."),
-            "success",
-        )
+        _flash_created(circle)
         return redirect(url_for("circles.circle", circle_id=circle.id))
     return _wizard(
         form,
         "review",
-        {
+        warnings=preview.warnings,
+        review={
             "plan": preview.plan,
             "branch": preview.branch,
             "course": preview.course,
             "room": preview.room,
+            "books_room": preview.room is not None and form.format.data != CircleFormat.virtual,
+            "unbooked": preview.unbooked,
             "tz": schedule.timezone,
             "clashes": preview.clashes,
         },
     )
 
 
-def _wizard(form: NewCircleForm, step: str, review: dict | None):
+def _has_errors(form: NewCircleForm, step: str) -> bool:
+    return any(form[f].errors for f in STEP_FIELDS[step] if f in form)
+
+
+def _no_complaints_yet(form: NewCircleForm, step: str) -> None:
+    """The step being opened is still to be filled in: no complaints about it yet."""
+    for name in STEP_FIELDS[step]:
+        if name in form:
+            form[name].errors = []
+
+
+def _flash_created(circle: Circle) -> None:
+    """One message: the circle saved, and whether its meetings have their room."""
+    said = (
+        _("Circle created and published.")
+        if circle.status == CircleStatus.published
+        else _("Circle saved as a draft. Publish it when it is ready.")
+    )
+    if circle.room is None or not circle.meets_in_person:
+        flash(said, "success")
+        return
+    unbooked = [m for m in circle.meetings if m.booking is None]
+    if not unbooked:
+        room = _("%(room)s is booked for every meeting.", room=circle.room.name)
+        flash(f"{said} {room}", "success")
+        return
+    missing = ngettext(
+        "%(num)d meeting has no room yet: book one with “Book rooms”.",
+        "%(num)d meetings have no room yet: book them with “Book rooms”.",
+        len(unbooked),
+    )
+    flash(f"{said} {missing}", "info")
+
+
+def _wizard(
+    form: NewCircleForm, step: str, review: dict | None = None, warnings: list[str] | None = None
+):
     return render_template(
         "circles/new.html",
         form=form,
@@ -157,7 +203,43 @@ def _wizard(form: NewCircleForm, step: str, review: dict | None):
         steps=STEPS,
         step_fields=STEP_FIELDS,
         review=review,
+        warnings=warnings or [],
+        where=_where(form) if step == "when" else None,
     )
+
+
+def _where(form: NewCircleForm) -> dict:
+    """What the "where and when" step shows of the chosen branch: its opening hours and
+    closures, its rooms (the only ones offered) and how many of the meetings planned so far
+    each is free for; and a start time inside its hours until the facilitator picks one."""
+    branch = db.session.get(Branch, form.branch_id.data) if form.branch_id.data else None
+    form.branch_id.render_kw = {
+        "data-submit-on-change": "show-rooms",
+        "data-shown": str(branch.id) if branch else "",
+    }
+    if branch is None:
+        form.room_id.choices = [SelectChoice("", _("No room yet"))]
+        return {"branch": None}
+    form.room_id.choices = _room_choices(branch.id)
+    if form.room_id.data not in {c.value for c in form.room_id.choices}:
+        form.room_id.data = None
+    start = form.start_time.data
+    if start is None or start.strftime("%H:%M") == form.start_suggested.data:
+        start = planning.suggested_start(branch, form.duration_minutes.data)
+        form.start_time.data, form.start_suggested.data = start, start.strftime("%H:%M")
+        form.start_time.raw_data = None  # shown from ``data``, not from what was posted
+    plan = None  # until the schedule can be planned: leaving the step says what is missing
+    if form.plannable:
+        with suppress(RuleViolation):
+            plan = planning.plan_schedule(branch, _schedule(form, branch), utcnow())
+    meetings = plan.meetings if plan else []
+    return {
+        "branch": branch,
+        "hours": opening_hours(branch),
+        "closures": planning.upcoming_closures(branch, local_today(branch.timezone)),
+        "rooms": planning.room_choices(branch, meetings),
+        "planned": len(meetings),
+    }
 
 
 @bp.route("/circles/<int:circle_id>/edit", methods=["GET", "POST"])

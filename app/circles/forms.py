@@ -1,11 +1,10 @@
 from __future__ import annotations
 
-import datetime as dt
-
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     DateField,
+    HiddenField,
     IntegerField,
     RadioField,
     SearchField,
@@ -100,7 +99,10 @@ class NewCircleForm(CircleDetailsForm):
         coerce=int,
         choices=[SelectChoice(i, name) for i, name in enumerate(WEEKDAY_NAMES)],
     )
-    start_time = TimeField(_l("Starts at"), default=dt.time(18, 0), validators=[InputRequired()])
+    # No default: the step offers a time inside the chosen branch's opening hours, and offers
+    # it again for another branch or length until the facilitator changes it.
+    start_time = TimeField(_l("Starts at"), validators=[InputRequired(_l("Enter a start time."))])
+    start_suggested = HiddenField()
     duration_minutes = IntegerField(
         _l("Length in minutes"),
         default=90,
@@ -137,6 +139,10 @@ class NewCircleForm(CircleDetailsForm):
     )
     publish = BooleanField(_l("Publish now (people can see and join it)"))
 
+    # Set by the view: every field of "where and when" is readable, so its meetings can be
+    # planned (to count the meetings each room is free for) before the step is left.
+    plannable = False
+
 
 STEPS = ("course", "when", "details", "review")
 STEP_FIELDS = {
@@ -150,6 +156,7 @@ STEP_FIELDS = {
         "first_date",
         "weekdays",
         "start_time",
+        "start_suggested",
         "duration_minutes",
         "meeting_count",
         "explicit_dates",

@@ -5,14 +5,15 @@ their own modules beside this one."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
 
+from app.circles import planning
 from app.circles.clashes import Clash, clash_message, facilitator_clashes
-from app.circles.meetings import check_horizon, future_meetings, refresh_weekdays, require_live
-from app.circles.schedule import MAX_MEETINGS, Plan, parse_dates, plan_meetings, weekly_dates
+from app.circles.meetings import future_meetings, refresh_weekdays, require_live
+from app.circles.schedule import Plan, PlannedMeeting
 from app.extensions import db
 from app.models import (
     Branch,
@@ -28,10 +29,9 @@ from app.models import (
 )
 from app.participation import notifications as participation_notifications
 from app.participation import services as participation
-from app.places import branch_calendar
-from app.rooms import bookings
+from app.rooms import bookings, circle_bookings
 from app.rules import RuleViolation
-from app.timeutil import is_timezone, to_utc, utcnow
+from app.timeutil import to_utc, utcnow
 
 MAX_CAPACITY = 500
 
@@ -68,56 +68,13 @@ class CircleInput:
     completion_min_meetings: int | None = None
 
 
-def plan_schedule(branch: Branch, schedule: ScheduleInput, now: dt.datetime) -> Plan:
-    if not is_timezone(schedule.timezone):
-        raise RuleViolation(_("Choose a time zone from the list."), "timezone")
-    if schedule.explicit_dates.strip():
-        dates: Iterable[dt.date] = parse_dates(schedule.explicit_dates)
-        count = None
-    else:
-        if schedule.first_date is None:
-            raise RuleViolation(_("Enter the date of the first meeting."), "first_date")
-        if not schedule.meeting_count:
-            raise RuleViolation(
-                _("Between 1 and %(max)d meetings.", max=MAX_MEETINGS), "meeting_count"
-            )
-        dates = weekly_dates(schedule.first_date, schedule.weekdays)
-        count = schedule.meeting_count
-    plan = plan_meetings(
-        dates,
-        count=count,
-        start_time=schedule.start_time,
-        duration=dt.timedelta(minutes=schedule.duration_minutes),
-        tz=schedule.timezone,
-        calendar=branch_calendar(branch),
-        on_closure=schedule.closure_policy,
-    )
-    field = "explicit_dates" if schedule.explicit_dates.strip() else "first_date"
-    if plan.meetings[0].starts_at <= now:
-        raise RuleViolation(_("The first meeting must be in the future."), field)
-    check_horizon(plan.meetings[-1].ends_at, field)
-    return plan
-
-
-def check_place(data: CircleInput) -> tuple[Course, Branch, Room | None]:
-    course = db.session.get(Course, data.course_id)
-    if course is None or course.retired:
-        raise RuleViolation(_("Choose a course from the catalogue."), "course_id")
-    branch = db.session.get(Branch, data.branch_id)
-    if branch is None:
-        raise RuleViolation(_("Choose a branch."), "branch_id")
-    room = db.session.get(Room, data.room_id) if data.room_id else None
-    if data.room_id and (room is None or room.branch_id != branch.id):
-        raise RuleViolation(_("Choose a room of this branch."), "room_id")
-    if data.format != CircleFormat.in_person and not data.join_url:
-        raise RuleViolation(_("Online and hybrid circles need a join link."), "join_url")
+def check_seats(data: CircleInput, room: Room | None) -> None:
     if not 1 <= data.capacity <= MAX_CAPACITY:
         raise RuleViolation(_("Between 1 and %(max)d seats.", max=MAX_CAPACITY), "capacity")
     if room is not None and data.format != CircleFormat.virtual and data.capacity > room.capacity:
         raise RuleViolation(
             _("%(room)s seats %(seats)d.", room=room.name, seats=room.capacity), "capacity"
         )
-    return course, branch, room
 
 
 def _signup_close(data: CircleInput, tz: str, first_start: dt.datetime) -> dt.datetime | None:
@@ -133,28 +90,47 @@ def _signup_close(data: CircleInput, tz: str, first_start: dt.datetime) -> dt.da
 
 @dataclass(frozen=True)
 class Preview:
-    """What creating a circle would do: its place, its meetings (with moves and skips) and
-    the creator's clashes. The wizard's review shows it; creating runs the same code."""
+    """What creating a circle would do: its place, its meetings (with moves and skips), the
+    warnings about their times, the meetings its room cannot take and the creator's clashes.
+    The wizard's review shows it; creating runs the same code."""
 
     course: Course
     branch: Branch
     room: Room | None
     plan: Plan
     clashes: list[Clash]
+    warnings: list[str] = field(default_factory=list)
+    unbooked: list[tuple[PlannedMeeting, str]] = field(default_factory=list)
 
 
 def preview_circle(
     data: CircleInput, schedule: ScheduleInput, creator: User, now: dt.datetime
 ) -> Preview:
-    course, branch, room = check_place(data)
-    plan = plan_schedule(branch, schedule, now)
-    intervals = [(m.starts_at, m.ends_at) for m in plan.meetings]
-    return Preview(course, branch, room, plan, facilitator_clashes([creator.id], intervals))
+    where = planning.check_where_and_when(data, schedule, now)
+    check_seats(data, where.room)
+    intervals = [(m.starts_at, m.ends_at) for m in where.plan.meetings]
+    return Preview(
+        where.course,
+        where.branch,
+        where.room,
+        where.plan,
+        facilitator_clashes([creator.id], intervals),
+        where.warnings,
+        where.unbooked,
+    )
 
 
 def create_circle(
-    data: CircleInput, schedule: ScheduleInput, creator: User, now: dt.datetime
+    data: CircleInput,
+    schedule: ScheduleInput,
+    creator: User,
+    now: dt.datetime,
+    *,
+    book_room: bool = True,
 ) -> Circle:
+    """Create the circle and its meetings and, when a room was picked for a circle that meets
+    in the branch, book it for every meeting it is free for (in the same transaction: a
+    circle created with a room has it, except for the meetings the review named)."""
     preview = preview_circle(data, schedule, creator, now)
     course, branch, room, plan = preview.course, preview.branch, preview.room, preview.plan
     if preview.clashes:
@@ -185,12 +161,15 @@ def create_circle(
     refresh_weekdays(circle)
     db.session.add(circle)
     db.session.flush()
+    if book_room and room is not None and circle.meets_in_person:
+        circle_bookings.book_circle(circle, room, circle.meetings, by=creator, all_or_nothing=False)
     return circle
 
 
 def update_circle(circle: Circle, data: CircleInput) -> None:
     require_live(circle)
-    course, branch, room = check_place(data)
+    course, branch, room = planning.check_place(data)
+    check_seats(data, room)
     if branch.id != circle.branch_id:
         raise RuleViolation(
             _("A circle cannot move to another branch; create a new one."), "branch_id"

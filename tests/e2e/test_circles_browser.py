@@ -134,7 +134,9 @@ def test_facilitator_creates_a_circle_step_by_step(page: Page, riverside: Rivers
     page.get_by_role("button", name="Create circle").click()
 
     # The circle's page.
-    expect(flash(page)).to_have_text("Circle created and published.")
+    expect(flash(page)).to_have_text(
+        "Circle created and published. Study Room A is booked for every meeting."
+    )
     expect(page.get_by_role("heading", level=1)).to_contain_text(TITLE)
     expect(page.get_by_role("heading", level=1)).to_contain_text("Open")
     expect(main).to_contain_text("Fay Facilitator (lead)")
@@ -244,12 +246,9 @@ def test_schedule_errors_are_shown_on_where_and_when(page: Page, riverside: Rive
     expect(page.get_by_label("Number of meetings")).to_have_value("4")
     assert_accessible(page)
 
-    # No weekday ticked and no dates listed: found when the schedule is planned for review.
+    # No weekday ticked and no dates listed: found as soon as the step is left.
     length.fill("90")
     page.get_by_role("button", name="Next: details").click()
-    expect_step(page, "Details")
-    fill_details(page)
-    page.get_by_role("button", name="Next: review").click()
     expect_step(page, "Where and when")
     expect(page.get_by_role("alert")).to_have_text("Please correct the fields marked below.")
     weekdays = page.get_by_role("group", name="Meets on")
@@ -260,14 +259,11 @@ def test_schedule_errors_are_shown_on_where_and_when(page: Page, riverside: Rive
     expect(page.get_by_label("First meeting")).to_have_value(riverside.first.isoformat())
     assert_accessible(page)
 
-    # A weekday, but a first meeting in the past.
+    # A weekday, but a first meeting in the past: refused at once too, before the details.
     weekdays.get_by_label("Tuesday").check()
     past = riverside.first - dt.timedelta(weeks=52)
     page.get_by_label("First meeting").fill(past.isoformat())
     page.get_by_role("button", name="Next: details").click()
-    expect_step(page, "Details")
-    expect(page.get_by_label("Title")).to_have_value(TITLE)
-    page.get_by_role("button", name="Next: review").click()
     expect_step(page, "Where and when")
     first = page.get_by_label("First meeting")
     error = page.locator(".field", has=first).locator(".error")
@@ -277,8 +273,26 @@ def test_schedule_errors_are_shown_on_where_and_when(page: Page, riverside: Rive
     expect(first).to_be_focused()
     expect(first).to_have_value(past.isoformat())
     expect(page.get_by_role("group", name="Meets on").get_by_label("Tuesday")).to_be_checked()
-    expect(page.get_by_role("button", name="Create circle")).to_have_count(0)
     assert_accessible(page)
+
+    # Too late for the branch: the message names its hours and what would fit.
+    first.fill(riverside.first.isoformat())
+    page.get_by_label("Starts at").fill("19:00")
+    page.get_by_role("button", name="Next: details").click()
+    expect_step(page, "Where and when")
+    start = page.get_by_label("Starts at")
+    expect(page.locator(".field", has=start).locator(".error")).to_have_text(
+        "All 4 meetings are after closing time, 20:00. Riverside Library is open 09:00–20:00 "
+        "on Tuesday: a 90-minute meeting fits if it starts between 09:00 and 18:30."
+    )
+    expect(start).to_be_focused()
+    assert_accessible(page)
+
+    # Fixed: on to the details, with what was typed there kept.
+    start.fill("18:00")
+    page.get_by_role("button", name="Next: details").click()
+    expect_step(page, "Details")
+    expect(page.get_by_role("button", name="Create circle")).to_have_count(0)
     assert circle_count(query) == (0, 0, 0)
 
 
@@ -305,7 +319,9 @@ def test_review_and_circle_page_fit_a_phone(page: Page, riverside: Riverside, qu
 
     page.get_by_label("Publish now (people can see and join it)").check()
     page.get_by_role("button", name="Create circle").click()
-    expect(flash(page)).to_have_text("Circle created and published.")
+    expect(flash(page)).to_have_text(
+        "Circle created and published. Study Room A is booked for every meeting."
+    )
     expect(page.get_by_role("heading", level=1)).to_contain_text(TITLE)
     expect(page.get_by_role("table").get_by_role("row")).to_have_count(5)
     check(page)
