@@ -177,7 +177,7 @@ def _flash_created(circle: Circle) -> None:
         if circle.status == CircleStatus.published
         else _("Circle saved as a draft. Publish it when it is ready.")
     )
-    if circle.room is None or not circle.meets_in_person:
+    if circle.room is None or circle.format == CircleFormat.virtual:
         flash(said, "success")
         return
     unbooked = [m for m in circle.meetings if m.booking is None]

@@ -161,7 +161,7 @@ def create_circle(
     refresh_weekdays(circle)
     db.session.add(circle)
     db.session.flush()
-    if book_room and room is not None and circle.meets_in_person:
+    if book_room and room is not None and data.format != CircleFormat.virtual:
         circle_bookings.book_circle(circle, room, circle.meetings, by=creator, all_or_nothing=False)
     return circle
 
