@@ -166,4 +166,9 @@ def dashboard():
 
 
 # The blueprint's other pages: imported for their routes (they import ``bp`` from here).
-from app.circles import creation_views, facilitator_views, meeting_views  # noqa: E402, F401
+from app.circles import (  # noqa: E402, F401
+    creation_views,
+    facilitator_views,
+    meeting_views,
+    series_views,
+)

@@ -8,6 +8,8 @@ never from the request, so these run the same from a view, a service or the CLI.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from flask_babel import lazy_gettext as _l
 
 from app.calendar.feeds import meetings_ics
@@ -100,6 +102,18 @@ def meeting_changed(meeting: Meeting, change: str) -> None:
     ics = meetings_ics([meeting], circle, feed_links())
     for enrollment in enrolled_in(circle):
         _email(enrollment, subject, "meeting_changed", ics, meeting=meeting, change=change)
+
+
+def series_moved(circle: Circle, before: list[tuple[Meeting, dt.datetime, dt.datetime]]) -> None:
+    """One email to each person enrolled listing every meeting that moved (old → new, in
+    their time zone), with the moved meetings attached for their calendar."""
+    if not before:
+        return
+    subject = _l("New times: %(title)s", title=circle.title)
+    ics = meetings_ics([m for m, _s, _e in before], circle, feed_links())
+    changes = [(starts, meeting) for meeting, starts, _ends in before]
+    for enrollment in enrolled_in(circle):
+        _email(enrollment, subject, "series_moved", ics, changes=changes)
 
 
 def circle_cancelled(circle: Circle) -> None:
