@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import re
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -16,7 +17,7 @@ from app.extensions import db
 from app.models import Booking, BookingStatus, Circle, Closure, Meeting, Room, User
 from app.rooms import bookings as booking_rules
 from tests.conftest import login
-from tests.factories import enroll, next_weekday
+from tests.factories import enroll, next_weekday, wizard_data
 from tests.mail import outbox_messages, send_outbox
 
 NY = ZoneInfo("America/New_York")
@@ -219,3 +220,97 @@ def test_only_who_may_edit_the_circle_moves_its_series(client, world, query):
     response = client.post(f"/circles/{circle_id}/series", data=_form(world, action="confirm"))
     assert response.status_code == 403
     assert _meetings(query, circle_id) == before
+
+
+# --- copying a circle for the next cohort -----------------------------------------------------
+
+
+def _with_co(query, world, circle_id):
+    def add_co():
+        facilitators.assign_facilitator(
+            db.session.get(Circle, circle_id),
+            db.session.get(User, world.co),
+            actor=db.session.get(User, world.manager),
+        )
+        db.session.commit()
+
+    query(add_co)
+
+
+def test_copy_opens_the_wizard_filled_in_with_the_next_weeks(client, world, query):
+    circle_id = world.circle(
+        title="Grants, spring cohort", description="We write one.", capacity=8, audience="public"
+    )
+    last = _meetings(query, circle_id)[-1][1].date()
+    login(client, "lead@example.org")
+    assert f"/circles/new?copy_of={circle_id}" in client.get(f"/circles/{circle_id}").text
+    page = client.get(f"/circles/new?copy_of={circle_id}")
+    assert page.status_code == 200
+    text = html.unescape(page.text)
+    assert "<h2>Where and when</h2>" in text
+    monday = last + dt.timedelta(days=7 - last.weekday())
+    for shown in (
+        f'name="first_date" type="date" value="{monday.isoformat()}"',
+        'name="start_time" required type="time" value="18:00"',
+        'name="duration_minutes" required type="number" value="90"',
+        'name="meeting_count" type="number" value="4"',
+        '<input checked id="weekdays-1"',
+        'name="title" value="Grants, spring cohort"',
+        'name="description" value="We write one."',
+        'name="capacity" value="8"',
+        'name="audience" value="public"',
+    ):
+        assert shown in text
+    assert re.search(rf'(selected|checked)[^>]*value="{world.room}"', text)  # Lab
+
+
+def test_copy_creates_the_next_cohort_with_its_co_facilitators(client, world, query):
+    circle_id = world.circle(audience="public")
+    _with_co(query, world, circle_id)
+    last = _meetings(query, circle_id)[-1][1].date()
+    monday = last + dt.timedelta(days=7 - last.weekday())
+    login(client, "lead@example.org")
+    response = client.post(
+        f"/circles/new?copy_of={circle_id}",
+        data=wizard_data(world, first_date=monday.isoformat(), meeting_count="4", action="create"),
+    )
+    assert response.status_code == 302
+    new_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    assert new_id != circle_id
+    roles = query(
+        lambda: sorted((f.user_id, f.role) for f in db.session.get(Circle, new_id).facilitations)
+    )
+    assert roles == sorted([(world.lead, "lead"), (world.co, "co")])
+    meetings = _meetings(query, new_id)
+    assert len(meetings) == 4
+    assert meetings[0][1].date() > last
+    assert all(m[4] == (world.room, m[1]) for m in meetings)  # the room is booked
+
+
+def test_a_busy_co_facilitator_is_named_and_left_off_the_copy(client, world, query):
+    circle_id = world.circle(audience="public")
+    _with_co(query, world, circle_id)
+    last = _meetings(query, circle_id)[-1][1].date()
+    monday = last + dt.timedelta(days=7 - last.weekday())
+    world.circle(
+        lead=world.co, first_date=monday + dt.timedelta(days=1), meeting_count=1, room_id=None
+    )
+    login(client, "lead@example.org")
+    response = client.post(
+        f"/circles/new?copy_of={circle_id}",
+        data=wizard_data(world, first_date=monday.isoformat(), meeting_count="4", action="create"),
+        follow_redirects=True,
+    )
+    assert response.status_code == 200
+    assert "Not added as co-facilitator: Cole Co already facilitates" in html.unescape(
+        response.text
+    )
+    newest = query(lambda: db.session.scalar(sa.select(sa.func.max(Circle.id))))
+    people = query(lambda: [f.user_id for f in db.session.get(Circle, newest).facilitations])
+    assert people == [world.lead]
+
+
+def test_only_who_may_edit_a_circle_copies_it(client, world):
+    circle_id = world.circle()
+    login(client, "co@example.org")  # a facilitator, but not of this circle
+    assert client.get(f"/circles/new?copy_of={circle_id}").status_code == 403

@@ -16,7 +16,7 @@ from wtforms.fields.choices import SelectChoice
 
 from app.auth.permissions import can_create_circle, editable_circle_or_404
 from app.boundary import saving
-from app.circles import planning, services
+from app.circles import facilitators, planning, services
 from app.circles.forms import STEP_FIELDS, STEPS, CircleDetailsForm, NewCircleForm
 from app.circles.views import bp
 from app.edges import to_id
@@ -104,10 +104,14 @@ def new_circle():
     # Every room, so that a room of another branch is refused by the rule that names it;
     # the step offers only the chosen branch's.
     form.room_id.choices = _room_choices()
+    original = _copied_circle()
     if not form.is_submitted():
         form.course_id.data = preselected
         if len(branches) == 1:
             form.branch_id.data = branches[0].id
+        if original is not None:
+            _fill_from(form, original)
+            return _wizard(form, "when")
         return _wizard(form, "course")
 
     creating = request.form.get("action") == "create"
@@ -141,6 +145,8 @@ def new_circle():
         return _wizard(form, "details", warnings=where.warnings)
     if creating:
         _flash_created(circle)
+        if original is not None:
+            _copy_co_facilitators(original, circle, me)
         return redirect(url_for("circles.circle", circle_id=circle.id))
     return _wizard(
         form,
@@ -157,6 +163,64 @@ def new_circle():
             "clashes": preview.clashes,
         },
     )
+
+
+def _copied_circle() -> Circle | None:
+    """The circle named by ``?copy_of=`` (kept on every step's post: the form posts back to
+    its own address), if the user may edit it."""
+    circle_id = to_id(request.args.get("copy_of"))
+    if circle_id is None:
+        return None
+    return editable_circle_or_404(circle_id)
+
+
+def _fill_from(form: NewCircleForm, circle: Circle) -> None:
+    """The next cohort: everything but the dates, which start the week after its last
+    meeting (checked like any new circle's when the step is left)."""
+    form.course_id.data = circle.course_id
+    form.branch_id.data = circle.branch_id
+    form.room_id.data = circle.room_id
+    form.format.data = circle.format
+    form.join_url.data = circle.join_url
+    form.timezone.data = circle.timezone
+    form.title.data = circle.title
+    form.description.data = circle.description
+    form.welcome_message.data = circle.welcome_message
+    form.capacity.data = circle.capacity
+    form.audience.data = circle.audience
+    form.ask_goals.data = circle.ask_goals
+    form.custom_question.data = circle.custom_question
+    meetings = circle.scheduled_meetings or circle.meetings
+    form.weekdays.data = [d for d in range(7) if circle.weekday_mask & (1 << d)]
+    form.meeting_count.data = len(meetings) or None
+    if meetings:
+        first = meetings[0]
+        form.start_time.data = first.starts_at.astimezone(ZoneInfo(circle.timezone)).time()
+        form.duration_minutes.data = int((first.ends_at - first.starts_at).total_seconds() // 60)
+        last = meetings[-1].starts_at.astimezone(ZoneInfo(circle.timezone)).date()
+        form.first_date.data = last + dt.timedelta(days=7 - last.weekday())
+    flash(
+        _(
+            "A copy of “%(title)s”: choose the first date, then check each step.",
+            title=circle.title,
+        ),
+        "info",
+    )
+
+
+def _copy_co_facilitators(original: Circle, circle: Circle, actor) -> None:
+    """The original's co-facilitators join the copy, unless they are busy then (named)."""
+    busy = []
+    for facilitation in original.facilitations:
+        if facilitation.user_id in {f.user_id for f in circle.facilitations}:
+            continue
+        try:
+            with db.session.begin_nested():
+                facilitators.assign_facilitator(circle, facilitation.user, actor=actor)
+        except RuleViolation as violation:
+            busy.append(violation.message)
+    for message in busy:
+        flash(_("Not added as co-facilitator: %(why)s", why=message), "info")
 
 
 def _has_errors(form: NewCircleForm, step: str) -> bool:

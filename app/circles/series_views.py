@@ -1,9 +1,8 @@
-"""Moving a circle's series (a form, its review, confirm) and copying a circle for the next
-cohort. Part of the ``circles`` blueprint (``views.py``)."""
+"""Moving a circle's series: a form, its review, confirm. Part of the ``circles`` blueprint
+(``views.py``)."""
 
 from __future__ import annotations
 
-import datetime as dt
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -129,12 +128,3 @@ def _flash_moved(done: series.SeriesMove) -> None:
             len(done.unbooked),
         )
     flash(said, "info" if done.unbooked else "success")
-
-
-def next_cohort_start(circle: Circle) -> dt.date | None:
-    """The Monday after the week of the circle's last meeting (the wizard then plans on)."""
-    meetings = circle.scheduled_meetings or circle.meetings
-    if not meetings:
-        return None
-    last = meetings[-1].starts_at.astimezone(ZoneInfo(circle.timezone)).date()
-    return last + dt.timedelta(days=7 - last.weekday())
