@@ -75,6 +75,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.labels import label, when
     from app.links import external_url
     from app.main.views import bp as main_bp
+    from app.models import EnrollmentStatus
     from app.participation.views import bp as participation_bp
     from app.reports.views import bp as reports_bp
     from app.rooms.booking_views import bp as bookings_bp
@@ -97,6 +98,7 @@ def _register_blueprints(app: Flask) -> None:
     app.add_template_filter(label)
     app.add_template_filter(when)
     app.add_template_global(external_url)
+    app.add_template_global(EnrollmentStatus)  # the roster's sections, one per status
 
 
 class _RequestIdFilter(logging.Filter):

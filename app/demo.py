@@ -14,15 +14,24 @@ from app.circles.services import CircleInput, ScheduleInput, create_circle
 from app.extensions import db
 from app.models import (
     Attendance,
+    AttendanceStatus,
+    Audience,
     Branch,
     Circle,
+    CircleFormat,
+    CircleStatus,
     Closure,
     Course,
     Enrollment,
+    EnrollmentStatus,
     Facilitation,
+    FacilitatorRole,
     Meeting,
+    MeetingStatus,
     OpeningHours,
     Outcome,
+    OutcomeKind,
+    OutcomeStatus,
     Room,
     User,
 )
@@ -101,12 +110,12 @@ CIRCLES = [
         "https://www.medlib-ed.org/products/3407/chis-on-demand",
         "main-library",
         "Meeting Room A",
-        "in_person",
+        CircleFormat.in_person,
         1,
         dt.time(15, 0),
         90,
         6,
-        "staff",
+        Audience.staff,
         "facilitator@example.org",
     ),
     (
@@ -114,12 +123,12 @@ CIRCLES = [
         "https://www.nnlm.gov/guides/nnlm-proposal-writing-toolkit",
         "coral-gables",
         "Community Room",
-        "hybrid",
+        CircleFormat.hybrid,
         3,
         dt.time(10, 0),
         90,
         5,
-        "staff",
+        Audience.staff,
         "carmen@example.org",
     ),
     (
@@ -127,12 +136,12 @@ CIRCLES = [
         "https://www.coursera.org/specializations/leading-teams",
         "north-dade",
         None,
-        "virtual",
+        CircleFormat.virtual,
         2,
         dt.time(12, 0),
         60,
         8,
-        "staff",
+        Audience.staff,
         "facilitator@example.org",
     ),
     (
@@ -140,12 +149,12 @@ CIRCLES = [
         "https://edu.gcfglobal.org/es/informatica-basica/",
         "north-dade",
         "Training Lab",
-        "in_person",
+        CircleFormat.in_person,
         5,
         dt.time(10, 30),
         90,
         4,
-        "public",
+        Audience.public,
         "facilitator@example.org",
     ),
 ]
@@ -157,6 +166,10 @@ def _get_or_add(model, where: dict, **values):
         row = model(**where, **values)
         db.session.add(row)
     return row
+
+
+def _join_url(fmt: CircleFormat, slug: str) -> str:
+    return "" if fmt == CircleFormat.in_person else f"https://meet.example.org/{slug}"
 
 
 def load_demo() -> bool:
@@ -219,7 +232,7 @@ def _load_circles(branches: dict[str, Branch]) -> bool:
                 branch_id=branch.id,
                 room_id=room.id if room else None,
                 format=fmt,
-                join_url="https://meet.example.org/" + slug if fmt != "in_person" else "",
+                join_url=_join_url(fmt, slug),
                 title=title,
                 description=course.description,
                 welcome_message="Welcome! Bring a laptop or borrow one from the branch.",
@@ -268,14 +281,14 @@ HISTORY = [
         "https://www.medlib-ed.org/products/3407/chis-on-demand",
         "main-library",
         "Meeting Room A",
-        "in_person",
+        CircleFormat.in_person,
         1,
         34,
         6,
         [0, 1, 2, 3, 4, 5, 6, 7],
         [
             (
-                "credential",
+                OutcomeKind.credential,
                 "NNLM Consumer Health Information Specialization (CHIS)",
                 6,
                 {"ce_hours": 5},
@@ -287,14 +300,14 @@ HISTORY = [
         "https://www.nnlm.gov/guides/nnlm-proposal-writing-toolkit",
         "coral-gables",
         "Community Room",
-        "hybrid",
+        CircleFormat.hybrid,
         3,
         30,
         5,
         [2, 5, 8, 9],
         [
             (
-                "grant",
+                OutcomeKind.grant,
                 "Digital literacy lab for teens",
                 0,
                 {"amount_cents": 1_700_000, "funder": "Community foundation"},
@@ -306,14 +319,14 @@ HISTORY = [
         "https://www.coursera.org/specializations/leading-teams",
         "north-dade",
         None,
-        "virtual",
+        CircleFormat.virtual,
         2,
         14,
         8,
         [1, 3, 4, 6, 7, 9],
         [
-            ("promotion", "Promoted to branch supervisor", 2, {}),
-            ("certificate", "Coursera certificate", 3, {}),
+            (OutcomeKind.promotion, "Promoted to branch supervisor", 2, {}),
+            (OutcomeKind.certificate, "Coursera certificate", 3, {}),
         ],
     ),
 ]
@@ -350,7 +363,7 @@ def _load_history(branches: dict[str, Branch]) -> bool:
                 ends_at=dt.datetime.combine(
                     first + dt.timedelta(weeks=w), dt.time(16, 30), tzinfo=zone
                 ),
-                status="scheduled",
+                status=MeetingStatus.scheduled,
             )
             for w in range(count)
         ]
@@ -361,14 +374,14 @@ def _load_history(branches: dict[str, Branch]) -> bool:
             branch=branch,
             room=room,
             format=fmt,
-            join_url="https://meet.example.org/" + slug if fmt != "in_person" else "",
+            join_url=_join_url(fmt, slug),
             timezone=branch.timezone,
             capacity=12,
-            audience="staff",
-            status="completed",
+            audience=Audience.staff,
+            status=CircleStatus.completed,
             completion_min_meetings=count - 2,
             meetings=meetings,
-            facilitations=[Facilitation(user=lead, role="lead")],
+            facilitations=[Facilitation(user=lead, role=FacilitatorRole.lead)],
             created_by_id=lead.id,
         )
         db.session.add(circle)
@@ -377,17 +390,18 @@ def _load_history(branches: dict[str, Branch]) -> bool:
         for n, index in enumerate(people):
             user = staff[index]
             # Everyone came, except a missed week here and there (and the last one dropped out).
-            marks = ["present" if (n + w) % 5 else "absent" for w in range(count)]
+            present, absent = AttendanceStatus.present, AttendanceStatus.absent
+            marks = [present if (n + w) % 5 else absent for w in range(count)]
             if n == len(people) - 1:
-                marks = ["present"] + ["absent"] * (count - 1)
-            attended = marks.count("present")
+                marks = [present] + [absent] * (count - 1)
+            attended = marks.count(present)
             done = attended >= count - 2
             enrollment = Enrollment(
                 circle_id=circle.id,
                 user_id=user.id,
                 name=user.name,
                 email=user.email,
-                status="completed" if done else "enrolled",
+                status=EnrollmentStatus.completed if done else EnrollmentStatus.enrolled,
                 enrolled_at=meetings[0].starts_at - dt.timedelta(days=10),
                 completed_at=meetings[-1].ends_at if done else None,
             )
@@ -410,7 +424,7 @@ def _load_history(branches: dict[str, Branch]) -> bool:
                         kind=kind,
                         title=outcome_title,
                         achieved_on=min(achieved, today),
-                        status="confirmed",
+                        status=OutcomeStatus.confirmed,
                         confirmed_by_id=lead.id,
                         **extra,
                     )

@@ -16,6 +16,7 @@ from app.models import (
     CircleFormat,
     CircleStatus,
     CourseFormat,
+    EnrollmentStatus,
     OutcomeKind,
     SkillArea,
 )
@@ -80,6 +81,13 @@ ATTENDANCE_STATUSES = {
     AttendanceStatus.excused: _l("Excused"),
 }
 
+ENROLLMENT_STATUSES = {
+    EnrollmentStatus.enrolled: _l("Enrolled"),
+    EnrollmentStatus.waitlisted: _l("Waitlist"),
+    EnrollmentStatus.withdrawn: _l("Withdrawn"),
+    EnrollmentStatus.completed: _l("Completed"),
+}
+
 OUTCOME_KINDS = {
     OutcomeKind.credential: _l("Credential (with CE hours)"),
     OutcomeKind.certificate: _l("Course certificate"),
@@ -113,6 +121,7 @@ ALL_LABELS = {
     "audience": AUDIENCES,
     "circle_state": CIRCLE_STATES,
     "attendance": ATTENDANCE_STATUSES,
+    "enrollment": ENROLLMENT_STATUSES,
     "outcome_kind": OUTCOME_KINDS,
 }
 

@@ -7,7 +7,9 @@ import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 import sqlalchemy as sa
+from alembic import command as alembic_command
 from flask_migrate import check, downgrade, upgrade
 
 from app import create_app
@@ -16,6 +18,7 @@ from app.demo import BRANCHES, DEMO_PASSWORD, STAFF, USERS
 from app.extensions import db
 from app.models import Branch, Closure, OpeningHours, Room, User
 from tests.conftest import login
+from tests.test_models import enum_columns
 
 
 def test_secret_key_is_generated_once_and_private(tmp_path):
@@ -119,6 +122,124 @@ def test_dropping_signup_opens_at_keeps_every_circle_its_meetings_and_places(fre
         assert "signup_opens_at" not in circle_columns()
         assert rows() == [1, 1, 1, 1]
         db.engine.dispose()
+
+
+def _row_counts() -> dict[str, int]:
+    """Rows per table, for the tables this revision has."""
+    names = set(sa.inspect(db.engine).get_table_names()) - {"alembic_version"}
+    counts = {
+        t.name: db.session.scalar(sa.select(sa.func.count()).select_from(t))
+        for t in db.metadata.sorted_tables
+        if t.name in names
+    }
+    db.session.remove()  # no transaction may stay open while the schema changes
+    return counts
+
+
+def _demo_database_at_0008(fresh_database_url):
+    """The demo data in a database at 0008, the revision before the status checks. It is
+    loaded at head (the models are today's) and the schema taken back: every downgrade
+    keeps the rows."""
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": fresh_database_url, "SECRET_KEY": "x", "TESTING": True}
+    )
+    with app.app_context():
+        upgrade()
+        result = app.test_cli_runner().invoke(args=["demo", "load"])
+        assert result.exit_code == 0, result.output
+        db.session.remove()
+        loaded = _row_counts()
+        downgrade(revision="0008")
+        at_0008 = _row_counts()
+        assert at_0008 == {name: loaded[name] for name in at_0008}
+    return app
+
+
+def test_status_checks_arrive_on_a_database_with_data_and_leave_it_intact(fresh_database_url):
+    """0009 adds its checks to tables that already hold data: nothing is copied or lost (on
+    SQLite a copy would cascade-delete children and drop the booking overlap triggers), the
+    checks hold afterwards, and the downgrade takes them away again."""
+    import datetime as dt
+
+    from app.models import Booking
+
+    app = _demo_database_at_0008(fresh_database_url)
+    starts = dt.datetime(2030, 1, 7, 17, tzinfo=dt.UTC)
+
+    def refused(write) -> bool:
+        try:
+            write()
+            db.session.flush()
+        except sa.exc.IntegrityError:
+            return True
+        finally:
+            db.session.rollback()
+            db.session.remove()
+        return False
+
+    def bad_status() -> None:
+        db.session.execute(sa.text("UPDATE enrollment SET status = 'lapsed'"))
+
+    def book(at: dt.datetime) -> None:
+        room = db.session.scalars(sa.select(Room).order_by(Room.id)).first()
+        booking = Booking(title="Book club")
+        booking.place(room, at, at + dt.timedelta(hours=1))
+        db.session.add(booking)
+
+    expected = {f"ck_{c.table.name}_{c.name}" for c in enum_columns()}
+    with app.app_context():
+        demo_bookings = _row_counts()["booking"]  # the demo's circles have their rooms
+        book(starts)  # its overlap guard (0003) must outlive this migration
+        db.session.commit()
+        before = _row_counts()
+        assert before["enrollment"]
+        assert before["attendance"]
+        assert before["booking"] == demo_bookings + 1
+        assert not expected & _status_checks()
+        assert not refused(bad_status)  # and rolled back: nothing kept
+
+        upgrade(revision="0009")
+        assert _row_counts() == before
+        assert expected <= _status_checks()
+        assert refused(bad_status)
+        assert refused(lambda: book(starts + dt.timedelta(minutes=30)))
+
+        downgrade(revision="0008")
+        assert _row_counts() == before
+        assert not expected & _status_checks()
+        assert refused(lambda: book(starts + dt.timedelta(minutes=30)))
+        db.engine.dispose()
+
+
+def test_status_checks_name_rows_already_outside_the_enum(fresh_database_url):
+    """PostgreSQL would refuse the constraint anyway; SQLite's triggers would not look back.
+    Both stop the upgrade with the column and the value to correct."""
+    app = _demo_database_at_0008(fresh_database_url)
+    with app.app_context():
+        db.session.execute(sa.text("UPDATE meeting SET status = 'postponed'"))
+        db.session.commit()
+        db.session.remove()
+        config = app.extensions["migrate"].migrate.get_config()
+        with pytest.raises(RuntimeError, match=r"meeting\.status holds \['postponed'\]"):
+            alembic_command.upgrade(config, "0009")  # what `flask db upgrade` runs
+        db.session.execute(sa.text("UPDATE meeting SET status = 'scheduled'"))
+        db.session.commit()
+        db.session.remove()
+        upgrade(revision="0009")
+        assert "ck_meeting_status" in _status_checks()
+        db.engine.dispose()
+
+
+def _status_checks() -> set[str]:
+    """The names of 0009's checks: constraints on PostgreSQL, triggers on SQLite."""
+    if db.engine.dialect.name == "postgresql":
+        query = "SELECT conname FROM pg_constraint WHERE contype = 'c'"
+        names = set(db.session.scalars(sa.text(query)))
+    else:
+        query = "SELECT name FROM sqlite_master WHERE type = 'trigger'"
+        names = {name.rsplit("_", 1)[0] for name in db.session.scalars(sa.text(query))}
+    db.session.remove()
+    return names
 
 
 def test_demo_data_loads_once(app, query):

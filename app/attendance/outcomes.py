@@ -99,7 +99,7 @@ def add_outcome(
 
 
 def confirm_outcome(outcome: Outcome, *, by: User) -> None:
-    if outcome.status != OutcomeStatus.reported:
+    if not outcome.is_reported:
         raise RuleViolation(_("This outcome is already confirmed."))
     outcome.status = OutcomeStatus.confirmed
     outcome.confirmed_by_id = by.id

@@ -25,7 +25,6 @@ from app.models import (
     Enrollment,
     EnrollmentStatus,
     Meeting,
-    MeetingStatus,
     User,
 )
 from app.rules import RuleViolation, unique_or_violation
@@ -97,7 +96,7 @@ def history(meeting: Meeting) -> list[sa.Row]:
 
 
 def sheet_closed_reason(meeting: Meeting, now: dt.datetime) -> str | None:
-    if meeting.status == MeetingStatus.cancelled:
+    if meeting.is_cancelled:
         return _("This meeting was cancelled: there is no attendance to take.")
     if meeting.starts_at > now:
         return _("Attendance can be taken once the meeting has started.")
@@ -225,7 +224,7 @@ def check_in(meeting: Meeting, user: User, now: dt.datetime) -> None:
     circle = meeting.circle
     if not circle.self_checkin:
         raise RuleViolation(_("This circle does not use self check-in: the facilitator takes it."))
-    if meeting.status == MeetingStatus.cancelled:
+    if meeting.is_cancelled:
         raise RuleViolation(_("This meeting was cancelled."))
     if now < meeting.starts_at - CHECKIN_OPENS_BEFORE:
         raise RuleViolation(_("Check-in opens 15 minutes before the meeting starts."))
@@ -321,7 +320,8 @@ def attendance_export(circle: Circle, now: dt.datetime) -> tuple[list[str], list
         cells = [recorded.get((person.id, m.id)) or "" for m in meetings]
         rows.append([person.name, person.email, person.status, *cells, *map(cells.count, order)])
     padding = [""] * len(order)
-    present = [sum(recorded.get((p.id, m.id)) == "present" for p in people) for m in meetings]
+    came = AttendanceStatus.present
+    present = [sum(recorded.get((p.id, m.id)) == came for p in people) for m in meetings]
     rows.append(["Total present", "", "", *present, *padding])
     rows.append(["Walk-ins", "", "", *(walk_ins.get(m.id, "") for m in meetings), *padding])
     return header, rows

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from icalendar import Calendar, Event, vDuration, vText
 
-from app.models import Booking, Circle, Meeting, MeetingStatus
+from app.models import Booking, BookingStatus, Circle, CircleStatus, Meeting
 
 PRODID = "-//Learning Circles//Library staff development//EN"
 REFRESH = dt.timedelta(hours=1)
@@ -35,8 +35,9 @@ class CircleText:
     title: str
     description: str
     url: str
-    place: str  # branch (+ default room), or "Online"
-    format: str
+    place: str  # the branch; the room is added per meeting
+    in_person: bool
+    online: bool
     cancelled: bool
 
     @classmethod
@@ -46,7 +47,7 @@ class CircleText:
         names = ", ".join(f.user.name for f in circle.facilitations)
         if names:
             lines.append(f"Facilitators: {names}")
-        if circle.format != "in_person" and circle.join_url:
+        if circle.meets_online and circle.join_url:
             lines.append(f"Join online: {circle.join_url}")
         lines.append(url)
         return cls(
@@ -54,15 +55,16 @@ class CircleText:
             description="\n".join(lines),
             url=url,
             place=circle.branch.name,
-            format=circle.format,
-            cancelled=circle.status == "cancelled",
+            in_person=circle.meets_in_person,
+            online=circle.meets_online,
+            cancelled=circle.status == CircleStatus.cancelled,
         )
 
     def location(self, room_name: str | None) -> str:
-        if self.format == "virtual":
+        if not self.in_person:
             return "Online"
         place = self.place + (f", {room_name}" if room_name else "")
-        return place + (" + online" if self.format == "hybrid" else "")
+        return place + (" + online" if self.online else "")
 
 
 def _stamp(event: Event, uid: str, row, sequence: int, start, end) -> None:
@@ -89,7 +91,7 @@ def meeting_event(meeting: Meeting, text: CircleText, room_name: str | None, hos
     event.add("location", text.location(room_name))
     event.add("description", text.description)
     event.add("url", text.url)
-    cancelled = text.cancelled or meeting.status == MeetingStatus.cancelled
+    cancelled = text.cancelled or meeting.is_cancelled
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     return event
 
@@ -107,7 +109,7 @@ def booking_event(booking: Booking, host: str) -> Event:
     )
     event.add("summary", booking.title)
     event.add("location", f"{booking.room.branch.name}, {booking.room.name}")
-    event.add("status", "CANCELLED" if booking.status == "cancelled" else "CONFIRMED")
+    event.add("status", "CANCELLED" if booking.status == BookingStatus.cancelled else "CONFIRMED")
     return event
 
 

@@ -7,6 +7,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from app.forms import BaseForm, strip, validate_web_url
 from app.labels import CAREER_STAGES, COURSE_FORMATS, COURSE_LANGUAGES, SKILL_AREAS, choices
+from app.models import CareerStage, CourseFormat
 
 
 class CourseForm(BaseForm):
@@ -25,7 +26,9 @@ class CourseForm(BaseForm):
     )
     description = TextAreaField(_l("Description"), filters=[strip], validators=[Length(max=4000)])
     language = SelectField(_l("Language"), choices=choices(COURSE_LANGUAGES), default="en")
-    format = SelectField(_l("Format"), choices=choices(COURSE_FORMATS), default="self_paced")
+    format = SelectField(
+        _l("Format"), choices=choices(COURSE_FORMATS), default=CourseFormat.self_paced
+    )
     hours = IntegerField(
         _l("Estimated hours"),
         validators=[
@@ -41,7 +44,9 @@ class CourseForm(BaseForm):
         description=_l("For example: NNLM Consumer Health Information Specialization (CHIS)."),
     )
     skill_area = SelectField(_l("Skill area"), choices=choices(SKILL_AREAS))
-    career_stage = SelectField(_l("Career stage"), choices=choices(CAREER_STAGES), default="all")
+    career_stage = SelectField(
+        _l("Career stage"), choices=choices(CAREER_STAGES), default=CareerStage.all
+    )
 
 
 class CourseFilterForm(BaseForm):

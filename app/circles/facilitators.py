@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from app.circles.clashes import clash_message, facilitator_clashes
 from app.circles.meetings import future_meetings, require_live
 from app.extensions import db
-from app.models import AuditEvent, Circle, Facilitation, User
+from app.models import AuditEvent, Circle, Facilitation, FacilitatorRole, User
 from app.rules import RuleViolation, unique_or_violation
 
 
@@ -37,7 +37,7 @@ def assign_facilitator(circle: Circle, user: User, *, actor: User, override: boo
     with unique_or_violation(
         _("%(name)s already facilitates this circle.", name=user.name), "user_id"
     ):
-        circle.facilitations.append(Facilitation(user=user, role="co"))
+        circle.facilitations.append(Facilitation(user=user, role=FacilitatorRole.co))
     if clashes:
         audit(
             actor,
@@ -53,7 +53,7 @@ def remove_facilitator(circle: Circle, user_id: int, *, actor: User) -> None:
     facilitation = next((f for f in circle.facilitations if f.user_id == user_id), None)
     if facilitation is None:
         raise RuleViolation(_("That person does not facilitate this circle."))
-    if facilitation.role == "lead":
+    if facilitation.is_lead:
         raise RuleViolation(_("Hand the circle to someone else before removing its lead."))
     circle.facilitations.remove(facilitation)
     audit(actor, "facilitator.remove", f"circle:{circle.id}", f"user:{user_id}")
@@ -64,12 +64,12 @@ def hand_over(circle: Circle, new_lead_id: int, *, actor: User) -> None:
     """Make a co-facilitator the lead; the old lead stays on as a co-facilitator."""
     require_live(circle)
     new = next((f for f in circle.facilitations if f.user_id == new_lead_id), None)
-    if new is None or new.role == "lead":
+    if new is None or new.is_lead:
         raise RuleViolation(_("Choose one of the circle's co-facilitators."), "user_id")
-    old = next(f for f in circle.facilitations if f.role == "lead")
-    old.role = "co"
+    old = next(f for f in circle.facilitations if f.is_lead)
+    old.role = FacilitatorRole.co
     db.session.flush()  # the one-lead index must never see two leads
-    new.role = "lead"
+    new.role = FacilitatorRole.lead
     audit(
         actor,
         "facilitator.hand_over",

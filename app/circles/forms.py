@@ -25,6 +25,7 @@ from app.forms import (
     validate_web_url,
 )
 from app.labels import AUDIENCES, CIRCLE_FORMATS, SKILL_AREAS, WEEKDAY_NAMES, choices
+from app.models import Audience, CircleFormat
 from app.timeutil import timezone_names
 
 
@@ -35,7 +36,9 @@ class CircleDetailsForm(BaseForm):
         _l("Course"), coerce=optional_int, validators=[InputRequired(_l("Choose a course."))]
     )
     room_id = SelectField(_l("Room"), coerce=optional_int, validators=[Optional()])
-    format = RadioField(_l("Format"), choices=choices(CIRCLE_FORMATS), default="in_person")
+    format = RadioField(
+        _l("Format"), choices=choices(CIRCLE_FORMATS), default=CircleFormat.in_person
+    )
     join_url = StringField(
         _l("Join link for online meetings"),
         filters=[strip],
@@ -68,7 +71,7 @@ class CircleDetailsForm(BaseForm):
         validators=[Optional()],
         description=_l("Leave empty to keep sign-up open until the circle ends."),
     )
-    audience = RadioField(_l("Who can join"), choices=choices(AUDIENCES), default="staff")
+    audience = RadioField(_l("Who can join"), choices=choices(AUDIENCES), default=Audience.staff)
     ask_goals = BooleanField(_l("Ask people joining what they hope to get from the circle"))
     custom_question = StringField(
         _l("One question of your own for people joining (optional)"),

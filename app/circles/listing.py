@@ -9,7 +9,16 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from app.extensions import db
-from app.models import Circle, CircleStatus, Course, Facilitation, Meeting, MeetingStatus, User
+from app.models import (
+    Audience,
+    Circle,
+    CircleStatus,
+    Course,
+    Facilitation,
+    Meeting,
+    MeetingStatus,
+    User,
+)
 from app.querying import contains
 
 
@@ -35,7 +44,7 @@ def list_circles(viewer: User, now: dt.datetime, **filters) -> sa.Select[tuple[C
         )
     )
     if not viewer.is_authenticated:
-        query = query.where(Circle.audience == "public")
+        query = query.where(Circle.audience == Audience.public)
     if filters.get("q"):
         query = query.where(contains(filters["q"], Circle.title, Course.title))
     if filters.get("branch"):

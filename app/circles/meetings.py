@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from app.circles.clashes import clash_message, facilitator_clashes
 from app.circles.schedule import MAX_MEETINGS
 from app.extensions import db
-from app.models import Circle, CircleStatus, Meeting, MeetingStatus
+from app.models import Circle, Meeting, MeetingStatus
 from app.participation import notifications as participation_notifications
 from app.places import check_open
 from app.rooms import bookings
@@ -46,7 +46,7 @@ def future_meetings(circle: Circle) -> list[Meeting]:
 
 
 def require_live(circle: Circle) -> None:
-    if circle.status in (CircleStatus.cancelled, CircleStatus.completed):
+    if not circle.is_live:
         raise RuleViolation(
             _("This circle is %(state)s and can no longer change.", state=_(circle.status))
         )
@@ -90,7 +90,7 @@ def add_meeting(circle: Circle, day: dt.date, at: dt.time, minutes: int) -> Meet
 
 def reschedule_meeting(meeting: Meeting, day: dt.date, at: dt.time, minutes: int) -> None:
     require_live(meeting.circle)
-    if meeting.status != MeetingStatus.scheduled:
+    if not meeting.is_scheduled:
         raise RuleViolation(_("A cancelled meeting cannot be moved; add a new one."))
     if meeting.starts_at <= utcnow():
         raise RuleViolation(_("This meeting has already started."))
@@ -104,7 +104,7 @@ def reschedule_meeting(meeting: Meeting, day: dt.date, at: dt.time, minutes: int
 
 
 def cancel_meeting(meeting: Meeting) -> None:
-    if meeting.status != MeetingStatus.scheduled:
+    if not meeting.is_scheduled:
         raise RuleViolation(_("This meeting is already cancelled."))
     if meeting.starts_at <= utcnow():
         raise RuleViolation(_("This meeting has already started."))

@@ -22,6 +22,7 @@ from app.models import (
     CircleStatus,
     Course,
     Facilitation,
+    FacilitatorRole,
     Meeting,
     MeetingStatus,
     Room,
@@ -157,7 +158,7 @@ def create_circle(
         Meeting(starts_at=m.starts_at, ends_at=m.ends_at, status=MeetingStatus.scheduled)
         for m in plan.meetings
     ]
-    circle.facilitations = [Facilitation(user=creator, role="lead")]
+    circle.facilitations = [Facilitation(user=creator, role=FacilitatorRole.lead)]
     refresh_weekdays(circle)
     db.session.add(circle)
     db.session.flush()

@@ -22,6 +22,7 @@ from app.models.circles import (
     CircleFormat,
     CircleStatus,
     Facilitation,
+    FacilitatorRole,
     Meeting,
     MeetingStatus,
 )
@@ -78,6 +79,7 @@ __all__ = [
     "Enrollment",
     "EnrollmentStatus",
     "Facilitation",
+    "FacilitatorRole",
     "FeedCache",
     "FeedScope",
     "FeedToken",

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from app.extensions import db
-from app.models.base import TimestampMixin
+from app.models.base import TimestampMixin, enum_column
 from app.timeutil import UTCDateTime, utcnow
 
 if TYPE_CHECKING:  # names in annotations; SQLAlchemy resolves them through its registry
@@ -36,7 +36,7 @@ class Attendance(db.Model):
     enrollment_id: so.Mapped[int] = so.mapped_column(
         sa.ForeignKey("enrollment.id", ondelete="CASCADE"), index=True
     )
-    status: so.Mapped[str] = so.mapped_column(sa.String(10))
+    status: so.Mapped[AttendanceStatus] = so.mapped_column(enum_column(AttendanceStatus, 10))
     updated_at: so.Mapped[dt.datetime] = so.mapped_column(
         UTCDateTime, default=utcnow, onupdate=utcnow
     )
@@ -55,8 +55,10 @@ class AttendanceChange(db.Model):
     attendance_id: so.Mapped[int] = so.mapped_column(
         sa.ForeignKey("attendance.id", ondelete="CASCADE"), index=True
     )
-    old_status: so.Mapped[str | None] = so.mapped_column(sa.String(10))
-    new_status: so.Mapped[str] = so.mapped_column(sa.String(10))
+    old_status: so.Mapped[AttendanceStatus | None] = so.mapped_column(
+        enum_column(AttendanceStatus, 10)
+    )
+    new_status: so.Mapped[AttendanceStatus] = so.mapped_column(enum_column(AttendanceStatus, 10))
     changed_by_id: so.Mapped[int | None] = so.mapped_column(
         sa.ForeignKey("user.id", ondelete="SET NULL")
     )
@@ -111,14 +113,16 @@ class Outcome(TimestampMixin, db.Model):
     enrollment_id: so.Mapped[int | None] = so.mapped_column(
         sa.ForeignKey("enrollment.id", ondelete="CASCADE"), index=True
     )
-    kind: so.Mapped[str] = so.mapped_column(sa.String(16), index=True)
+    kind: so.Mapped[OutcomeKind] = so.mapped_column(enum_column(OutcomeKind, 16), index=True)
     title: so.Mapped[str] = so.mapped_column(sa.String(200))
     ce_hours: so.Mapped[float | None] = so.mapped_column(sa.Numeric(6, 2))
     funder: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
     amount_cents: so.Mapped[int | None] = so.mapped_column(sa.BigInteger)
     achieved_on: so.Mapped[dt.date]
     evidence_url: so.Mapped[str] = so.mapped_column(sa.String(500), default="")
-    status: so.Mapped[str] = so.mapped_column(sa.String(12), default=OutcomeStatus.confirmed)
+    status: so.Mapped[OutcomeStatus] = so.mapped_column(
+        enum_column(OutcomeStatus, 12), default=OutcomeStatus.confirmed
+    )
     reported_by_id: so.Mapped[int | None] = so.mapped_column(
         sa.ForeignKey("user.id", ondelete="SET NULL")
     )
@@ -128,3 +132,8 @@ class Outcome(TimestampMixin, db.Model):
 
     circle: so.Mapped[Circle] = so.relationship()
     enrollment: so.Mapped[Enrollment | None] = so.relationship()
+
+    @property
+    def is_reported(self) -> bool:
+        """Reported by the participant and not yet confirmed by a facilitator."""
+        return self.status == OutcomeStatus.reported

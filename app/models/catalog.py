@@ -9,7 +9,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from app.extensions import db
-from app.models.base import TimestampMixin
+from app.models.base import TimestampMixin, enum_column
 from app.timeutil import UTCDateTime
 
 
@@ -50,12 +50,16 @@ class Course(TimestampMixin, db.Model):
     url: so.Mapped[str] = so.mapped_column(sa.String(500), unique=True)
     description: so.Mapped[str] = so.mapped_column(sa.Text, default="")
     language: so.Mapped[str] = so.mapped_column(sa.String(8), default="en")
-    format: so.Mapped[str] = so.mapped_column(sa.String(20), default=CourseFormat.self_paced)
+    format: so.Mapped[CourseFormat] = so.mapped_column(
+        enum_column(CourseFormat, 20), default=CourseFormat.self_paced
+    )
     hours: so.Mapped[int | None]
     is_free: so.Mapped[bool] = so.mapped_column(default=True)
     credential: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
-    skill_area: so.Mapped[str] = so.mapped_column(sa.String(32), index=True)
-    career_stage: so.Mapped[str] = so.mapped_column(sa.String(32), default=CareerStage.all)
+    skill_area: so.Mapped[SkillArea] = so.mapped_column(enum_column(SkillArea, 32), index=True)
+    career_stage: so.Mapped[CareerStage] = so.mapped_column(
+        enum_column(CareerStage, 32), default=CareerStage.all
+    )
     retired_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime)
 
     def __repr__(self) -> str:

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from app.extensions import db
-from app.models.base import TimestampMixin
+from app.models.base import TimestampMixin, enum_column
 from app.models.places import BookingStatus
 from app.timeutil import UTCDateTime, utcnow
 
@@ -56,13 +56,19 @@ class Circle(TimestampMixin, db.Model):
     room_id: so.Mapped[int | None] = so.mapped_column(
         sa.ForeignKey("room.id", ondelete="SET NULL"), index=True
     )
-    format: so.Mapped[str] = so.mapped_column(sa.String(16), default=CircleFormat.in_person)
+    format: so.Mapped[CircleFormat] = so.mapped_column(
+        enum_column(CircleFormat, 16), default=CircleFormat.in_person
+    )
     join_url: so.Mapped[str] = so.mapped_column(sa.String(500), default="")
     timezone: so.Mapped[str] = so.mapped_column(sa.String(64))
     capacity: so.Mapped[int]
     signup_closes_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime)
-    audience: so.Mapped[str] = so.mapped_column(sa.String(8), default=Audience.staff)
-    status: so.Mapped[str] = so.mapped_column(sa.String(16), default=CircleStatus.draft, index=True)
+    audience: so.Mapped[Audience] = so.mapped_column(
+        enum_column(Audience, 8), default=Audience.staff
+    )
+    status: so.Mapped[CircleStatus] = so.mapped_column(
+        enum_column(CircleStatus, 16), default=CircleStatus.draft, index=True
+    )
     enrolled_count: so.Mapped[int] = so.mapped_column(default=0)
     # Hands out waitlist places in order; a place's position is its rank among those waiting.
     waitlist_next: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
@@ -95,11 +101,37 @@ class Circle(TimestampMixin, db.Model):
 
     @property
     def scheduled_meetings(self) -> list[Meeting]:
-        return [m for m in self.meetings if m.status == MeetingStatus.scheduled]
+        return [m for m in self.meetings if m.is_scheduled]
 
     @property
     def seats_left(self) -> int:
         return max(self.capacity - self.enrolled_count, 0)
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == CircleStatus.draft
+
+    @property
+    def is_live(self) -> bool:
+        """Not cancelled and not completed: it can still be edited, rescheduled, joined."""
+        return self.status not in (CircleStatus.cancelled, CircleStatus.completed)
+
+    @property
+    def is_public(self) -> bool:
+        return self.audience == Audience.public
+
+    @property
+    def meets_in_person(self) -> bool:
+        """In a branch (in person or hybrid): it has a place and may book rooms."""
+        return self.format != CircleFormat.virtual
+
+    @property
+    def meets_online(self) -> bool:
+        """Online (virtual or hybrid): it has a join link."""
+        return self.format != CircleFormat.in_person
+
+    def is_in_progress(self, now: dt.datetime) -> bool:
+        return self.state(now) == CircleStatus.in_progress
 
     def state(self, now: dt.datetime) -> CircleStatus:
         """The stored status, with "in progress" derived from the first meeting's start."""
@@ -108,6 +140,11 @@ class Circle(TimestampMixin, db.Model):
             if first is not None and first.starts_at <= now:
                 return CircleStatus.in_progress
         return CircleStatus(self.status)
+
+
+class FacilitatorRole(enum.StrEnum):
+    lead = "lead"
+    co = "co"
 
 
 class Facilitation(db.Model):
@@ -129,11 +166,15 @@ class Facilitation(db.Model):
     user_id: so.Mapped[int] = so.mapped_column(
         sa.ForeignKey("user.id", ondelete="CASCADE"), primary_key=True, index=True
     )
-    role: so.Mapped[str] = so.mapped_column(sa.String(8))  # "lead" or "co"
+    role: so.Mapped[FacilitatorRole] = so.mapped_column(enum_column(FacilitatorRole, 8))
     created_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime, default=utcnow)
 
     circle: so.Mapped[Circle] = so.relationship(back_populates="facilitations")
     user: so.Mapped[User] = so.relationship()
+
+    @property
+    def is_lead(self) -> bool:
+        return self.role == FacilitatorRole.lead
 
 
 class MeetingStatus(enum.StrEnum):
@@ -154,7 +195,9 @@ class Meeting(TimestampMixin, db.Model):
     circle_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("circle.id", ondelete="CASCADE"))
     starts_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime, index=True)
     ends_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime)
-    status: so.Mapped[str] = so.mapped_column(sa.String(12), default=MeetingStatus.scheduled)
+    status: so.Mapped[MeetingStatus] = so.mapped_column(
+        enum_column(MeetingStatus, 12), default=MeetingStatus.scheduled
+    )
     sequence: so.Mapped[int] = so.mapped_column(default=0)
 
     circle: so.Mapped[Circle] = so.relationship(back_populates="meetings")
@@ -162,6 +205,14 @@ class Meeting(TimestampMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<Meeting {self.id} {self.starts_at:%Y-%m-%d %H:%M}Z>"
+
+    @property
+    def is_scheduled(self) -> bool:
+        return self.status == MeetingStatus.scheduled
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status == MeetingStatus.cancelled
 
     @property
     def booking(self) -> Booking | None:

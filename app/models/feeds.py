@@ -10,6 +10,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from app.extensions import db
+from app.models.base import enum_column
 from app.timeutil import UTCDateTime, utcnow
 
 if TYPE_CHECKING:  # names in annotations; SQLAlchemy resolves them through its registry
@@ -54,7 +55,7 @@ class FeedToken(db.Model):
     user_id: so.Mapped[int] = so.mapped_column(
         sa.ForeignKey("user.id", ondelete="CASCADE"), index=True
     )
-    scope: so.Mapped[str] = so.mapped_column(sa.String(12))
+    scope: so.Mapped[FeedScope] = so.mapped_column(enum_column(FeedScope, 12))
     target_id: so.Mapped[int | None]  # the branch or room; None for the user's own feeds
     token_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
     created_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime, default=utcnow)

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from app.extensions import db
-from app.models.base import TimestampMixin
+from app.models.base import TimestampMixin, enum_column
 from app.timeutil import UTCDateTime, utcnow
 
 if TYPE_CHECKING:  # names in annotations; SQLAlchemy resolves them through its registry
@@ -23,6 +23,11 @@ class EnrollmentStatus(enum.StrEnum):
     waitlisted = "waitlisted"
     withdrawn = "withdrawn"
     completed = "completed"
+
+    @property
+    def is_active(self) -> bool:
+        """Holds a seat or a waitlist place (the ``ACTIVE_ENROLLMENT`` of the unique index)."""
+        return self in (EnrollmentStatus.enrolled, EnrollmentStatus.waitlisted)
 
 
 ACTIVE_ENROLLMENT = "status IN ('enrolled', 'waitlisted')"
@@ -61,7 +66,7 @@ class Enrollment(TimestampMixin, db.Model):
     )
     name: so.Mapped[str] = so.mapped_column(sa.String(120))
     email: so.Mapped[str] = so.mapped_column(sa.String(254))
-    status: so.Mapped[str] = so.mapped_column(sa.String(12))
+    status: so.Mapped[EnrollmentStatus] = so.mapped_column(enum_column(EnrollmentStatus, 12))
     waitlist_seq: so.Mapped[int | None]
     goals: so.Mapped[str] = so.mapped_column(sa.Text, default="")
     answer: so.Mapped[str] = so.mapped_column(sa.Text, default="")
@@ -87,6 +92,22 @@ class Enrollment(TimestampMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<Enrollment {self.id} {self.email} {self.status}>"
+
+    @property
+    def is_enrolled(self) -> bool:
+        return self.status == EnrollmentStatus.enrolled
+
+    @property
+    def is_waitlisted(self) -> bool:
+        return self.status == EnrollmentStatus.waitlisted
+
+    @property
+    def is_completed(self) -> bool:
+        return self.status == EnrollmentStatus.completed
+
+    @property
+    def is_active(self) -> bool:
+        return EnrollmentStatus(self.status).is_active
 
 
 class ReminderSent(db.Model):

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from app.extensions import db
-from app.models.base import TimestampMixin
+from app.models.base import TimestampMixin, enum_column
 from app.timeutil import UTCDateTime
 
 if TYPE_CHECKING:  # names in annotations; SQLAlchemy resolves them through its registry
@@ -134,13 +134,17 @@ class Booking(TimestampMixin, db.Model):
     meeting_id: so.Mapped[int | None] = so.mapped_column(
         sa.ForeignKey("meeting.id", ondelete="CASCADE"), index=True
     )
-    kind: so.Mapped[str] = so.mapped_column(sa.String(12), default=BookingKind.event)
+    kind: so.Mapped[BookingKind] = so.mapped_column(
+        enum_column(BookingKind, 12), default=BookingKind.event
+    )
     title: so.Mapped[str] = so.mapped_column(sa.String(200))
     starts_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime)
     ends_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime)
     blocked_from: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime)
     blocked_until: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime)
-    status: so.Mapped[str] = so.mapped_column(sa.String(12), default=BookingStatus.active)
+    status: so.Mapped[BookingStatus] = so.mapped_column(
+        enum_column(BookingStatus, 12), default=BookingStatus.active
+    )
     created_by_id: so.Mapped[int | None] = so.mapped_column(
         sa.ForeignKey("user.id", ondelete="SET NULL")
     )
@@ -152,6 +156,12 @@ class Booking(TimestampMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<Booking {self.id} room={self.room_id} {self.starts_at:%Y-%m-%d %H:%M}Z>"
+
+    @property
+    def is_event(self) -> bool:
+        """Booked by staff for its own sake: it can be moved on its own (a meeting's booking
+        moves with the meeting)."""
+        return self.kind == BookingKind.event
 
     def place(self, room: Room, starts_at: dt.datetime, ends_at: dt.datetime) -> None:
         """Put the booking in this room at this time, with the room's padding around it."""

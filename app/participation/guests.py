@@ -36,7 +36,7 @@ def request_guest_signup(circle: Circle, joiner: Joiner, now: dt.datetime) -> No
     reason = joining_closed_reason(circle, now)
     if reason:
         raise RuleViolation(reason)
-    if circle.audience != "public":
+    if not circle.is_public:
         raise RuleViolation(_("Sign in to join this circle: it is for library staff."))
     email = joiner.email.strip().lower()
     account = _account_for(email)

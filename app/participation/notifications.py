@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 from app.calendar.feeds import meetings_ics
 from app.emails import Reader, send
 from app.links import external_url, feed_links
-from app.models import Circle, Enrollment, EnrollmentStatus, GuestSignup, Meeting, User
+from app.models import Circle, Enrollment, GuestSignup, Meeting, User
 from app.participation.places import enrolled_in, waitlist_position, waitlisted_in
 
 
@@ -61,7 +61,7 @@ def _email(enrollment: Enrollment, subject, kind: str, ics: str | None = None, *
 def joined(enrollment: Enrollment) -> None:
     """A seat (with the schedule attached) or a place on the waitlist."""
     circle = enrollment.circle
-    if enrollment.status == EnrollmentStatus.enrolled:
+    if enrollment.is_enrolled:
         _email(
             enrollment,
             _l("You are in “%(title)s”", title=circle.title),

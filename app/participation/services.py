@@ -54,9 +54,9 @@ class Joiner:
 
 
 def joining_closed_reason(circle: Circle, now: dt.datetime) -> str | None:
-    if circle.status == CircleStatus.draft:
+    if circle.is_draft:
         return _("This circle is not open yet.")
-    if circle.status in (CircleStatus.cancelled, CircleStatus.completed):
+    if not circle.is_live:
         return _("This circle is %(state)s.", state=_(circle.status))
     if circle.signup_closes_at is not None and now >= circle.signup_closes_at:
         return _("Sign-up for this circle has closed.")
@@ -91,7 +91,7 @@ def join(circle: Circle, joiner: Joiner, now: dt.datetime) -> Enrollment:
     reason = joining_closed_reason(circle, now)
     if reason:
         raise RuleViolation(reason)
-    if circle.audience != "public" and joiner.user is None:
+    if not circle.is_public and joiner.user is None:
         raise RuleViolation(_("Sign in to join this circle: it is for library staff."))
     email = joiner.email.strip().lower()
     # Joins of one circle take turns from here, so that the check below sees a place taken a
@@ -129,9 +129,9 @@ def withdraw(enrollment: Enrollment, *, by: User | None, now: dt.datetime) -> li
     The place is read again under the circle's lock, so a double click frees one seat."""
     _lock_circle(enrollment.circle_id)
     db.session.refresh(enrollment)
-    if enrollment.status not in (EnrollmentStatus.enrolled, EnrollmentStatus.waitlisted):
+    if not enrollment.is_active:
         raise RuleViolation(_("This place was already given up."))
-    was_enrolled = enrollment.status == EnrollmentStatus.enrolled
+    was_enrolled = enrollment.is_enrolled
     enrollment.status = EnrollmentStatus.withdrawn
     enrollment.waitlist_seq = None
     enrollment.withdrawn_at = now
