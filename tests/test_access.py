@@ -1,4 +1,5 @@
-"""Access control: deny by default, and nobody sees another branch's pages."""
+"""Access control: deny by default, signed-out visitors are asked to sign in (and sent
+back), and nobody signed in sees another branch's pages."""
 
 from __future__ import annotations
 
@@ -7,6 +8,9 @@ from flask import url_for
 from werkzeug.routing import IntegerConverter
 
 from app.auth.permissions import is_public_endpoint
+from app.extensions import db
+from app.models import Course
+from app.timeutil import utcnow
 from tests.conftest import login
 
 # Adding a public page means adding it here too, on purpose.
@@ -69,6 +73,58 @@ def test_every_other_endpoint_refuses_anonymous_users(app):
         assert response.headers["Location"].startswith("/login?next="), (endpoint, path)
         checked += 1
     assert checked >= 15  # the walk really walked
+
+
+def test_a_link_to_a_staff_circle_signs_in_first_then_lands_on_it(client, world):
+    """Public pages that may show more once signed in (a staff-only circle, its join page and
+    schedule) send a signed-out visitor to sign in and back, not to a 404. A circle that does
+    not exist stays 404, and the way back is checked by safe_next."""
+    circle_id = world.circle(audience="staff", title="Staff only")
+    for path in (
+        f"/circles/{circle_id}",
+        f"/circles/{circle_id}/join",
+        f"/circles/{circle_id}/calendar.ics",
+    ):
+        response = client.get(path)
+        assert response.status_code == 302, path
+        assert response.headers["Location"] == "/login?next=" + path.replace("/", "%2F")
+    page = client.get(f"/login?next=%2Fcircles%2F{circle_id}").text
+    assert "Please sign in to see this page." in page
+    assert client.get(f"/circles/{circle_id + 100}").status_code == 404
+    response = login(client, "pat@example.org", query_string={"next": f"/circles/{circle_id}"})
+    assert response.headers["Location"] == f"/circles/{circle_id}"
+    assert "Staff only" in client.get(f"/circles/{circle_id}").text
+
+
+def test_the_way_back_after_sign_in_stays_on_the_site(client, world):
+    world.circle(audience="staff")
+    for evil in ("https://evil.example/", "//evil.example/", "/\\evil.example"):
+        response = login(client, "pat@example.org", query_string={"next": evil})
+        assert response.headers["Location"] == "/", evil
+        client.post("/logout")
+
+
+def test_a_retired_course_asks_visitors_to_sign_in_and_stays_hidden_from_participants(
+    client, world, app
+):
+    with app.app_context():
+        db.session.get(Course, world.course).retired_at = utcnow()
+        db.session.commit()
+    response = client.get(f"/courses/{world.course}")
+    assert response.headers["Location"] == f"/login?next=%2Fcourses%2F{world.course}"
+    login(client, "pat@example.org")
+    assert client.get(f"/courses/{world.course}").status_code == 404
+    client.post("/logout")
+    login(client, "lead@example.org")
+    assert client.get(f"/courses/{world.course}").status_code == 200
+
+
+def test_signed_in_people_get_404_for_a_draft_they_may_not_see(client, world):
+    """Sign-in would not help them: as if it did not exist (no redirect loop)."""
+    draft = world.circle(publish=False)
+    login(client, "pat@example.org")
+    for path in (f"/circles/{draft}", f"/circles/{draft}/join", f"/circles/{draft}/calendar.ics"):
+        assert client.get(path).status_code == 404, path
 
 
 def _manager_setup(factory):

@@ -564,7 +564,10 @@ def test_outsiders_cannot_change_meetings(client, world, query, email):
 
 def test_drafts_are_hidden_from_everyone_but_their_editors(client, world):
     circle_id = world.circle(publish=False, audience="public")
-    assert client.get(f"/circles/{circle_id}").status_code == 404
+    # Signed out: asked to sign in (its editor may follow the link); signed in: as if missing.
+    response = client.get(f"/circles/{circle_id}")
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/login?next=%2Fcircles%2F{circle_id}"
     login(client, "pat@example.org")
     assert client.get(f"/circles/{circle_id}").status_code == 404
     assert client.get(f"/circles/{circle_id}/edit").status_code == 404
@@ -576,7 +579,7 @@ def test_drafts_are_hidden_from_everyone_but_their_editors(client, world):
 def test_staff_circles_need_sign_in(client, world):
     staff = world.circle(audience="staff", title="Staff only")
     public = world.circle(audience="public", title="Open to all", start_time=dt.time(10))
-    assert client.get(f"/circles/{staff}").status_code == 404
+    assert client.get(f"/circles/{staff}").headers["Location"].startswith("/login?next=")
     assert client.get(f"/circles/{public}").status_code == 200
     listing = client.get("/circles/").text
     assert "Open to all" in listing

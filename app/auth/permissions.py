@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import TypeVar
+from typing import NoReturn, TypeVar
 
 import sqlalchemy as sa
 from flask import Flask, abort, current_app, has_request_context, request
@@ -58,6 +58,15 @@ def can_create_branch(user: User) -> bool:
 def can_see_branch_admin(user: User) -> bool:
     """Whether the branches area is worth showing in the navigation at all."""
     return user.is_authenticated and (user.is_admin or bool(user.managed_branches))
+
+
+def sign_in_or_404() -> NoReturn:
+    """Answer for a page the viewer may not see. A signed-out visitor is sent to sign in and
+    then back (``next``, checked by ``safe_next``): signing in may well show it, as for a
+    link to a staff-only circle. Someone signed in gets 404, as if it did not exist."""
+    if not current_user.is_authenticated:
+        abort(login_manager.unauthorized())
+    abort(404)
 
 
 def managed_branch_or_404(branch_id: int) -> Branch:
@@ -208,9 +217,13 @@ def can_see_circle(user: User, circle: Circle) -> bool:
 
 
 def visible_circle_or_404(circle_id: int) -> Circle:
+    """A circle the viewer may see. One that exists but is hidden (staff only, a draft) sends
+    a signed-out visitor to sign in first; see ``sign_in_or_404``."""
     circle = db.session.get(Circle, circle_id)
-    if circle is None or not can_see_circle(current_user, circle):
+    if circle is None:
         abort(404)
+    if not can_see_circle(current_user, circle):
+        sign_in_or_404()
     return circle
 
 

@@ -12,6 +12,7 @@ from app.auth.permissions import (
     can_create_circle,
     is_staff,
     public,
+    sign_in_or_404,
     staff_required,
 )
 from app.boundary import saving
@@ -28,8 +29,10 @@ bp = Blueprint("catalog", __name__, url_prefix="/courses")
 
 def _course_or_404(course_id: int) -> Course:
     course = db.session.get(Course, course_id)
-    if course is None or (course.retired and not is_staff(current_user)):
+    if course is None:
         abort(404)
+    if course.retired and not is_staff(current_user):
+        sign_in_or_404()  # staff still see a retired course: a visitor is asked to sign in
     return course
 
 
