@@ -18,11 +18,13 @@ from app.auth.permissions import (
 from app.boundary import saving
 from app.catalog import services
 from app.catalog.forms import CourseFilterForm, CourseForm, ImportForm
+from app.circles import listing
 from app.csvio import csv_response
 from app.edges import page_arg
 from app.extensions import db
 from app.forms import ConfirmForm
-from app.models import Course
+from app.models import Circle, Course
+from app.timeutil import utcnow
 
 bp = Blueprint("catalog", __name__, url_prefix="/courses")
 
@@ -89,9 +91,16 @@ def index():
 @public
 def course(course_id: int):
     item = _course_or_404(course_id)
+    now = utcnow()
+    # The circles running it that the viewer may see, still to meet, soonest first.
+    circles = db.session.scalars(
+        listing.list_circles(current_user, now).where(Circle.course_id == item.id)
+    ).all()
     return render_template(
         "catalog/course.html",
         course=item,
+        circles=circles,
+        now=now,
         can_edit=is_staff(current_user),
         can_start=can_create_circle(current_user),
         can_retire=current_user.is_authenticated and current_user.is_admin,
