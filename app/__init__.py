@@ -80,6 +80,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.reports.views import bp as reports_bp
     from app.rooms.booking_views import bp as bookings_bp
     from app.rooms.views import bp as rooms_bp
+    from app.timeutil import zone_name
 
     for bp in (
         main_bp,
@@ -97,6 +98,7 @@ def _register_blueprints(app: Flask) -> None:
         app.register_blueprint(bp)
     app.add_template_filter(label)
     app.add_template_filter(when)
+    app.add_template_filter(zone_name)
     app.add_template_global(external_url)
     app.add_template_global(EnrollmentStatus)  # the roster's sections, one per status
 

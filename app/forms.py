@@ -14,7 +14,6 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -26,7 +25,7 @@ from app.edges import (
     date_in_range,
 )
 from app.security import is_web_url
-from app.timeutil import is_timezone, timezone_names
+from app.timeutil import is_timezone, timezone_choices
 
 CONTROL_MESSAGE = _l("Remove the control character (an invisible one, perhaps pasted).")
 
@@ -145,7 +144,7 @@ def validate_timezone(form, field) -> None:
 def timezone_field(label: str | None = None, default: str = "America/New_York") -> SelectField:
     return SelectField(
         label or _l("Time zone"),
-        choices=[SelectChoice(name, name.replace("_", " ")) for name in timezone_names()],
+        choices=lambda: timezone_choices(),  # grouped, common US zones first, translated
         default=default,
         validators=[DataRequired(), validate_timezone],
     )

@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from flask_babel import format_datetime
+from babel.dates import format_datetime, format_skeleton, get_time_format
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from wtforms.fields.choices import SelectChoice
 
@@ -20,6 +21,7 @@ from app.models import (
     OutcomeKind,
     SkillArea,
 )
+from app.timeutil import zone_name
 
 SKILL_AREAS = {
     SkillArea.management: _l("Management"),
@@ -126,9 +128,40 @@ ALL_LABELS = {
 }
 
 
-def when(value: dt.datetime, tz: str, pattern: str = "EEE d MMM y, HH:mm") -> str:
-    """A UTC instant as local wall-clock text in ``tz``, in the reader's language."""
-    return format_datetime(value.astimezone(ZoneInfo(tz)), pattern, rebase=False)
+_DAYS = {"date": "yMMMEd", "day": "MMMEd"}
+
+
+def when(
+    value: dt.datetime | dt.date | dt.time, tz: str | None = None, pattern: str = "datetime"
+) -> str:
+    """The one way pages and emails show a moment, a day or a time of day, in the reader's
+    language: "6:00 PM" in English, "18:00" in Spanish. ``value`` is a UTC instant (shown as
+    wall-clock time in ``tz``), a date, or a wall-clock time (no ``tz`` needed).
+
+    ``pattern`` is a style: ``datetime`` (the default, "Tue, Mar 10, 2026, 6:00 PM"), ``time``,
+    ``date``, ``day`` (no year) or ``zoned`` (a datetime and the zone's name, "(Eastern Time)",
+    for emails and headings); or else a CLDR pattern, whose ``HH:mm`` follows the language too.
+    CSV and iCalendar keep ISO 8601 and do not come here."""
+    locale = get_locale()
+    # "h:mm\u202fa" in CLDR: an ordinary space, so "6:00 PM" reads, wraps and is found as typed
+    clock = get_time_format("short", locale=locale).pattern.replace("\u202f", " ")
+    if isinstance(value, dt.datetime):
+        value = value.astimezone(ZoneInfo(tz)) if tz else value
+    elif isinstance(value, dt.date):
+        value = dt.datetime.combine(value, dt.time(), tzinfo=dt.UTC)
+        pattern = "date" if pattern in ("datetime", "zoned") else pattern
+    else:
+        value = dt.datetime.combine(dt.date(2000, 1, 1), value, tzinfo=dt.UTC)
+        pattern = "time" if pattern in ("datetime", "zoned") else pattern
+    time = format_datetime(value, clock, locale=locale)
+    if pattern == "time":
+        return time
+    if pattern in _DAYS:
+        return format_skeleton(_DAYS[pattern], value, locale=locale)
+    if pattern in ("datetime", "zoned"):
+        text = f"{format_skeleton(_DAYS['date'], value, locale=locale)}, {time}"
+        return f"{text} ({zone_name(tz)})" if pattern == "zoned" and tz else text
+    return format_datetime(value, pattern.replace("HH:mm", clock), locale=locale)
 
 
 def label(code: str, kind: str) -> str:

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
-from app.labels import WEEKDAY_NAMES
+from app.labels import WEEKDAY_NAMES, when
 from app.models import Branch, OpeningHours
 from app.rules import RuleViolation
 
@@ -80,7 +80,7 @@ def outside_hours(branch: Branch, starts: dt.datetime, ends: dt.datetime) -> Out
 
 
 def clock(time: dt.time) -> str:
-    return time.strftime("%H:%M")
+    return when(time)
 
 
 def what_fits(branch: Branch, hours: OpeningHours, minutes: int) -> str:

@@ -425,8 +425,8 @@ def test_opening_hours_hold_for_circle_rooms(client, world, app, query):
     login(client, "lead@example.org")
     page = client.get(f"/circles/{circle_id}/rooms").text
     # Every room fails for the same reason: it is named once, with what would work.
-    assert "All 4 meetings are after closing time, 17:00." in page
-    assert "a 90-minute meeting fits if it starts between 09:00 and 15:30" in page
+    assert "All 4 meetings are after closing time, 5:00 PM." in page
+    assert "a 90-minute meeting fits if it starts between 9:00 AM and 3:30 PM" in page
     assert page.count("Outside opening hours") == 0
     assert page.count("/edit") >= 4  # a way to move each meeting
     assert "Pick another room" not in page

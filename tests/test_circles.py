@@ -353,7 +353,8 @@ def _busy_elsewhere(app, world, busy: str) -> tuple[int, dt.date]:
 
 
 def _clash_named(name: str, thursday: dt.date) -> str:
-    return f"{name} already facilitates “Clashing circle” at {thursday:%a %d %b %Y} 18:00."
+    day = f"{thursday:%a, %b} {thursday.day}, {thursday.year}"  # as `when` writes it in English
+    return f"{name} already facilitates “Clashing circle” at {day}, 6:00 PM."
 
 
 def _saved(query) -> tuple[list[tuple], int]:
@@ -437,7 +438,7 @@ def test_clash_is_refused_with_the_clash_named_unless_overridden(client, world, 
     )
     assert response.status_code == 200
     assert "Cole Co already facilitates “Clashing circle” at" in response.text
-    assert "18:45" in response.text
+    assert "6:45 PM" in response.text
     assert (
         query(lambda: db.session.scalar(sa.select(sa.func.count()).select_from(Facilitation))) == 2
     )
@@ -597,12 +598,12 @@ def test_circle_page_shows_times_in_the_viewers_zone(client, world, app):
         db.session.get(User, world.participant).timezone = "America/Chicago"
         db.session.commit()
     page = client.get(f"/circles/{circle_id}").text
-    assert "18:00" in page
-    assert "Times in America/New_York." in page
+    assert "6:00 PM" in page
+    assert "Times in Eastern Time." in page
     login(client, "pat@example.org")
     page = client.get(f"/circles/{circle_id}").text
-    assert "17:00" in page
-    assert "Times in America/Chicago." in page
+    assert "5:00 PM" in page
+    assert "Times in Central Time." in page
     assert "Grant Writing Basics" in page
     assert "10 of 10 left" in page
 

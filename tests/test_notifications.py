@@ -5,12 +5,12 @@ from __future__ import annotations
 import ast
 import datetime as dt
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from babel.dates import format_datetime
+from flask_babel import force_locale
 
 from app.extensions import db
+from app.labels import when
 from app.models import Booking, Circle, Meeting, OutboxMessage, User
 from app.participation import services
 from app.timeutil import utcnow
@@ -77,13 +77,14 @@ def test_each_reader_gets_times_in_their_zone_and_language(app, world, query):
         )
 
     def shown(tz: str, locale: str) -> str:
-        return format_datetime(starts.astimezone(ZoneInfo(tz)), "EEE d MMM y, HH:mm", locale=locale)
+        with app.app_context(), force_locale(locale):
+            return when(starts, tz, "zoned")
 
     # Pat has an account: her zone and language; the guest: the circle's zone, the default one.
     assert shown("America/Los_Angeles", "es") in reminder_to("pat@example.org")
-    assert "15:00" in reminder_to("pat@example.org")
+    assert "15:00 (hora del Pacífico)" in reminder_to("pat@example.org")
     assert shown("America/New_York", "en") in reminder_to("gus@example.org")
-    assert "18:00" in reminder_to("gus@example.org")
+    assert "6:00 PM (Eastern Time)" in reminder_to("gus@example.org")
 
 
 def test_a_booking_owner_reads_the_change_in_their_own_zone(client, world, app, query):

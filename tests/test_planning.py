@@ -90,7 +90,7 @@ def test_the_step_shows_the_branch_its_rooms_and_a_time_inside_its_hours(
     status, page = post(client, data, "when")
     assert (status, step_of(page)) == (200, "Where and when")
     assert "When Main Library is open" in page
-    assert re.search(r"<dt>Monday–Saturday</dt><dd>09:00–21:00</dd>", page)
+    assert re.search(r"<dt>Monday–Saturday</dt><dd>9:00 AM–9:00 PM</dd>", page)
     assert re.search(r"<dt>Sunday</dt><dd>Closed</dd>", page)
     assert "Staff day" in page
     # The latest half hour at which a 90-minute meeting ends by closing time.
@@ -155,16 +155,16 @@ def test_each_room_says_how_many_planned_meetings_it_is_free_for(client, world, 
         ({"explicit_dates": "next tuesday"}, "“next tuesday” is not a date"),
         (
             {"start_time": "20:00"},
-            "All 6 meetings are after closing time, 21:00. Main Library is open 09:00–21:00 "
-            "on Tuesday: a 90-minute meeting fits if it starts between 09:00 and 19:30.",
+            "All 6 meetings are after closing time, 9:00 PM. Main Library is open 9:00 AM–9:00 PM "
+            "on Tuesday: a 90-minute meeting fits if it starts between 9:00 AM and 7:30 PM.",
         ),
         (
             {"start_time": "08:00", "room_id": ""},
-            "All 6 meetings are before opening time, 09:00.",
+            "All 6 meetings are before opening time, 9:00 AM.",
         ),
         (
             {"start_time": "20:00", "format": "hybrid", "join_url": "https://meet.example.org/x"},
-            "All 6 meetings are after closing time, 21:00.",
+            "All 6 meetings are after closing time, 9:00 PM.",
         ),
         (
             {"explicit_dates": next_weekday(6).isoformat(), "closure_policy": "skip"},
@@ -237,8 +237,8 @@ def test_night_and_midnight_are_warnings_not_refusals(client, world, query):
     login(client, "lead@example.org")
     _, page = post(client, data, "details")
     assert step_of(page) == "Details"
-    assert "The meetings run past midnight (23:30–00:30)." in page
-    assert "The meetings start at night (23:30)." in page
+    assert "The meetings run past midnight (11:30 PM–12:30 AM)." in page
+    assert "The meetings start at night (11:30 PM)." in page
     assert "Change the times" in page
     _, page = post(client, data, "review")
     assert step_of(page) == "Review"
@@ -337,9 +337,9 @@ def test_the_booking_page_names_the_shared_reason_once_and_offers_the_move(clien
     login(client, "lead@example.org")
     page = html.unescape(client.get(f"/circles/{circle_id}/rooms").text)
     assert "No room can be booked for 4 meetings" in page
-    assert page.count("All 4 meetings are after closing time, 18:00.") == 1
-    assert "a 90-minute meeting fits if it starts between 09:00 and 16:30" in page
-    assert "<dt>Tuesday</dt><dd>09:00–18:00</dd>" in page
+    assert page.count("All 4 meetings are after closing time, 6:00 PM.") == 1
+    assert "a 90-minute meeting fits if it starts between 9:00 AM and 4:30 PM" in page
+    assert "<dt>Tuesday</dt><dd>9:00 AM–6:00 PM</dd>" in page
     meeting_ids = [m for (m,) in _meeting_ids(app, circle_id)]
     for meeting_id in meeting_ids:
         assert f'href="/meetings/{meeting_id}/edit"' in page
@@ -350,7 +350,7 @@ def test_the_booking_page_names_the_shared_reason_once_and_offers_the_move(clien
 
     # The meeting's own room page says the same, and leads to moving it.
     page = html.unescape(client.get(f"/meetings/{meeting_ids[0]}/room").text)
-    assert "The meeting is after closing time, 18:00." in page
+    assert "The meeting is after closing time, 6:00 PM." in page
     assert f'href="/meetings/{meeting_ids[0]}/edit"' in page
 
 
@@ -392,7 +392,7 @@ def test_branch_closed_says_why_in_one_sentence(app, world):
 
         assert branch_closed(branch, [at(tuesday, "18:00")]) is None
         late = branch_closed(branch, [at(tuesday, "20:00"), at(tuesday, "10:00")])
-        assert late.reason == "1 of 2 meetings is after closing time, 21:00."
+        assert late.reason == "1 of 2 meetings is after closing time, 9:00 PM."
         mixed = branch_closed(branch, [at(tuesday, "20:00"), at(tuesday, "08:00")])
         assert mixed.reason == "All 2 meetings are outside the opening hours of Main Library."
         sunday = branch_closed(branch, [at(next_weekday(6), "10:00")])
@@ -400,11 +400,11 @@ def test_branch_closed_says_why_in_one_sentence(app, world):
         assert sunday.fix == "Move them to a day the branch is open."
         long = branch_closed(branch, [at(tuesday, "08:00", 480)])
         assert long.fix == (
-            "Main Library is open 09:00–21:00 on Tuesday: a 480-minute meeting fits if it "
-            "starts between 09:00 and 13:00."
+            "Main Library is open 9:00 AM–9:00 PM on Tuesday: a 480-minute meeting fits if it "
+            "starts between 9:00 AM and 1:00 PM."
         )
         assert [(d.days, d.hours) for d in opening_hours(branch)] == [
-            ("Monday–Saturday", "09:00–21:00"),
+            ("Monday–Saturday", "9:00 AM–9:00 PM"),
             ("Sunday", "Closed"),
         ]
         assert opening_hours(db.session.get(Branch, world.other_branch)) == []

@@ -11,9 +11,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
-from babel.dates import format_datetime
+from flask_babel import force_locale
 
 from app.extensions import db
+from app.labels import when
 from app.models import Booking, Closure, Meeting, OutboxMessage, Room, User
 from app.rooms import bookings as service
 from tests.conftest import login
@@ -110,7 +111,7 @@ def test_the_week_of_a_room_sizes_bookings_by_time_and_shows_blocks_on_every_day
     assert 'class="tg-pad gs-20 gl-1"' in week[0]
     assert 'class="tg-pad gs-27 gl-2"' in week[0]
     assert "14:00–15:30" in week[0]
-    assert "held 13:45–16:00 for set-up and clean-up" in week[0]
+    assert "held 1:45 PM–4:00 PM for set-up and clean-up" in week[0]
     # Tuesday is closed (no reason given): shaded all day, and nothing offered there.
     assert 'class="tg-shade gs-1 gl-48"><p>Closed</p>' in week[1]
     assert booking_links(week[1]) == []
@@ -481,10 +482,10 @@ def test_blocking_over_bookings_lists_them_all_and_cancels_them_with_a_note(
     assert "Bo Boss wrote:\nThe pipes burst." in bodies
     assert "has no room now. Book another here: http" in bodies
     starts = dt.datetime.combine(tuesday, dt.time(10), tzinfo=NY)
-    spanish = format_datetime(
-        starts.astimezone(ZoneInfo("America/Los_Angeles")), "EEE d MMM y, HH:mm", locale="es"
-    )
-    assert spanish in bodies  # 07:00 in Los Angeles, in Spanish
+    with app.app_context(), force_locale("es"):
+        spanish = when(starts, "America/Los_Angeles")
+    assert spanish in bodies
+    assert "7:00" in spanish  # 10:00 in New York, in Los Angeles, in Spanish (24-hour)
 
 
 def test_blocking_with_nothing_in_the_way_needs_no_confirmation(client, world, query):

@@ -108,7 +108,7 @@ def test_set_opening_hours(admin, factory, query):
     )
     assert rows == [(0, dt.time(9, 30), dt.time(18)), (5, dt.time(10), dt.time(17))]
     page = admin.get(f"/branches/{branch_id}").text
-    assert "09:30–18:00" in page
+    assert "9:30 AM–6:00 PM" in page
     # Changing again replaces rather than adds.
     admin.post(f"/branches/{branch_id}/hours", data=_hours_form(d0=("08:00", "12:00")))
     assert _count(query, OpeningHours) == 1
@@ -205,8 +205,8 @@ def test_a_closure_over_several_days_is_one_row_a_day_and_removed_together(admin
     ]
     page = admin.get(f"/branches/{branch_id}").text
     assert page.count("Inventory") == 1  # one line for the three days
-    assert first.strftime("%a %d %b %Y") in page
-    assert last.strftime("%a %d %b %Y") in page
+    assert f"{first:%a, %b} {first.day}, {first.year}" in page  # as `when` shows a day in English
+    assert f"{last:%a, %b} {last.day}, {last.year}" in page
 
     # Overlapping a day already closed: the new days are added, the old one is kept.
     response = admin.post(

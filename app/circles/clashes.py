@@ -6,12 +6,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from app.extensions import db
+from app.labels import when
 from app.models import Circle, CircleStatus, Facilitation, Meeting, MeetingStatus, User
 
 
@@ -54,12 +54,11 @@ def facilitator_clashes(
 
 def clash_message(clashes: list[Clash], tz: str) -> str:
     first = clashes[0]
-    when = first.starts_at.astimezone(ZoneInfo(tz)).strftime("%a %d %b %Y %H:%M")
     message = _(
         "%(name)s already facilitates “%(circle)s” at %(when)s.",
         name=first.user_name,
         circle=first.circle_title,
-        when=when,
+        when=when(first.starts_at, tz),
     )
     if len(clashes) > 1:
         message += " " + _("(%(count)d clashing meetings in all.)", count=len(clashes))

@@ -26,7 +26,7 @@ from app.forms import (
 )
 from app.labels import AUDIENCES, CIRCLE_FORMATS, SKILL_AREAS, WEEKDAY_NAMES, choices
 from app.models import Audience, CircleFormat
-from app.timeutil import timezone_names
+from app.timeutil import timezone_choices
 
 
 class CircleDetailsForm(BaseForm):
@@ -92,8 +92,7 @@ class NewCircleForm(CircleDetailsForm):
     )
     timezone = SelectField(
         _l("Time zone"),
-        choices=[SelectChoice("", _l("The branch's time zone"))]
-        + [SelectChoice(n, n.replace("_", " ")) for n in timezone_names()],
+        choices=lambda: timezone_choices(_l("The branch's time zone")),
         validators=[Optional(), validate_timezone],
     )
     first_date = DateField(_l("First meeting"), validators=[Optional()])

@@ -68,8 +68,8 @@ def check_opening(room: Room, starts: dt.datetime, ends: dt.datetime) -> None:
             _(
                 "Outside opening hours: %(branch)s is open %(opens)s–%(closes)s that day.",
                 branch=branch.name,
-                opens=hours.opens.strftime("%H:%M"),
-                closes=hours.closes.strftime("%H:%M"),
+                opens=when(hours.opens),
+                closes=when(hours.closes),
             ),
             "start_time",
         )
