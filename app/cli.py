@@ -1,5 +1,5 @@
 """Command-line tasks: `flask demo load`, `flask outbox send`, `flask reminders send`,
-`flask feeds prune`."""
+`flask digests send`, `flask feeds prune`."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ demo_cli = AppGroup("demo", help="Demo data.")
 outbox_cli = AppGroup("outbox", help="The email outbox.")
 reminders_cli = AppGroup("reminders", help="Meeting reminders.")
 feeds_cli = AppGroup("feeds", help="Calendar feeds.")
+digests_cli = AppGroup("digests", help="Facilitators' daily digest.")
 
 
 @demo_cli.command("load")
@@ -66,6 +67,19 @@ def reminders_send(lead_hours: int | None) -> None:
     click.echo(f"Reminders: {queued} queued.")
 
 
+@digests_cli.command("send")
+def digests_send() -> None:
+    """Email each facilitator who joined or left their circles and which outcomes were
+    reported; run it daily (at most one email per facilitator a day, none if nothing
+    happened)."""
+    from app.circles.digest import send_digests
+    from app.timeutil import utcnow
+
+    queued = send_digests(utcnow())
+    db.session.commit()
+    click.echo(f"Digests: {queued} queued.")
+
+
 @feeds_cli.command("prune")
 @click.option(
     "--keep-days", type=click.IntRange(min=1), default=2, help="Keep this many days (default 2)."
@@ -88,3 +102,4 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(outbox_cli)
     app.cli.add_command(reminders_cli)
     app.cli.add_command(feeds_cli)
+    app.cli.add_command(digests_cli)

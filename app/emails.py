@@ -34,10 +34,17 @@ def language(locale: str | None) -> str:
 
 
 def send(
-    reader: Reader, subject, template: str, *, ics: str | None = None, **context
+    reader: Reader,
+    subject,
+    template: str,
+    *,
+    ics: str | None = None,
+    reply_to: str | None = None,
+    **context,
 ) -> OutboxMessage:
     """Queue ``template`` for ``reader``. ``subject`` may be lazy (``lazy_gettext``): it is
-    translated here, in the reader's language, like the body."""
+    translated here, in the reader's language, like the body. ``reply_to``: where answers go
+    (e.g. the circle's lead facilitator), if not to the app's sender."""
     with force_locale(language(reader.locale)):
         body = render_template(template, tz=reader.timezone, **context)
-        return queue_email(reader.email, str(subject), body, ics)
+        return queue_email(reader.email, str(subject), body, ics, reply_to)

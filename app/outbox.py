@@ -20,8 +20,10 @@ from app.models import OutboxMessage
 from app.timeutil import utcnow
 
 
-def queue_email(to: str, subject: str, body: str, ics: str | None = None) -> OutboxMessage:
-    message = OutboxMessage(to=to, subject=subject[:200], body=body, ics=ics)
+def queue_email(
+    to: str, subject: str, body: str, ics: str | None = None, reply_to: str | None = None
+) -> OutboxMessage:
+    message = OutboxMessage(to=to, subject=subject[:200], body=body, ics=ics, reply_to=reply_to)
     db.session.add(message)
     return message
 
@@ -31,6 +33,8 @@ def build_email(message: OutboxMessage, sender: str) -> EmailMessage:
     email["From"] = sender
     email["To"] = message.to
     email["Subject"] = message.subject
+    if message.reply_to:
+        email["Reply-To"] = message.reply_to
     email["Message-ID"] = (
         f"<outbox-{message.id}@{sender.rpartition('@')[2].strip('>') or 'localhost'}>"
     )

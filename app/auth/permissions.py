@@ -198,7 +198,7 @@ def can_edit_circle(user: User, circle: Circle) -> bool:
 
 
 def can_assign_facilitators(user: User, circle: Circle) -> bool:
-    """Managers of the circle's branch (and admins) assign; the lead may hand over."""
+    """Managers of the circle's branch (and admins): they may also override a clash."""
     return user.is_authenticated and (user.is_admin or circle.branch in user.managed_branches)
 
 
@@ -206,6 +206,16 @@ def is_lead(user: User, circle: Circle) -> bool:
     return user.is_authenticated and any(
         f.user_id == user.id and f.role == "lead" for f in circle.facilitations
     )
+
+
+def facilitates(user: User, circle: Circle) -> bool:
+    """Leads or co-leads the circle (so is not offered a place in it)."""
+    return user.is_authenticated and any(f.user_id == user.id for f in circle.facilitations)
+
+
+def can_manage_facilitators(user: User, circle: Circle) -> bool:
+    """Add and remove co-facilitators, hand over: the branch's managers and the lead."""
+    return can_assign_facilitators(user, circle) or is_lead(user, circle)
 
 
 def can_see_circle(user: User, circle: Circle) -> bool:

@@ -1,5 +1,6 @@
-"""Who facilitates a circle: assigning co-facilitators, handing over the lead, removing
-someone. Part of the ``circles`` blueprint (``views.py``)."""
+"""Who facilitates a circle: adding co-facilitators, handing over the lead, removing
+someone; the lead and the branch's managers may. Part of the ``circles`` blueprint
+(``views.py``)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from app.auth.permissions import can_assign_facilitators, editable_circle_or_404, is_lead
+from app.auth.permissions import (
+    can_assign_facilitators,
+    can_manage_facilitators,
+    editable_circle_or_404,
+)
 from app.boundary import back_to, saving
 from app.circles import facilitators as facilitator_rules
 from app.circles.forms import AssignForm, HandOverForm
@@ -21,11 +26,13 @@ from app.models import User
 @bp.route("/circles/<int:circle_id>/facilitators", methods=["GET", "POST"])
 def facilitators(circle_id: int):
     item = editable_circle_or_404(circle_id)
-    may_assign = can_assign_facilitators(current_user, item)
-    lead = is_lead(current_user, item)
-    if not (may_assign or lead):
+    if not can_manage_facilitators(current_user, item):
         abort(403)
+    # The lead adds and removes co-facilitators too; only a manager may override a clash.
+    may_override = can_assign_facilitators(current_user, item)
     assign = AssignForm(prefix="assign")
+    if not may_override:
+        del assign.override
     assign.user_id.choices = [
         SelectChoice(u.id, u.name) for u in facilitator_rules.facilitator_candidates(item)
     ]
@@ -33,11 +40,14 @@ def facilitators(circle_id: int):
     hand.user_id.choices = [
         SelectChoice(f.user_id, f.user.name) for f in item.facilitations if f.role != "lead"
     ]
-    if may_assign and request.form.get("which") == "assign" and assign.validate_on_submit():
+    if request.form.get("which") == "assign" and assign.validate_on_submit():
         user = db.session.get(User, assign.user_id.data)
         with saving(assign) as saved:
             facilitator_rules.assign_facilitator(
-                item, user, actor=current_user._get_current_object(), override=assign.override.data
+                item,
+                user,
+                actor=current_user._get_current_object(),
+                override=may_override and assign.override.data,
             )
         if saved:
             flash(_("%(name)s now co-facilitates this circle.", name=user.name), "success")
@@ -55,7 +65,6 @@ def facilitators(circle_id: int):
         circle=item,
         assign=assign,
         hand=hand,
-        may_assign=may_assign,
         remove_form=ConfirmForm(),
     )
 
@@ -63,7 +72,7 @@ def facilitators(circle_id: int):
 @bp.post("/circles/<int:circle_id>/facilitators/<int:user_id>/remove")
 def remove_facilitator(circle_id: int, user_id: int):
     item = editable_circle_or_404(circle_id)
-    if not can_assign_facilitators(current_user, item):
+    if not can_manage_facilitators(current_user, item):
         abort(403)
     if not ConfirmForm().validate_on_submit():
         abort(400)

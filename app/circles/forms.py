@@ -192,6 +192,15 @@ class MeetingForm(BaseForm):
     )
 
 
+class CancelMeetingForm(BaseForm):
+    note = TextAreaField(
+        _l("Note to participants (optional)"),
+        filters=[strip],
+        validators=[Length(max=2000)],
+        description=_l("Sent with the cancellation, e.g. why, or what to do before next time."),
+    )
+
+
 class AssignForm(BaseForm):
     user_id = SelectField(_l("Facilitator"), coerce=int, validators=[InputRequired()])
     override = BooleanField(_l("Assign even if it clashes with their other circles"))

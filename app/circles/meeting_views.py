@@ -9,11 +9,10 @@ from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
 from app.auth.permissions import editable_circle_or_404, editable_meeting_or_404
-from app.boundary import back_to, saving
+from app.boundary import saving
 from app.circles import meetings as meeting_rules
-from app.circles.forms import MeetingForm
+from app.circles.forms import CancelMeetingForm, MeetingForm
 from app.circles.views import bp
-from app.forms import ConfirmForm
 from app.labels import when
 from app.models import Meeting
 
@@ -62,20 +61,26 @@ def reschedule_meeting(meeting_id: int):
 
 @bp.route("/meetings/<int:meeting_id>/cancel", methods=["GET", "POST"])
 def cancel_meeting(meeting_id: int):
+    """Asks for an optional note, which goes to the people enrolled with the cancellation."""
     meeting = editable_meeting_or_404(meeting_id)
-    form = ConfirmForm()
+    form = CancelMeetingForm()
+    status = 200
     if form.validate_on_submit():
-        back = back_to(url_for("circles.circle", circle_id=meeting.circle_id))
-        meeting_rules.cancel_meeting(meeting)
-        flash(_("Meeting cancelled."), "success")
-        return redirect(back)
-    return render_template(
-        "confirm.html",
-        form=form,
-        title=_("Cancel meeting"),
-        question=_("Cancel the meeting of %(when)s?", when=_format_when(meeting)),
-        action=_("Cancel meeting"),
-        cancel_url=url_for("circles.circle", circle_id=meeting.circle_id),
+        with saving(form) as saved:
+            meeting_rules.cancel_meeting(meeting, note=form.note.data or "")
+        if saved:
+            flash(_("Meeting cancelled. The people enrolled have been told."), "success")
+            return redirect(url_for("circles.circle", circle_id=meeting.circle_id))
+        status = saved.status
+    return (
+        render_template(
+            "circles/cancel_meeting.html",
+            form=form,
+            meeting=meeting,
+            circle=meeting.circle,
+            when=_format_when(meeting),
+        ),
+        status,
     )
 
 

@@ -103,7 +103,8 @@ def reschedule_meeting(meeting: Meeting, day: dt.date, at: dt.time, minutes: int
     participation_notifications.meeting_changed(meeting, "moved")
 
 
-def cancel_meeting(meeting: Meeting) -> None:
+def cancel_meeting(meeting: Meeting, note: str = "") -> None:
+    """Cancel one meeting (its room is freed); the people enrolled are told, with ``note``."""
     if not meeting.is_scheduled:
         raise RuleViolation(_("This meeting is already cancelled."))
     if meeting.starts_at <= utcnow():
@@ -113,4 +114,4 @@ def cancel_meeting(meeting: Meeting) -> None:
     bookings.release_meeting(meeting)
     refresh_weekdays(meeting.circle)
     db.session.flush()
-    participation_notifications.meeting_changed(meeting, "cancelled")
+    participation_notifications.meeting_changed(meeting, "cancelled", note=note)

@@ -11,18 +11,19 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
+from app.attendance import completion
 from app.attendance import services as attendance
 from app.auth.permissions import (
-    can_assign_facilitators,
     can_create_circle,
     can_edit_circle,
+    can_manage_facilitators,
     editable_circle_or_404,
-    is_lead,
+    facilitates,
     public,
     visible_circle_or_404,
 )
 from app.boundary import back_to
-from app.circles import listing, services
+from app.circles import listing, services, todos
 from app.circles import meetings as meeting_rules
 from app.circles.forms import CircleFilterForm
 from app.edges import page_arg
@@ -84,6 +85,8 @@ def circle(circle_id: int):
     mine = (
         participation.place_of(item, current_user.email) if current_user.is_authenticated else None
     )
+    can_edit = can_edit_circle(current_user, item)
+    completion_open = can_edit and completion.completion_closed_reason(item, now) is None
     return render_template(
         "circles/circle.html",
         circle=item,
@@ -98,8 +101,12 @@ def circle(circle_id: int):
         ),
         state=item.state(now),
         tz=_viewer_timezone(item),
-        can_edit=can_edit_circle(current_user, item),
-        can_assign=can_assign_facilitators(current_user, item) or is_lead(current_user, item),
+        can_edit=can_edit,
+        can_assign=can_manage_facilitators(current_user, item),
+        # Facilitators get their panel (roster, outcomes, completion) instead of "Join".
+        facilitating=facilitates(current_user, item),
+        panel=todos.panel_of(item, now) if can_edit else None,
+        completion_open=completion_open,
     )
 
 

@@ -32,6 +32,7 @@ from app.models.feeds import (
     FeedToken,
 )
 from app.models.outbox import (
+    FacilitatorDigest,
     OutboxMessage,
 )
 from app.models.participation import (
@@ -79,6 +80,7 @@ __all__ = [
     "Enrollment",
     "EnrollmentStatus",
     "Facilitation",
+    "FacilitatorDigest",
     "FacilitatorRole",
     "FeedCache",
     "FeedScope",

@@ -1,4 +1,4 @@
-"""Email waiting to be sent."""
+"""Email waiting to be sent, and how far the facilitators' daily digests have got."""
 
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ class OutboxMessage(db.Model):
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     to: so.Mapped[str] = so.mapped_column(sa.String(254))
+    # Where answers go, e.g. a circle's lead facilitator (the From address is the app's own).
+    reply_to: so.Mapped[str | None] = so.mapped_column(sa.String(254))
     subject: so.Mapped[str] = so.mapped_column(sa.String(200))
     body: so.Mapped[str] = so.mapped_column(sa.Text)
     ics: so.Mapped[str | None] = so.mapped_column(sa.Text)
@@ -26,3 +28,13 @@ class OutboxMessage(db.Model):
     sent_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime, index=True)
     attempts: so.Mapped[int] = so.mapped_column(default=0)
     last_error: so.Mapped[str | None] = so.mapped_column(sa.String(500))
+
+
+class FacilitatorDigest(db.Model):
+    """Per facilitator, the end of the time their last daily digest covered: the next one
+    tells what happened after it (who joined or left, outcomes reported)."""
+
+    user_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("user.id", ondelete="CASCADE"), primary_key=True
+    )
+    covered_until: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime)

@@ -3,7 +3,8 @@ person it concerns, in their language and time zone, and queues it in the outbox
 
 People with an account read in their own language and time zone; guests in the default
 language and the circle's time zone. Links are built from ``BASE_URL`` (``app.links``),
-never from the request, so these run the same from a view, a service or the CLI.
+never from the request, so these run the same from a view, a service or the CLI. Answers go
+to the circle's lead facilitator (``Reply-To``), not to the app's no-reply sender.
 """
 
 from __future__ import annotations
@@ -30,6 +31,11 @@ def _reader(enrollment: Enrollment) -> Reader:
     return Reader(email=enrollment.email, timezone=enrollment.circle.timezone)
 
 
+def lead_address(circle: Circle) -> str | None:
+    """The lead facilitator's email: the Reply-To of what the circle's people are sent."""
+    return next((f.user.email for f in circle.facilitations if f.is_lead), None)
+
+
 def _manage_url(enrollment: Enrollment) -> str | None:
     """Where the person manages their place. A guest's link exists only in the request that
     made it (only its hash is stored); later emails send guests to the "lost your link?"
@@ -48,6 +54,7 @@ def _email(enrollment: Enrollment, subject, kind: str, ics: str | None = None, *
         subject,
         f"participation/email/{kind}.txt",
         ics=ics,
+        reply_to=lead_address(circle),
         enrollment=enrollment,
         circle=circle,
         position=waitlist_position(enrollment),
@@ -91,8 +98,9 @@ def moved_up(enrollment: Enrollment) -> None:
     )
 
 
-def meeting_changed(meeting: Meeting, change: str) -> None:
-    """Tell everyone enrolled that a meeting moved or was cancelled (with the updated .ics)."""
+def meeting_changed(meeting: Meeting, change: str, note: str = "") -> None:
+    """Tell everyone enrolled that a meeting moved or was cancelled (with the updated .ics),
+    with the facilitator's ``note`` if they wrote one."""
     circle = meeting.circle
     subject = (
         _l("Meeting cancelled: %(title)s", title=circle.title)
@@ -101,7 +109,9 @@ def meeting_changed(meeting: Meeting, change: str) -> None:
     )
     ics = meetings_ics([meeting], circle, feed_links())
     for enrollment in enrolled_in(circle):
-        _email(enrollment, subject, "meeting_changed", ics, meeting=meeting, change=change)
+        _email(
+            enrollment, subject, "meeting_changed", ics, meeting=meeting, change=change, note=note
+        )
 
 
 def series_moved(circle: Circle, before: list[tuple[Meeting, dt.datetime, dt.datetime]]) -> None:
@@ -142,6 +152,7 @@ def sign_in_to_join(account: User, circle: Circle) -> None:
         Reader.of(account),
         _l("Sign in to join “%(title)s”", title=circle.title),
         "participation/email/signup_has_account.txt",
+        reply_to=lead_address(circle),
         name=account.name,
         circle=circle,
         login_url=external_url("auth.login", next=f"/circles/{circle.id}/join"),
@@ -154,6 +165,7 @@ def confirm_signup(signup: GuestSignup, circle: Circle, token: str, hours: int) 
         Reader(email=signup.email, timezone=circle.timezone),
         _l("Confirm your place in “%(title)s”", title=circle.title),
         "participation/email/signup_confirm.txt",
+        reply_to=lead_address(circle),
         name=signup.name,
         circle=circle,
         confirm_url=external_url("participation.confirm_signup", token=token),
@@ -164,12 +176,14 @@ def confirm_signup(signup: GuestSignup, circle: Circle, token: str, hours: int) 
 def message(
     recipients: list[Enrollment], circle: Circle, sender: User, subject: str, text: str
 ) -> None:
-    """A facilitator's message to the people enrolled; the subject is theirs, untranslated."""
+    """A facilitator's message to the people enrolled; the subject is theirs, untranslated.
+    Answers go to whoever wrote it."""
     for enrollment in recipients:
         send(
             _reader(enrollment),
             f"[{circle.title}] {subject}",
             "participation/email/message.txt",
+            reply_to=sender.email,
             enrollment=enrollment,
             circle=circle,
             sender=sender,

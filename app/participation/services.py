@@ -93,6 +93,8 @@ def join(circle: Circle, joiner: Joiner, now: dt.datetime) -> Enrollment:
         raise RuleViolation(reason)
     if not circle.is_public and joiner.user is None:
         raise RuleViolation(_("Sign in to join this circle: it is for library staff."))
+    if joiner.user is not None and any(f.user_id == joiner.user.id for f in circle.facilitations):
+        raise RuleViolation(_("You facilitate this circle, so you need no place in it."))
     email = joiner.email.strip().lower()
     # Joins of one circle take turns from here, so that the check below sees a place taken a
     # moment ago (a double click, two tabs) and answers it instead of the unique index.

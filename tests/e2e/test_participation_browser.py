@@ -265,7 +265,7 @@ def test_facilitator_works_the_roster(page: Page, world, app, query, live_server
     page.goto(f"/circles/{circle_id}")
     expect(page.get_by_role("heading", level=1)).to_contain_text(CIRCLE)
     assert_accessible(page)
-    join_box(page).get_by_role("link", name="Roster: 2 enrolled").click()
+    page.get_by_role("region", name="Facilitator panel").get_by_role("link", name="Roster").click()
 
     main = page.get_by_role("main")
     enrolled = page.get_by_role("region", name=re.compile(r"^Enrolled"))
