@@ -152,9 +152,15 @@ def test_correction_keeps_history_and_unchanged_marks_write_nothing(client, worl
 def test_mark_all_present_without_javascript_saves_nothing(client, setting, query):
     meeting = setting.meetings[0]
     login(client, LEAD)
-    page = page_text(client.post(f"/meetings/{meeting}/attendance", data={"all_present": "1"}))
-    assert "Everyone is marked present" in page
+    shown = '">Not saved yet — change anyone who is not present'  # the notice's text, not its data
+    assert shown not in page_text(client.get(f"/meetings/{meeting}/attendance"))
+    data = {"mark_all": "1", "walk_ins": "2", "note": "Rainy day"}
+    page = page_text(client.post(f"/meetings/{meeting}/attendance", data=data))
+    assert shown in page
     assert page.count('value="present" checked') == 3
+    assert 'name="walk_ins"' in page
+    assert 'value="2"' in page  # what was typed stays for the save
+    assert "Rainy day" in page
     assert count(query, Attendance) == 0
     assert count(query, AttendanceSheet) == 0
 

@@ -54,31 +54,33 @@ def sheet(meeting_id: int):
         if key.startswith(MARK_PREFIX)
     }
     current |= posted  # after a refused save, the sheet shows what was sent
-    if form.validate_on_submit():
-        if "all_present" in request.form:
-            # Without JavaScript: fill the sheet in, save nothing yet.
-            current = {str(e.id): AttendanceStatus.present for e in people}
-            flash(_("Everyone is marked present: change anyone who is not, then save."), "info")
-        else:
-            with saving(form) as saved:
-                changed = services.record_attendance(
-                    meeting,
-                    posted,
-                    form.walk_ins.data or 0,
-                    form.note.data or "",
-                    by=_me(),
-                    now=utcnow(),
-                )
-            if saved:
-                flash(
-                    ngettext(
-                        "Attendance saved (%(num)d mark changed).",
-                        "Attendance saved (%(num)d marks changed).",
-                        changed,
-                    ),
-                    "success",
-                )
-                return redirect(url_for("attendance.sheet", meeting_id=meeting.id))
+    unsaved = False
+    if form.is_submitted() and "mark_all" in request.form:
+        # "Mark all present" without JavaScript (CSRF is checked for every POST): the sheet
+        # comes back with everyone ticked and what was typed kept, and nothing is written
+        # until "Save attendance"; the page says so (app.js does the same in place).
+        current = {str(e.id): AttendanceStatus.present for e in people}
+        unsaved = True
+    elif form.validate_on_submit():
+        with saving(form) as saved:
+            changed = services.record_attendance(
+                meeting,
+                posted,
+                form.walk_ins.data or 0,
+                form.note.data or "",
+                by=_me(),
+                now=utcnow(),
+            )
+        if saved:
+            flash(
+                ngettext(
+                    "Attendance saved (%(num)d mark changed).",
+                    "Attendance saved (%(num)d marks changed).",
+                    changed,
+                ),
+                "success",
+            )
+            return redirect(url_for("attendance.sheet", meeting_id=meeting.id))
     return render_template(
         "attendance/sheet.html",
         meeting=meeting,
@@ -86,7 +88,7 @@ def sheet(meeting_id: int):
         people=people,
         current=current,
         form=form,
-        mark_all=ConfirmForm(),
+        unsaved=unsaved,
         statuses=ATTENDANCE_STATUSES,
         closed=services.sheet_closed_reason(meeting, utcnow()),
         history=services.history(meeting),

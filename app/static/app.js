@@ -25,7 +25,8 @@ document.addEventListener("change", (event) => {
   select.form.requestSubmit(button);
 });
 
-// "Mark all present" on an attendance sheet: tick the radios here instead of a round trip.
+// "Mark all present" on an attendance sheet: tick the radios here instead of a round trip,
+// and say (as the page does without JavaScript) that nothing is saved until "Save".
 document.addEventListener("click", (event) => {
   const button = event.target.closest("[data-mark-all]");
   const sheet = button && document.getElementById(button.dataset.markAll);
@@ -34,6 +35,8 @@ document.addEventListener("click", (event) => {
   sheet.querySelectorAll("input[type=radio][value=present]").forEach((radio) => {
     radio.checked = true;
   });
+  const notice = document.getElementById(button.dataset.unsaved);
+  if (notice) notice.textContent = notice.dataset.text;
 });
 
 // What folds away on a phone: the width where the stylesheet switches to the phone layout.
