@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from app.text import fold
+
 
 def contains(text: str, *columns) -> sa.ColumnElement[bool]:
-    """Case-insensitive "any of these columns contains the text"; % and _ match themselves."""
-    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    """Whether any of these search columns (``Searchable.search_text``) contains the text,
+    without regard to case or accents: the text is folded as the columns are. % and _ match
+    themselves."""
+    escaped = fold(text).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     pattern = f"%{escaped}%"
-    return sa.or_(*(sa.func.lower(column).like(pattern, escape="\\") for column in columns))
+    return sa.or_(*(column.like(pattern, escape="\\") for column in columns))

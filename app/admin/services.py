@@ -18,7 +18,7 @@ from app.rules import RuleViolation, unique_or_violation
 def search_users(q: str | None) -> sa.Select[tuple[User]]:
     query = sa.select(User).order_by(User.name, User.id)
     if q:
-        query = query.where(contains(q, User.name, User.email))
+        query = query.where(contains(q, User.search_text))
     return query
 
 

@@ -48,9 +48,7 @@ def search_courses(
     if not include_retired:
         query = query.where(Course.retired_at.is_(None))
     if q:
-        query = query.where(
-            contains(q, Course.title, Course.description, Course.provider, Course.credential)
-        )
+        query = query.where(contains(q, Course.search_text))
     for name in ("skill_area", "provider", "language", "format", "career_stage"):
         if filters.get(name):
             query = query.where(getattr(Course, name) == filters[name])

@@ -46,7 +46,7 @@ def list_circles(viewer: User, now: dt.datetime, **filters) -> sa.Select[tuple[C
     if not viewer.is_authenticated:
         query = query.where(Circle.audience == Audience.public)
     if filters.get("q"):
-        query = query.where(contains(filters["q"], Circle.title, Course.title))
+        query = query.where(contains(filters["q"], Circle.search_text, Course.search_text))
     if filters.get("branch"):
         query = query.where(Circle.branch_id == filters["branch"])
     if filters.get("skill_area"):

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from decimal import Decimal
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from app.extensions import db
 from app.models.base import TimestampMixin, enum_column
+from app.models.search import Searchable
+from app.text import hours_text
 from app.timeutil import UTCDateTime
 
 
@@ -39,8 +42,10 @@ class CareerStage(enum.StrEnum):
     all = "all"
 
 
-class Course(TimestampMixin, db.Model):
+class Course(Searchable, TimestampMixin, db.Model):
     """A free online course (MOOC) that circles work through."""
+
+    search_fields = ("title", "provider", "credential", "description")
 
     __table_args__ = (sa.CheckConstraint("hours IS NULL OR hours > 0", name="hours_positive"),)
 
@@ -53,7 +58,7 @@ class Course(TimestampMixin, db.Model):
     format: so.Mapped[CourseFormat] = so.mapped_column(
         enum_column(CourseFormat, 20), default=CourseFormat.self_paced
     )
-    hours: so.Mapped[int | None]
+    hours: so.Mapped[Decimal | None] = so.mapped_column(sa.Numeric(5, 2))  # e.g. 1.5
     is_free: so.Mapped[bool] = so.mapped_column(default=True)
     credential: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
     skill_area: so.Mapped[SkillArea] = so.mapped_column(enum_column(SkillArea, 32), index=True)
@@ -64,6 +69,11 @@ class Course(TimestampMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<Course {self.id} {self.title!r}>"
+
+    @property
+    def hours_text(self) -> str:
+        """The estimated hours as people write them: "2", "1.5"."""
+        return hours_text(self.hours)
 
     @property
     def retired(self) -> bool:

@@ -12,6 +12,7 @@ import sqlalchemy.orm as so
 from app.extensions import db
 from app.models.base import TimestampMixin, enum_column
 from app.models.places import BookingStatus
+from app.models.search import Searchable
 from app.timeutil import UTCDateTime, utcnow
 
 if TYPE_CHECKING:  # names in annotations; SQLAlchemy resolves them through its registry
@@ -39,7 +40,9 @@ class Audience(enum.StrEnum):
     public = "public"
 
 
-class Circle(TimestampMixin, db.Model):
+class Circle(Searchable, TimestampMixin, db.Model):
+    search_fields = ("title", "description")
+
     __table_args__ = (
         sa.CheckConstraint("capacity > 0 AND capacity <= 500", name="capacity_range"),
         sa.CheckConstraint(

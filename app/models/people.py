@@ -12,13 +12,16 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.extensions import db
 from app.models.base import TimestampMixin
+from app.models.search import Searchable
 from app.timeutil import UTCDateTime, utcnow
 
 if TYPE_CHECKING:  # names in annotations; SQLAlchemy resolves them through its registry
     from app.models.places import Branch
 
 
-class User(UserMixin, TimestampMixin, db.Model):
+class User(Searchable, UserMixin, TimestampMixin, db.Model):
+    search_fields = ("name", "email")
+
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     email: so.Mapped[str] = so.mapped_column(sa.String(254), unique=True)
     name: so.Mapped[str] = so.mapped_column(sa.String(120))
