@@ -42,22 +42,24 @@ def csv_response(
     )
 
 
-def read_csv(data: bytes, header: Sequence[str]) -> Iterable[tuple[int, dict[str, str]]]:
-    """(line number, row) pairs; raises ValueError for a file that is not our CSV."""
+def read_csv(data: bytes, header: Sequence[str]) -> Iterable[tuple[int, dict[str, str], list[str]]]:
+    """(line number, row, cells past the last column) triples; a short row's missing cells
+    are empty. Raises ValueError for a file that is not our CSV (encoding, first row, quotes)."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ValueError("The file is not UTF-8 text.") from None
     reader = csv.DictReader(io.StringIO(text, newline=""))
-    if reader.fieldnames is None or [f.strip() for f in reader.fieldnames] != list(header):
-        raise ValueError("The first row must be: " + ",".join(header))
     try:
+        fieldnames = reader.fieldnames
+        if fieldnames is None or [f.strip() for f in fieldnames] != list(header):
+            raise ValueError("The first row must be: " + ",".join(header))
         for row in reader:
-            if None in row:
-                raise ValueError(f"Line {reader.line_num}: too many cells.")
+            extra = row.pop(None, None) or []
             yield (
                 reader.line_num,
                 {k.strip(): restore_cell((v or "").strip()) for k, v in row.items()},
+                [str(cell) for cell in extra],
             )
     except csv.Error as error:  # e.g. an unclosed quote running into the field size limit
         raise ValueError(f"Line {reader.line_num}: not readable as CSV ({error}).") from None

@@ -6,6 +6,8 @@ import csv
 import datetime as dt
 import io
 import re
+import secrets
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -85,6 +87,9 @@ def _parse(response) -> list[list[str]]:
     text = response.data.decode("utf-8")
     assert text.startswith("\ufeff")
     return list(csv.reader(io.StringIO(text[1:], newline="")))
+
+
+HOURS_ERROR = "Between 0.25 and 500 hours, like 2 or 1.5."
 
 
 def _error(response) -> str:
@@ -299,10 +304,15 @@ def test_add_without_optional_fields(admin, query):
         ({"url": "http://[::1"}, URL_ERROR),  # urlsplit raises: used to be a 500
         ({"url": "https://example.org:port/"}, URL_ERROR),
         ({"url": "https://example.org/" + "x" * 500}, "cannot be longer than 500"),
-        ({"hours": "0"}, "Between 1 and 500 hours."),
-        ({"hours": "-1"}, "Between 1 and 500 hours."),
-        ({"hours": "501"}, "Between 1 and 500 hours."),
-        ({"hours": "abc"}, "Not a valid integer value."),
+        ({"hours": "0"}, HOURS_ERROR),
+        ({"hours": "-1"}, HOURS_ERROR),
+        ({"hours": "501"}, HOURS_ERROR),
+        ({"hours": "0.2"}, HOURS_ERROR),
+        ({"hours": "1.125"}, HOURS_ERROR),  # two decimals at most
+        ({"hours": "abc"}, HOURS_ERROR),
+        ({"hours": "NaN"}, HOURS_ERROR),
+        ({"hours": "Infinity"}, HOURS_ERROR),
+        ({"hours": "1e400"}, HOURS_ERROR),
         ({"skill_area": "cooking"}, "Not a valid choice."),
         ({"skill_area": None}, "Not a valid choice."),
         ({"format": "book"}, "Not a valid choice."),
@@ -318,10 +328,21 @@ def test_bad_course_saves_nothing(admin, query, overrides, message):
     assert _count(query) == 0
 
 
-def test_hours_at_the_limits_are_accepted(admin, query):
-    admin.post("/courses/new", data=_form(hours="1", url="https://a.example.org/1"))
-    admin.post("/courses/new", data=_form(hours="500", url="https://a.example.org/2"))
-    assert sorted(row[6] for row in _rows(query)) == [1, 500]
+def test_hours_at_the_limits_and_with_decimals_are_accepted(admin, query):
+    for n, hours in enumerate(["0.25", "1.5", "2,5", "500"]):
+        response = admin.post(
+            "/courses/new", data=_form(hours=hours, url=f"https://a.example.org/{n}")
+        )
+        assert response.status_code == 302
+    assert sorted(row[6] for row in _rows(query)) == [
+        Decimal("0.25"),
+        Decimal("1.5"),
+        Decimal("2.5"),
+        500,
+    ]
+    page = admin.get("/courses/?sort=hours").text
+    assert "1.5 hours" in page
+    assert "500 hours" in page
 
 
 def test_duplicate_link_is_refused(admin, app, query):
@@ -380,7 +401,7 @@ def test_edit_with_bad_input_changes_nothing(admin, app, query):
     response = admin.post(f"/courses/{course_id}/edit", data=_form(title="", hours="501"))
     assert response.status_code == 200
     assert "This field is required." in _error(response)
-    assert "Between 1 and 500 hours." in _error(response)
+    assert HOURS_ERROR in _error(response)
     course = _get(query, course_id)
     assert (course.title, course.hours) == ("Keep me", 4)
 
@@ -528,14 +549,44 @@ GOOD_ROW = (
 )
 
 
-def test_staff_import_a_good_file(staff, query):
+def _save(client, preview):
+    """Press the preview's save button."""
+    token = re.search(r'name="upload" type="hidden" value="([^"]+)"', preview.text)
+    assert token, "the preview offers no save button"
+    return client.post("/courses/import/save", data={"upload": token.group(1)})
+
+
+def _import(client, data: bytes):
+    """Upload, check the preview has no problem, save."""
+    preview = _upload(client, data)
+    assert preview.status_code == 200
+    assert "nothing will be saved" not in preview.text
+    return _save(client, preview)
+
+
+def _problems(response) -> list[tuple[str, ...]]:
+    """The problems table: (line, column, value, problem, allowed) per row."""
+    table = re.search(r'<table class="problems">(.*?)</table>', response.text, re.S)
+    if table is None:
+        return []
+    rows = re.findall(r"<tr>(.*?)</tr>", table.group(1).split("<tbody>")[1], re.S)
+    cells = [re.findall(r"<td>(.*?)</td>", row, re.S) for row in rows]
+    return [tuple(re.sub(r"<[^>]+>", "", c).strip() for c in row) for row in cells]
+
+
+def test_staff_import_a_good_file_after_a_preview(staff, query):
     data = _csv(
         HEADER,
         GOOD_ROW,
-        "Curso de liderazgo,edX,https://www.edx.org/lider,,es,scheduled,,no,Certificado,"
+        "Curso de liderazgo,edX,https://www.edx.org/lider,,es,scheduled,2.5,no,Certificado,"
         "leadership,emerging_managers",
     )
-    response = _upload(staff, data)
+    preview = _upload(staff, data)
+    assert preview.status_code == 200
+    assert "What will be saved" in preview.text
+    assert "2 new, 0 updated" in preview.text
+    assert _count(query) == 0  # the preview saves nothing
+    response = _save(staff, preview)
     assert response.status_code == 302
     assert response.headers["Location"] == "/courses/"
     assert "Import done: 2 added, 0 updated." in staff.get("/courses/").text
@@ -547,7 +598,7 @@ def test_staff_import_a_good_file(staff, query):
             "",
             "es",
             "scheduled",
-            None,
+            Decimal("2.5"),
             False,
             "Certificado",
             "leadership",
@@ -573,8 +624,10 @@ def test_staff_import_a_good_file(staff, query):
 
 def test_import_updates_courses_by_link(admin, app, query):
     course_id = add_course(app, "Old title", url="https://www.webjunction.org/weeding", hours=9)
-    response = _upload(admin, _csv(HEADER, GOOD_ROW))
-    assert response.status_code == 302
+    preview = _upload(admin, _csv(HEADER, GOOD_ROW))
+    assert "0 new, 1 updated" in preview.text
+    assert "Update: title, provider, description, hours" in preview.text
+    assert _save(admin, preview).status_code == 302
     assert "Import done: 0 added, 1 updated." in admin.get("/courses/").text
     course = _get(query, course_id)
     assert (course.title, course.hours, course.provider) == (
@@ -600,26 +653,29 @@ def test_export_then_import_round_trips(admin, app, query):
     )
     add_course(app, "'=already quoted", url="https://courses.example.org/quoted", hours=500)
     add_course(app, "-5 quick tips", description="Señales · Kreyòl", skill_area="outreach")
+    add_course(app, "Half an hour", url="https://courses.example.org/half", hours=Decimal("0.5"))
     add_course(app, "Retired one", retired_at=utcnow())
     before = _rows(query)
 
     exported = admin.get("/courses/export.csv").data
     assert "'=SUM(1+1)" in exported.decode("utf-8")
-    response = _upload(admin, exported)
-    assert response.status_code == 302
-    assert "Import done: 0 added, 3 updated." in admin.get("/courses/").text
+    assert ",0.5," in exported.decode("utf-8")
+    preview = _upload(admin, exported)
+    assert preview.text.count("No change") == 4
+    assert _save(admin, preview).status_code == 302
+    assert "Import done: 0 added, 4 updated." in admin.get("/courses/").text
     assert _rows(query) == before  # formula cells restored, nothing duplicated
 
     # An edited export updates what changed.
     edited = exported.decode("utf-8").replace("'-5 quick tips", "Five quick tips").encode()
-    assert _upload(admin, edited).status_code == 302
+    assert _import(admin, edited).status_code == 302
     titles = [row[0] for row in _rows(query)]
     assert "Five quick tips" in titles
     assert "-5 quick tips" not in titles
-    assert _count(query) == 4
+    assert _count(query) == 5
 
 
-def test_import_with_bad_rows_saves_nothing_and_lists_lines(admin, app, query):
+def test_import_lists_every_problem_of_every_row_and_saves_nothing(admin, app, query):
     course_id = add_course(app, "Old title", url="https://www.webjunction.org/weeding")
     data = _csv(
         HEADER,
@@ -628,28 +684,94 @@ def test_import_with_bad_rows_saves_nothing_and_lists_lines(admin, app, query):
         "Bad area,P,https://x.example.org/1,,en,self_paced,,true,,cooking,all",
         "Bad free,P,https://x.example.org/2,,en,self_paced,,maybe,,technology,all",
         "Bad hours,P,https://x.example.org/3,,en,self_paced,0,true,,technology,all",
-        "Good too,P,https://x.example.org/4,,en,self_paced,3,true,,technology,all",
+        ",,https://x.example.org/4,,xx,book,1.5,maybe,,cooking,retired",  # six at once
+        "Good too,P,https://x.example.org/5,,en,self_paced,3,true,,technology,all",
+        "Same link,P,https://x.example.org/5,,en,self_paced,3,true,,technology,all",
     )
     response = _upload(admin, data)
     assert response.status_code == 200
-    errors = _error(response)
-    assert f"Line 3, url: {URL_ERROR}" in errors
-    assert "Line 4, skill_area: Not a valid choice." in errors
-    assert "Line 5, is_free: write true or false." in errors
-    assert "Line 6, hours: Between 1 and 500 hours." in errors
-    assert "Line 2" not in errors
-    assert "Line 7" not in errors
+    assert "12 problems: nothing will be saved" in response.text
+    problems = _problems(response)
+    assert [(p[0], p[1]) for p in problems] == [
+        ("3", "url"),
+        ("4", "skill_area"),
+        ("5", "is_free"),
+        ("6", "hours"),
+        ("7", "title"),
+        ("7", "provider"),
+        ("7", "language"),
+        ("7", "format"),
+        ("7", "is_free"),
+        ("7", "skill_area"),
+        ("7", "career_stage"),
+        ("9", "url"),
+    ]
+    assert problems[0][2:4] == ("javascript:alert(1)", URL_ERROR)
+    assert problems[2] == (
+        "5",
+        "is_free",
+        "maybe",
+        "Write true or false.",
+        "true or false (yes/no, y/n and 1/0 work too).",
+    )
+    assert problems[3][2:] == ("0", HOURS_ERROR, "Empty, or between 0.25 and 500, like 2 or 1.5.")
+    assert "One of: management, collection_management" in problems[1][4]
+    assert problems[-1][3] == "This link is already on line 8."
+    assert 'name="upload"' not in response.text  # no save button
     assert _count(query) == 1
     assert _get(query, course_id).title == "Old title"
 
 
-def test_import_lists_at_most_twenty_problems(admin, query):
-    bad = [f"T{n},P,ftp://x/{n},,en,self_paced,,true,,technology,all" for n in range(25)]
-    errors = _error(_upload(admin, _csv(HEADER, *bad)))
-    assert "Line 21," in errors
-    assert "Line 22," not in errors
-    assert errors.endswith("…")
+def test_a_forged_or_foreign_preview_saves_nothing(admin, app, factory, client, query):
+    preview = _upload(admin, _csv(HEADER, GOOD_ROW))
+    token = re.search(r'name="upload" type="hidden" value="([^"]+)"', preview.text).group(1)
+    for forged in (token[:-2] + "xx", "", "garbage", token.replace(".", "", 1)):
+        response = admin.post("/courses/import/save", data={"upload": forged})
+        assert response.status_code == 302
+        assert response.headers["Location"] == "/courses/import"
+    assert "That preview has expired or is not valid" in admin.get("/courses/import").text
     assert _count(query) == 0
+
+    other = app.test_client()
+    sign_in(factory, other, "facilitator")
+    assert other.post("/courses/import/save", data={"upload": token}).status_code == 302
+    assert _count(query) == 0
+
+
+def test_import_problems_found_when_saving_are_shown(admin, app, query):
+    """The file is checked again on saving: a course another import added with a link
+    in between becomes an update, and nothing breaks."""
+    preview = _upload(admin, _csv(HEADER, GOOD_ROW))
+    add_course(app, "Added meanwhile", url="https://www.webjunction.org/weeding")
+    assert _save(admin, preview).status_code == 302
+    assert "Import done: 0 added, 1 updated." in admin.get("/courses/").text
+    assert _count(query) == 1
+
+
+def test_a_file_too_large_to_send_back_is_refused_clearly(admin, app, query):
+    app.config["MAX_FORM_MEMORY_SIZE"] = 100 * 1024
+    rows = [  # random titles: the file hardly compresses
+        f"{secrets.token_hex(40)},P,https://x.example.org/{n},,en,self_paced,,true,,technology,all"
+        for n in range(2000)
+    ]
+    response = _upload(admin, _csv(HEADER, *rows))
+    assert response.status_code == 200
+    assert "The file is too large to check at once: split it." in response.text
+    assert 'name="upload"' not in response.text
+    assert _count(query) == 0
+
+
+def test_template_download_is_a_file_that_imports(staff, query):
+    response = staff.get("/courses/import/template.csv")
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    assert "courses-template.csv" in response.headers["Content-Disposition"]
+    lines = response.data.decode("utf-8-sig").splitlines()
+    assert lines[0] == HEADER
+    assert len(lines) == 2
+    assert ",1.5," in lines[1]
+    assert _import(staff, response.data).status_code == 302
+    assert _count(query) == 1
 
 
 @pytest.mark.parametrize(
@@ -675,17 +797,22 @@ def test_import_lists_at_most_twenty_problems(admin, query):
                 "technology,all",
             ),
             "courses.csv",
-            "Line 3: this link is already in the file.",
+            "This link is already on line 2.",
         ),
         (_csv(HEADER), "courses.csv", "The file has no courses."),
-        (_csv(HEADER, GOOD_ROW + ",extra"), "courses.csv", "Line 2: too many cells."),
+        (_csv(HEADER, GOOD_ROW + ",extra"), "courses.csv", "This row has 1 cells too many."),
         (
             _csv(HEADER, 'T,P,https://x.example.org/,"' + "a" * 200_000),  # unclosed quote
             "courses.csv",
             "not readable as CSV",
         ),
-        (_csv(HEADER, GOOD_ROW), "courses.xlsx", "Choose a .csv file."),
-        (_csv(HEADER, GOOD_ROW), "courses", "Choose a .csv file."),
+        (_csv('"' + HEADER), "courses.csv", "The first row must be: "),
+        (b"\x00\xff" * 100, "courses.csv", "The file is not UTF-8 text."),
+        (
+            _csv(HEADER, "\x00,P,https://x.example.org/,,en,self_paced,,true,,technology,all"),
+            "courses.csv",
+            "Remove the control character",
+        ),
     ],
     ids=[
         "header",
@@ -695,12 +822,26 @@ def test_import_lists_at_most_twenty_problems(admin, query):
         "header-only",
         "extra-cell",
         "unclosed-quote",
-        "xlsx",
-        "no-extension",
+        "quote-in-header",
+        "binary",
+        "nul",
     ],
 )
 def test_bad_import_file(admin, query, data, filename, message):
     response = _upload(admin, data, filename)
+    assert response.status_code == 200
+    assert "nothing will be saved" in response.text
+    assert message in response.text
+    assert 'name="upload"' not in response.text
+    assert _count(query) == 0
+
+
+@pytest.mark.parametrize(
+    ("filename", "message"),
+    [("courses.xlsx", "Choose a .csv file."), ("courses", "Choose a .csv file.")],
+)
+def test_import_refuses_other_files(admin, query, filename, message):
+    response = _upload(admin, _csv(HEADER, GOOD_ROW), filename)
     assert response.status_code == 200
     assert message in _error(response)
     assert _count(query) == 0
@@ -713,10 +854,11 @@ def test_import_without_a_file(admin, query):
     assert _count(query) == 0
 
 
-def test_import_page_shows_the_expected_header(staff):
+def test_import_page_shows_the_expected_header_and_the_template(staff):
     response = staff.get("/courses/import")
     assert response.status_code == 200
     assert f'<pre class="code">{HEADER}</pre>' in response.text
+    assert 'href="/courses/import/template.csv"' in response.text
 
 
 def test_import_accepts_byte_order_mark_and_yes_no_words(admin, query):
@@ -726,7 +868,7 @@ def test_import_accepts_byte_order_mark_and_yes_no_words(admin, query):
         "B,P,https://x.example.org/b,,en,self_paced,,0,,technology,all",
         "C,P,https://x.example.org/c,,en,self_paced,,,,technology,all",
     )
-    assert _upload(admin, data).status_code == 302
+    assert _import(admin, data).status_code == 302
     assert [(row[0], row[7]) for row in _rows(query)] == [("A", True), ("B", False), ("C", False)]
 
 

@@ -1,13 +1,41 @@
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import BooleanField, IntegerField, SearchField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms import BooleanField, HiddenField, SearchField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
 
 from app.forms import BaseForm, strip, validate_web_url
 from app.labels import CAREER_STAGES, COURSE_FORMATS, COURSE_LANGUAGES, SKILL_AREAS, choices
 from app.models import CareerStage, CourseFormat
+from app.text import hours_text
+
+MIN_HOURS, MAX_HOURS = Decimal("0.25"), Decimal(500)
+HOURS_MESSAGE = _l("Between 0.25 and 500 hours, like 2 or 1.5.")
+
+
+class HoursField(StringField):
+    """Estimated hours: empty, or a number like 2, 1.5 or 1,5 (at most two decimals)."""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        self.raw = (valuelist[0] if valuelist else "").strip()
+        self.data = None
+        if not self.raw:
+            return
+        try:
+            value = Decimal(self.raw.replace(",", "."))
+        except InvalidOperation:
+            value = None
+        if value is None or not value.is_finite() or value.as_tuple().exponent < -2:
+            raise ValueError(HOURS_MESSAGE)
+        if not MIN_HOURS <= value <= MAX_HOURS:
+            raise ValueError(HOURS_MESSAGE)
+        self.data = value
+
+    def _value(self) -> str:
+        return self.raw_data[0] if self.raw_data else hours_text(self.data)
 
 
 class CourseForm(BaseForm):
@@ -29,12 +57,10 @@ class CourseForm(BaseForm):
     format = SelectField(
         _l("Format"), choices=choices(COURSE_FORMATS), default=CourseFormat.self_paced
     )
-    hours = IntegerField(
+    hours = HoursField(
         _l("Estimated hours"),
-        validators=[
-            Optional(),
-            NumberRange(min=1, max=500, message=_l("Between 1 and 500 hours.")),
-        ],
+        description=_l("Decimals are fine: 1.5 is an hour and a half."),
+        render_kw={"inputmode": "decimal"},
     )
     is_free = BooleanField(_l("Free to take"), default=True)
     credential = StringField(
@@ -91,3 +117,9 @@ class ImportForm(BaseForm):
             FileAllowed(["csv"], _l("Choose a .csv file.")),
         ],
     )
+
+
+class SaveImportForm(BaseForm):
+    """The preview's "save" button: the checked file, signed (app.catalog.imports)."""
+
+    upload = HiddenField(validators=[DataRequired()])

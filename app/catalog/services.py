@@ -6,28 +6,16 @@ from collections.abc import Iterable
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from werkzeug.datastructures import MultiDict
 
-from app.csvio import read_csv
+from app.catalog import imports
 from app.extensions import db
 from app.models import Course
 from app.querying import contains
-from app.rules import RuleViolation, unique_or_violation
+from app.rules import unique_or_violation
+from app.text import hours_text
 from app.timeutil import utcnow
 
-CSV_HEADER = (
-    "title",
-    "provider",
-    "url",
-    "description",
-    "language",
-    "format",
-    "hours",
-    "is_free",
-    "credential",
-    "skill_area",
-    "career_stage",
-)
+CSV_HEADER = imports.CSV_HEADER
 EDITABLE = tuple(CSV_HEADER)
 SORTS = {
     "title": (Course.title,),
@@ -76,59 +64,9 @@ def set_retired(course: Course, retired: bool) -> None:
 
 
 def import_courses(data: bytes, form_class) -> tuple[int, int]:
-    """Add or update (by link) every row, or nothing at all: returns (added, updated).
-    Each row is checked by the same form as the web page, so the rules are the same."""
-    errors: list[str] = []
-    rows: list[dict] = []
-    seen: set[str] = set()
-    try:
-        for line, row in read_csv(data, CSV_HEADER):
-            form = form_class(formdata=MultiDict(_form_values(row)), meta={"csrf": False})
-            if row["is_free"].lower() not in _YES | _NO:
-                errors.append(_("Line %(line)d, is_free: write true or false.", line=line))
-            elif not form.validate():
-                for name, messages in form.errors.items():
-                    errors.append(
-                        _(
-                            "Line %(line)d, %(field)s: %(error)s",
-                            line=line,
-                            field=name,
-                            error=messages[0],
-                        )
-                    )
-            elif form.url.data in seen:
-                errors.append(_("Line %(line)d: this link is already in the file.", line=line))
-            else:
-                seen.add(form.url.data)
-                rows.append({name: getattr(form, name).data for name in EDITABLE})
-    except ValueError as error:
-        raise RuleViolation(str(error), "file") from None
-    if errors:
-        raise RuleViolation(" ".join(errors[:20]) + (" …" if len(errors) > 20 else ""), "file")
-    if not rows:
-        raise RuleViolation(_("The file has no courses."), "file")
-    existing = {
-        c.url: c for c in db.session.scalars(sa.select(Course).where(Course.url.in_(list(seen))))
-    }
-    for values in rows:
-        course = existing.get(values["url"]) or Course()
-        for name in EDITABLE:
-            setattr(course, name, values[name])
-        db.session.add(course)
-    db.session.flush()
-    return len(rows) - len(existing), len(existing)
-
-
-_YES = frozenset({"true", "yes", "y", "1"})
-_NO = frozenset({"false", "no", "n", "0", ""})
-
-
-def _form_values(row: dict[str, str]) -> dict[str, str]:
-    values = dict(row)
-    # A checkbox is "on" by being present: map the CSV's words onto that.
-    if values.pop("is_free", "").lower() in _YES:
-        values["is_free"] = "y"
-    return values
+    """Add or update (by link) every row of a catalogue CSV, or nothing at all when any row
+    has a problem: returns (added, updated). The web page previews first (app.catalog.imports)."""
+    return imports.apply_import(imports.plan_import(data, form_class))
 
 
 def export_rows(courses: Iterable[Course]) -> Iterable[list]:
@@ -140,7 +78,7 @@ def export_rows(courses: Iterable[Course]) -> Iterable[list]:
             c.description,
             c.language,
             c.format,
-            c.hours or "",
+            hours_text(c.hours),
             "true" if c.is_free else "false",
             c.credential,
             c.skill_area,

@@ -16,14 +16,15 @@ from app.auth.permissions import (
     staff_required,
 )
 from app.boundary import saving
-from app.catalog import services
-from app.catalog.forms import CourseFilterForm, CourseForm, ImportForm
+from app.catalog import imports, services
+from app.catalog.forms import CourseFilterForm, CourseForm, ImportForm, SaveImportForm
 from app.circles import listing
 from app.csvio import csv_response
 from app.edges import page_arg
 from app.extensions import db
 from app.forms import ConfirmForm
 from app.models import Circle, Course
+from app.text import hours_text
 from app.timeutil import utcnow
 
 bp = Blueprint("catalog", __name__, url_prefix="/courses")
@@ -182,21 +183,74 @@ def export_courses():
     return csv_response(services.CSV_HEADER, services.export_rows(courses), "courses.csv")
 
 
+@bp.get("/import/template.csv")
+@staff_required
+def import_template():
+    """The first row and one example row: a file to fill in."""
+    return csv_response(imports.CSV_HEADER, [imports.EXAMPLE_ROW], "courses-template.csv")
+
+
 @bp.route("/import", methods=["GET", "POST"])
 @staff_required
 def import_courses():
+    """Step 1: upload. A valid upload answers with the preview (step 2), never saving."""
     form = ImportForm()
     if form.validate_on_submit():
-        with saving(form) as saved:
-            added, updated = services.import_courses(form.file.data.read(), CourseForm)
-        if saved:
-            flash(
-                _(
-                    "Import done: %(added)d added, %(updated)d updated.",
-                    added=added,
-                    updated=updated,
-                ),
-                "success",
-            )
-            return redirect(url_for("catalog.index"))
-    return render_template("catalog/import.html", form=form, header=",".join(services.CSV_HEADER))
+        data = form.file.data.read()
+        plan = imports.plan_import(data, CourseForm)
+        token = None
+        if not plan.problems:
+            token = imports.sign_upload(data, current_user.id)
+            if token is None:
+                plan.problems.append(
+                    imports.Problem(
+                        None, "", "", _("The file is too large to check at once: split it.")
+                    )
+                )
+        return _preview(plan, ImportForm(formdata=None), token)
+    return render_template("catalog/import.html", form=form, header=",".join(imports.CSV_HEADER))
+
+
+@bp.post("/import/save")
+@staff_required
+def save_import():
+    """Step 3: save what the preview showed, checked again from the file itself."""
+    form = SaveImportForm()
+    data = (
+        imports.unsign_upload(form.upload.data or "", current_user.id)
+        if form.validate_on_submit()
+        else None
+    )
+    if data is None:
+        flash(_("That preview has expired or is not valid: upload the file again."), "error")
+        return redirect(url_for("catalog.import_courses"))
+    plan = imports.plan_import(data, CourseForm)
+    with saving(form) as saved:
+        added, updated = imports.apply_import(plan)
+    if saved:
+        flash(
+            _("Import done: %(added)d added, %(updated)d updated.", added=added, updated=updated),
+            "success",
+        )
+        return redirect(url_for("catalog.index"))
+    # Something changed since the preview (the file is the same): show what is wrong now.
+    return _preview(plan, ImportForm(formdata=None), None), saved.status
+
+
+PREVIEW_LIMIT = 500  # rows and problems shown; the counts are always complete
+
+
+def _preview(plan: imports.ImportPlan, upload_form: ImportForm, token: str | None):
+    save_form = None
+    if token is not None:
+        save_form = SaveImportForm(formdata=None)
+        save_form.upload.data = token
+    return render_template(
+        "catalog/import_preview.html",
+        plan=plan,
+        problems=plan.problems[:PREVIEW_LIMIT],
+        rows=plan.rows[:PREVIEW_LIMIT],
+        hours_text=hours_text,
+        form=upload_form,
+        save_form=save_form,
+    )
