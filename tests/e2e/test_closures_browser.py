@@ -26,6 +26,11 @@ pytestmark = pytest.mark.e2e
 DESKTOP = {"width": 1280, "height": 800}
 
 
+def shown(day: dt.date) -> str:
+    """A day as pages show it in English (app.labels.when): "Thu, Dec 31, 2026"."""
+    return f"{day:%a, %b} {day.day}, {day.year}"
+
+
 def check(page: Page) -> None:
     assert_accessible(page)
     assert_no_horizontal_scroll(page)
@@ -64,7 +69,7 @@ def test_admin_adds_a_holiday_for_every_branch(page: Page, factory, query, size)
     page.goto(f"/branches/{main}")
     closures = page.get_by_role("region", name="Upcoming closures").get_by_role("listitem")
     expect(closures).to_have_count(1)
-    expect(closures).to_contain_text(f"{first:%a %d %b %Y} – {last:%a %d %b %Y} — Winter holiday")
+    expect(closures).to_contain_text(f"{shown(first)} – {shown(last)} — Winter holiday")
     check(page)
     stored = query(lambda: db.session.scalars(sa.select(Closure.date)).all())
     assert sorted(stored) == sorted([first, first + dt.timedelta(days=1), last] * 2)
