@@ -38,7 +38,7 @@ def facilitators(circle_id: int):
     ]
     hand = HandOverForm(prefix="hand")
     hand.user_id.choices = [
-        SelectChoice(f.user_id, f.user.name) for f in item.facilitations if f.role != "lead"
+        SelectChoice(f.user_id, f.user.name) for f in item.facilitations if not f.is_lead
     ]
     if request.form.get("which") == "assign" and assign.validate_on_submit():
         user = db.session.get(User, assign.user_id.data)
