@@ -229,7 +229,11 @@ def test_empty_states(app, client):
 def test_retired_course_is_hidden_from_anonymous_visitors(client, catalogue):
     assert "Omega" not in _titles(client.get("/courses/"))
     assert "Omega" not in _titles(client.get("/courses/?retired=1"))
-    assert client.get(f"/courses/{catalogue['Omega']}").status_code == 404
+    # Staff may see it: a signed-out visitor is asked to sign in, and told nothing more.
+    response = client.get(f"/courses/{catalogue['Omega']}")
+    assert response.status_code == 302
+    assert response.location.startswith("/login?next=")
+    assert "Omega" not in response.text
 
 
 def test_retired_course_is_hidden_from_participants(participant, catalogue):
