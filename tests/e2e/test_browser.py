@@ -118,7 +118,7 @@ def test_admin_creates_a_branch_and_manages_its_rooms(page: Page, factory, query
         ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
     )
     expect(hours.locator("dd")).to_have_text(
-        ["09:00–17:30", "Closed", "Closed", "Closed", "Closed", "10:00–14:00", "Closed"]
+        ["9:00 AM–5:30 PM", "Closed", "Closed", "Closed", "Closed", "10:00 AM–2:00 PM", "Closed"]
     )
     expect(page.get_by_role("main")).to_contain_text("No rooms yet.")
     assert_accessible(page)
