@@ -78,12 +78,21 @@ def test_facilitator_takes_attendance_on_a_phone(page: Page, app, factory, query
     page.get_by_role("button", name="Mark all present").click()
     for name in PEOPLE:
         expect(page.get_by_role("group", name=name).get_by_label("Present")).to_be_checked()
+    # Ticked in place, not saved: the page says so until "Save attendance".
+    unsaved = page.locator("#unsaved")
+    expect(unsaved).to_have_text(
+        "Not saved yet — change anyone who is not present, then press “Save attendance”."
+    )
     page.get_by_role("group", name="Carla Reyes").get_by_label("Absent").check()
     page.get_by_role("group", name="Femi Adeyemi").get_by_label("Excused").check()
     page.get_by_label("Walk-ins").fill("3")
     page.get_by_role("button", name="Save attendance").click()
 
-    expect(flash(page)).to_have_text("Attendance saved (8 marks changed).")
+    # The flash messages, not the (now empty) "Not saved yet" notice, also a status region.
+    expect(flash(page).and_(page.locator(".flashes"))).to_have_text(
+        "Attendance saved (8 marks changed)."
+    )
+    expect(unsaved).to_have_text("")
     assert [re.sub(r"^https?://[^/]+", "", r.url) for r in posts] == [
         f"/meetings/{meetings[0]}/attendance"
     ]

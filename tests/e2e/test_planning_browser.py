@@ -61,7 +61,9 @@ def test_a_facilitator_plans_a_circle_that_ends_with_a_booked_room(
     hours = page.get_by_role("region", name="When Main Library is open")
     expect(hours).to_be_visible()
     expect(hours.locator("dl.hours")).to_have_text(
-        re.compile(r"Monday–Friday\s*09:30–18:00\s*Saturday\s*10:00–17:00\s*Sunday\s*Closed")
+        re.compile(
+            r"Monday–Friday\s*9:30 AM–6:00 PM\s*Saturday\s*10:00 AM–5:00 PM\s*Sunday\s*Closed"
+        )
     )
     upcoming = query(
         lambda: [
@@ -154,8 +156,8 @@ def test_a_reason_every_room_shares_is_named_once_with_the_way_out(
     # Not "0 of 4" for every room and "pick another room": the reason, once, and the way out.
     closed = page.get_by_role("region", name="No room can be booked for 4 meetings")
     expect(closed).to_contain_text(
-        "All 4 meetings are after closing time, 18:00. Main Library is open 09:00–18:00 on "
-        "Tuesday: a 90-minute meeting fits if it starts between 09:00 and 16:30."
+        "All 4 meetings are after closing time, 6:00 PM. Main Library is open 9:00 AM–6:00 PM "
+        "on Tuesday: a 90-minute meeting fits if it starts between 9:00 AM and 4:30 PM."
     )
     expect(closed.get_by_role("link", name=re.compile(r"^Move the meeting of"))).to_have_count(4)
     expect(page.get_by_role("main")).not_to_contain_text("Outside opening hours")
@@ -170,7 +172,7 @@ def test_a_reason_every_room_shares_is_named_once_with_the_way_out(
 
     page.get_by_role("link", name="Book rooms").click()
     closed = page.get_by_role("region", name="No room can be booked for 3 meetings")
-    expect(closed).to_contain_text("3 of 4 meetings are after closing time, 18:00.")
+    expect(closed).to_contain_text("3 of 4 meetings are after closing time, 6:00 PM.")
     page.get_by_label("Room", exact=True).select_option(label="Lab")
     page.get_by_label("If some meetings clash").select_option(
         label="Book the free meetings and list the clashes"

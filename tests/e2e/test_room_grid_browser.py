@@ -189,10 +189,17 @@ def test_manager_works_the_time_grid_finds_a_free_room_and_blocks_over_bookings(
     page.get_by_label("Reason").fill("Stage repairs")
     page.get_by_role("button", name="Block room").click()
     in_the_way = page.get_by_role("region", name="2 bookings are in the way")
+    tuesday = monday + dt.timedelta(days=1)
     expect(in_the_way.get_by_role("listitem")).to_have_text(
         [
-            re.compile(r"10:00–11:00\s+·\s+Author talk\s+·\s+booked by Maria Manager"),
-            re.compile(r"13:00–14:00\s+·\s+Book club\s+·\s+booked by Frank Facilitator"),
+            re.compile(
+                rf"{short_day(monday)}, {monday.year}, 10:00 AM–11:00 AM\s+·\s+"
+                r"Author talk\s+·\s+booked by Maria Manager"
+            ),
+            re.compile(
+                rf"{short_day(tuesday)}, {tuesday.year}, 1:00 PM–2:00 PM\s+·\s+"
+                r"Book club\s+·\s+booked by Frank Facilitator"
+            ),
         ]
     )
     expect(page.get_by_text("Auditorium has 2 bookings in those days")).to_be_visible()
