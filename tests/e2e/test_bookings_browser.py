@@ -74,6 +74,11 @@ def grid_cell(page: Page, column: int) -> Locator:
     return page.locator(".tg-col").nth(column)
 
 
+def shown(day: dt.date) -> str:
+    """A day as pages show it in English (app.labels.when): "Tue, Dec 22, 2026"."""
+    return f"{day:%a, %b} {day.day}, {day.year}"
+
+
 def short_day(day: dt.date) -> str:
     return f"{day:%a}, {day:%b} {day.day}"
 
@@ -340,9 +345,8 @@ def test_facilitator_books_rooms_for_a_circle_and_handles_a_clash(
     expect(clashes).to_contain_text("These meetings clash:")
     expect(clashes.get_by_role("listitem")).to_have_count(1)
     expect(clashes.get_by_role("listitem")).to_contain_text(
-        f"{second_day:%a} {second_day.day} {second_day:%b} {second_day.year}, 18:00: "
-        f"Study is taken {second_day:%a} {second_day.day} {second_day:%b} {second_day.year}, "
-        "17:00–18:30 by “Board meeting”."
+        f"{shown(second_day)}, 6:00 PM: "
+        f"Study is taken {shown(second_day)}, 5:00 PM–6:30 PM by “Board meeting”."
     )
     assert_accessible(page)
     # Study for the three free meetings (their Lab bookings cancelled); the second keeps Lab.
@@ -351,8 +355,7 @@ def test_facilitator_books_rooms_for_a_circle_and_handles_a_clash(
     clashes.get_by_role("link", name="Pick another room").click()
     expect(page).to_have_url(f"/meetings/{second_id}/room")
     expect(page.get_by_role("heading", level=1)).to_have_text(
-        f"Room for the meeting of {second_day:%a} {second_day.day} {second_day:%b} "
-        f"{second_day.year}, 18:00"
+        f"Room for the meeting of {shown(second_day)}, 6:00 PM"
     )
     room = page.get_by_label("Room", exact=True)
     expect(room.locator("option")).to_have_text(["Reading Room", "Lab"])  # Study is taken
@@ -411,7 +414,7 @@ def test_booking_form_errors_are_shown_beside_their_fields(page: Page, world, ap
     expect_error(
         "start_time",
         "From",
-        "Outside opening hours: Main Library is open 09:00–21:00 that day.",
+        "Outside opening hours: Main Library is open 9:00 AM–9:00 PM that day.",
     )
     expect(page.get_by_label("Until", exact=True)).to_have_value("21:30")
 
@@ -424,7 +427,7 @@ def test_booking_form_errors_are_shown_beside_their_fields(page: Page, world, ap
     expect_error(
         "room_id",
         "Room",
-        f"Lab is taken {day:%a} {day.day} {day:%b} {day.year}, 10:00–11:00 by “Board meeting”.",
+        f"Lab is taken {shown(day)}, 10:00 AM–11:00 AM by “Board meeting”.",
     )
     expect(page.get_by_label("Room", exact=True)).to_have_value(str(world.room))
 

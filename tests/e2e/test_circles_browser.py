@@ -31,7 +31,7 @@ TITLE = "Tuesday evening management circle"
 
 def when_text(day: dt.date) -> str:
     """How the pages show a 6 pm, 90-minute meeting on ``day`` (English)."""
-    return f"{day:%a} {day.day} {day:%b} {day.year}, 18:00–19:30"
+    return f"{day:%a, %b} {day.day}, {day.year}, 6:00 PM–7:30 PM"
 
 
 def expect_step(page: Page, title: str) -> None:
@@ -140,7 +140,7 @@ def test_facilitator_creates_a_circle_step_by_step(page: Page, riverside: Rivers
     expect(page.get_by_role("heading", level=1)).to_contain_text(TITLE)
     expect(page.get_by_role("heading", level=1)).to_contain_text("Open")
     expect(main).to_contain_text("Fay Facilitator (lead)")
-    expect(main).to_contain_text("Times in America/New_York.")
+    expect(main).to_contain_text("Times in Eastern Time.")
     rows = page.get_by_role("table").get_by_role("row")
     expect(rows).to_have_count(5)  # a header and four meetings
     for n, day in enumerate(dates, start=1):
@@ -282,8 +282,9 @@ def test_schedule_errors_are_shown_on_where_and_when(page: Page, riverside: Rive
     expect_step(page, "Where and when")
     start = page.get_by_label("Starts at")
     expect(page.locator(".field", has=start).locator(".error")).to_have_text(
-        "All 4 meetings are after closing time, 20:00. Riverside Library is open 09:00–20:00 "
-        "on Tuesday: a 90-minute meeting fits if it starts between 09:00 and 18:30."
+        "All 4 meetings are after closing time, 8:00 PM. Riverside Library is open "
+        "9:00 AM–8:00 PM on Tuesday: a 90-minute meeting fits if it starts between 9:00 AM "
+        "and 6:30 PM."
     )
     expect(start).to_be_focused()
     assert_accessible(page)

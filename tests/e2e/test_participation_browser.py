@@ -75,7 +75,7 @@ def meeting_times(query, circle_id: int) -> list[str]:
     """How the pages show the circle's meetings to someone in New York."""
     return query(
         lambda: [
-            f"{start:%a} {start.day} {start:%b} {start.year}, {start:%H:%M}"
+            f"{start:%a, %b} {start.day}, {start.year}, {start.hour % 12 or 12}:{start:%M %p}"
             for start in (
                 m.starts_at.astimezone(NY)
                 for m in db.session.scalars(
