@@ -17,15 +17,20 @@ from app.labels import when
 from app.models import Meeting
 
 
+def _fill_from(form: MeetingForm, meeting: Meeting) -> None:
+    """The form's date, start and length from ``meeting``, in its circle's local time."""
+    local = meeting.starts_at.astimezone(ZoneInfo(meeting.circle.timezone))
+    form.date.data, form.start_time.data = local.date(), local.time()
+    form.duration_minutes.data = int((meeting.ends_at - meeting.starts_at).total_seconds() // 60)
+
+
 @bp.route("/circles/<int:circle_id>/meetings/new", methods=["GET", "POST"])
 def add_meeting(circle_id: int):
     item = editable_circle_or_404(circle_id)
     form = MeetingForm()
     if not form.is_submitted() and item.scheduled_meetings:
-        last = item.scheduled_meetings[-1]
-        local = last.starts_at.astimezone(ZoneInfo(item.timezone))
-        form.start_time.data = local.time()
-        form.duration_minutes.data = int((last.ends_at - last.starts_at).total_seconds() // 60)
+        _fill_from(form, item.scheduled_meetings[-1])  # the next one is usually like the last
+        form.date.data = None
     if form.validate_on_submit():
         with saving(form) as saved:
             meeting_rules.add_meeting(
@@ -43,11 +48,7 @@ def reschedule_meeting(meeting_id: int):
     item = meeting.circle
     form = MeetingForm()
     if not form.is_submitted():
-        local = meeting.starts_at.astimezone(ZoneInfo(item.timezone))
-        form.date.data, form.start_time.data = local.date(), local.time()
-        form.duration_minutes.data = int(
-            (meeting.ends_at - meeting.starts_at).total_seconds() // 60
-        )
+        _fill_from(form, meeting)
     if form.validate_on_submit():
         with saving(form) as saved:
             meeting_rules.reschedule_meeting(
