@@ -36,10 +36,29 @@ def app_config() -> dict:
     return {"WTF_CSRF_ENABLED": True, "SERVER_NAME": None, "BASE_URL": "http://127.0.0.1"}
 
 
+def _buffered(app: Flask):
+    """Hand the server whole bodies and close each response at once.
+
+    When the browser drops a connection mid-write (it navigates away while a static file is
+    still streaming), werkzeug's dev server can skip closing the response, and the open file
+    surfaces later as a ResourceWarning in whatever test is running. Production runs gunicorn.
+    """
+
+    def wsgi(environ, start_response):
+        response = app(environ, start_response)
+        try:
+            return [b"".join(response)]
+        finally:
+            if hasattr(response, "close"):
+                response.close()
+
+    return wsgi
+
+
 @pytest.fixture
 def live_server(app: Flask) -> Iterator[str]:
     """Serve ``app`` on a free port of 127.0.0.1 in a background thread; yield its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, _buffered(app), threaded=True)
     # A short poll interval makes shutdown() quick: it waits for the loop to notice.
     thread = threading.Thread(
         target=server.serve_forever,
