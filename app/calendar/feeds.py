@@ -120,13 +120,7 @@ def meeting_events(meetings: Iterable[Meeting], links: Links) -> Iterable[Event]
         text = texts.get(meeting.circle_id)
         if text is None:
             text = texts[meeting.circle_id] = CircleText.of(meeting.circle, links)
-        booking = meeting.booking
-        room = (
-            booking.room.name
-            if booking
-            else (meeting.circle.room.name if meeting.circle.room else None)
-        )
-        yield meeting_event(meeting, text, room, links.host)
+        yield meeting_event(meeting, text, meeting.room_name, links.host)
 
 
 def build_calendar(

@@ -221,6 +221,13 @@ class Meeting(TimestampMixin, db.Model):
     def booking(self) -> Booking | None:
         return next((b for b in self.bookings if b.status == BookingStatus.active), None)
 
+    @property
+    def room_name(self) -> str | None:
+        """The booked room, the one place pages, feeds and emails read a meeting's room from:
+        a room that is not booked (even the circle's usual one) is not shown."""
+        booking = self.booking
+        return booking.room.name if booking else None
+
     def changed(self) -> None:
         """Record a change of time, place or status (bumps SEQUENCE and LAST-MODIFIED)."""
         self.sequence += 1
