@@ -3,8 +3,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import BooleanField, HiddenField, SearchField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, SearchField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from app.forms import BaseForm, strip, validate_web_url
@@ -107,19 +106,3 @@ class CourseFilterForm(BaseForm):
         default="title",
         validators=[Optional()],
     )
-
-
-class ImportForm(BaseForm):
-    file = FileField(
-        _l("CSV file"),
-        validators=[
-            FileRequired(_l("Choose a CSV file.")),
-            FileAllowed(["csv"], _l("Choose a .csv file.")),
-        ],
-    )
-
-
-class SaveImportForm(BaseForm):
-    """The preview's "save" button: the checked file, signed (app.catalog.imports)."""
-
-    upload = HiddenField(validators=[DataRequired()])

@@ -17,12 +17,20 @@ from app.auth.permissions import (
 )
 from app.boundary import saving
 from app.catalog import imports, services
-from app.catalog.forms import CourseFilterForm, CourseForm, ImportForm, SaveImportForm
+from app.catalog.forms import CourseFilterForm, CourseForm
 from app.circles import listing
 from app.csvio import csv_response
 from app.edges import page_arg
 from app.extensions import db
 from app.forms import ConfirmForm
+from app.imports import (
+    PREVIEW_LIMIT,
+    SaveUploadForm,
+    UploadForm,
+    check_upload,
+    confirmed_upload,
+    save_form_for,
+)
 from app.models import Circle, Course
 from app.text import hours_text
 from app.timeutil import utcnow
@@ -194,20 +202,10 @@ def import_template():
 @staff_required
 def import_courses():
     """Step 1: upload. A valid upload answers with the preview (step 2), never saving."""
-    form = ImportForm()
+    form = UploadForm()
     if form.validate_on_submit():
-        data = form.file.data.read()
-        plan = imports.plan_import(data, CourseForm)
-        token = None
-        if not plan.problems:
-            token = imports.sign_upload(data, current_user.id)
-            if token is None:
-                plan.problems.append(
-                    imports.Problem(
-                        None, "", "", _("The file is too large to check at once: split it.")
-                    )
-                )
-        return _preview(plan, ImportForm(formdata=None), token)
+        plan, token = check_upload(form.file.data.read(), _plan, imports.SALT)
+        return _preview(plan, token)
     return render_template("catalog/import.html", form=form, header=",".join(imports.CSV_HEADER))
 
 
@@ -215,16 +213,12 @@ def import_courses():
 @staff_required
 def save_import():
     """Step 3: save what the preview showed, checked again from the file itself."""
-    form = SaveImportForm()
-    data = (
-        imports.unsign_upload(form.upload.data or "", current_user.id)
-        if form.validate_on_submit()
-        else None
-    )
+    form = SaveUploadForm()
+    data = confirmed_upload(form, imports.SALT)
     if data is None:
         flash(_("That preview has expired or is not valid: upload the file again."), "error")
         return redirect(url_for("catalog.import_courses"))
-    plan = imports.plan_import(data, CourseForm)
+    plan = _plan(data)
     with saving(form) as saved:
         added, updated = imports.apply_import(plan)
     if saved:
@@ -234,23 +228,20 @@ def save_import():
         )
         return redirect(url_for("catalog.index"))
     # Something changed since the preview (the file is the same): show what is wrong now.
-    return _preview(plan, ImportForm(formdata=None), None), saved.status
+    return _preview(plan, None), saved.status
 
 
-PREVIEW_LIMIT = 500  # rows and problems shown; the counts are always complete
+def _plan(data: bytes) -> imports.ImportPlan:
+    return imports.plan_import(data, CourseForm)
 
 
-def _preview(plan: imports.ImportPlan, upload_form: ImportForm, token: str | None):
-    save_form = None
-    if token is not None:
-        save_form = SaveImportForm(formdata=None)
-        save_form.upload.data = token
+def _preview(plan: imports.ImportPlan, token: str | None):
     return render_template(
         "catalog/import_preview.html",
         plan=plan,
         problems=plan.problems[:PREVIEW_LIMIT],
         rows=plan.rows[:PREVIEW_LIMIT],
         hours_text=hours_text,
-        form=upload_form,
-        save_form=save_form,
+        form=UploadForm(formdata=None),
+        save_form=save_form_for(token),
     )
