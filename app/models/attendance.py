@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
@@ -93,6 +94,42 @@ class OutcomeKind(enum.StrEnum):
     other = "other"
 
 
+class CredentialKind(enum.StrEnum):
+    """The outcome kinds a credential on the admin's list can be (``OutcomeKind`` values)."""
+
+    credential = "credential"
+    certificate = "certificate"
+
+
+def credential_key(name: str) -> str:
+    """What makes two spellings one credential: case and surrounding spaces do not count."""
+    return " ".join(name.split()).casefold()
+
+
+class Credential(TimestampMixin, db.Model):
+    """A credential or certificate on the list the admin keeps, so that outcomes name it one
+    way (reports count "CHIS Level 1" once, not once per spelling). Retired, not deleted,
+    once outcomes use it."""
+
+    __table_args__ = (
+        sa.CheckConstraint("ce_hours IS NULL OR ce_hours >= 0", name="ce_hours_positive"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(200))
+    # ``credential_key(name)``: unique, so two names that differ only in case cannot both exist.
+    name_key: so.Mapped[str] = so.mapped_column(sa.String(200), unique=True)
+    awarding_body: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
+    ce_hours: so.Mapped[Decimal | None] = so.mapped_column(sa.Numeric(6, 2))
+    kind: so.Mapped[CredentialKind] = so.mapped_column(enum_column(CredentialKind, 16))
+    active: so.Mapped[bool] = so.mapped_column(default=True)
+
+    @so.validates("name")
+    def _keep_key(self, _key: str, name: str) -> str:
+        self.name_key = credential_key(name)
+        return name
+
+
 class OutcomeStatus(enum.StrEnum):
     reported = "reported"  # by the participant, waiting for a facilitator
     confirmed = "confirmed"
@@ -114,6 +151,12 @@ class Outcome(TimestampMixin, db.Model):
         sa.ForeignKey("enrollment.id", ondelete="CASCADE"), index=True
     )
     kind: so.Mapped[OutcomeKind] = so.mapped_column(enum_column(OutcomeKind, 16), index=True)
+    # From the admin's list for credentials and certificates (``title`` is then its name when
+    # recorded); none for other kinds and for outcomes recorded before the list existed.
+    credential_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("credential.id"),
+        index=True,  # NO ACTION: a credential in use stays
+    )
     title: so.Mapped[str] = so.mapped_column(sa.String(200))
     ce_hours: so.Mapped[float | None] = so.mapped_column(sa.Numeric(6, 2))
     funder: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
@@ -132,6 +175,12 @@ class Outcome(TimestampMixin, db.Model):
 
     circle: so.Mapped[Circle] = so.relationship()
     enrollment: so.Mapped[Enrollment | None] = so.relationship()
+    credential: so.Mapped[Credential | None] = so.relationship()
+
+    @property
+    def name(self) -> str:
+        """What the outcome is called: the credential's name (as it is now), else its title."""
+        return self.credential.name if self.credential else self.title
 
     @property
     def is_reported(self) -> bool:
