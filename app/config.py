@@ -39,6 +39,8 @@ _ENV_SETTINGS: dict[str, type] = {
     "OUTBOX_LEASE_SECONDS": int,
     "SQLITE_BUSY_TIMEOUT_MS": int,
     "BOOKING_HORIZON_DAYS": int,
+    "PASSWORD_RESET_MAX_AGE": int,
+    "WELCOME_LINK_DAYS": int,
     "SITE_NAME": str,
     "LOGO_URL": str,
 }
@@ -75,7 +77,8 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "OUTBOX_MAX_ATTEMPTS": 8,
         "OUTBOX_LEASE_SECONDS": 300,  # a claimed message is retried after this if its sender died
         "SQLITE_BUSY_TIMEOUT_MS": 15000,  # then a write answers 503 "busy, try again"
-        "PASSWORD_RESET_MAX_AGE": 3600,
+        "PASSWORD_RESET_MAX_AGE": 3600,  # seconds a "forgot your password" link works
+        "WELCOME_LINK_DAYS": 7,  # days a new account's "choose your password" link works
         "BABEL_DEFAULT_LOCALE": "en",
         "BABEL_DEFAULT_TIMEZONE": "UTC",
         "LANGUAGES": {"en": "English", "es": "Español"},

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_babel import gettext as _
 
 from app.auth import notifications
@@ -64,4 +65,5 @@ def invite(user: User) -> None:
     """A new account has no password: the welcome email links to setting one."""
     if user.password_hash is None:
         user.set_password(secrets.token_urlsafe(32))
-    notifications.welcome(user, reset_token(user))
+    days = current_app.config["WELCOME_LINK_DAYS"]
+    notifications.welcome(user, reset_token(user, welcome=True), days)

@@ -1,8 +1,9 @@
 """What account holders are told: the welcome email of a new account and the password-reset
 link. Rendered in the reader's language and time zone and queued in the outbox.
 
-Both carry a reset token made by ``app.auth.services.reset_token`` (passed in: it exists only
-in the email). Links are built from ``BASE_URL`` (``app.links``), never from the request.
+Both carry a token made by ``app.auth.services.reset_token`` (passed in: it exists only in
+the email); a welcome link lasts longer (WELCOME_LINK_DAYS) than a reset link. Links are
+built from ``BASE_URL`` (``app.links``), never from the request.
 """
 
 from __future__ import annotations
@@ -19,9 +20,11 @@ def _with_reset_link(user: User, token: str, subject, template: str, **context) 
     send(Reader.of(user), subject, template, user=user, url=url, **context)
 
 
-def welcome(user: User, token: str) -> None:
-    """A new account has no password of its own: the link lets its owner choose one."""
-    _with_reset_link(user, token, _l("Your Learning Circles account"), "admin/email/welcome.txt")
+def welcome(user: User, token: str, days: int) -> None:
+    """A new account has no password of its own: the link lets its owner choose one, once,
+    for ``days`` days."""
+    subject = _l("Your Learning Circles account")
+    _with_reset_link(user, token, subject, "admin/email/welcome.txt", days=days)
 
 
 def password_reset(user: User, token: str, minutes: int) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import secrets
 from functools import cache
@@ -54,16 +55,31 @@ def _fingerprint(user: User) -> str:
     return hashlib.sha256(material).hexdigest()[:16]
 
 
-def reset_token(user: User) -> str:
-    return _serializer().dumps({"u": user.id, "f": _fingerprint(user)})
+def reset_token(user: User, *, welcome: bool = False) -> str:
+    """A link's token that sets the user's password once. A welcome token (a new account's)
+    lives WELCOME_LINK_DAYS days; a password-reset one PASSWORD_RESET_MAX_AGE seconds."""
+    data = {"u": user.id, "f": _fingerprint(user)}
+    if welcome:
+        data["k"] = "welcome"
+    return _serializer().dumps(data)
 
 
-def user_for_reset_token(token: str) -> User | None:
+def _max_age(data: dict) -> int:
+    if data.get("k") == "welcome":
+        return current_app.config["WELCOME_LINK_DAYS"] * 24 * 3600
+    return current_app.config["PASSWORD_RESET_MAX_AGE"]
+
+
+def user_for_reset_token(token: str, now: dt.datetime | None = None) -> User | None:
+    """The user a reset or welcome token is for, if it still works at ``now``."""
     try:
-        data = _serializer().loads(token, max_age=current_app.config["PASSWORD_RESET_MAX_AGE"])
+        data, signed_at = _serializer().loads(token, return_timestamp=True)
     except BadSignature:
         return None
     if not isinstance(data, dict):
+        return None
+    age = ((now or utcnow()) - signed_at).total_seconds()
+    if not 0 <= age <= _max_age(data):  # expired, or signed in the future
         return None
     user = db.session.get(User, data.get("u")) if isinstance(data.get("u"), int) else None
     if user is None or not user.active or data.get("f") != _fingerprint(user):
