@@ -5,15 +5,25 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from app.admin import services
+from app.admin import imports, services
 from app.admin.forms import UserForm, UserSearchForm
 from app.auth.permissions import admin_required
 from app.boundary import saving
+from app.csvio import csv_response
 from app.edges import page_arg
 from app.extensions import db
+from app.imports import (
+    PREVIEW_LIMIT,
+    SaveUploadForm,
+    UploadForm,
+    check_upload,
+    confirmed_upload,
+    save_form_for,
+)
 from app.models import Branch, User
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -92,3 +102,64 @@ def edit_user(user_id: int):
             flash(_("Account saved."), "success")
             return redirect(url_for("admin.users"))
     return render_template("admin/user_form.html", form=form, user=user)
+
+
+# --- staff accounts from CSV (app.admin.imports; the steps of app.imports) -------------------
+
+
+@bp.get("/people/import/template.csv")
+def import_template():
+    """The first row and one example row: a file to fill in."""
+    return csv_response(imports.CSV_HEADER, [imports.EXAMPLE_ROW], "staff-template.csv")
+
+
+@bp.route("/people/import", methods=["GET", "POST"])
+def import_people():
+    """Step 1: upload. A valid upload answers with the preview (step 2), never saving."""
+    form = UploadForm()
+    if form.validate_on_submit():
+        plan, token = check_upload(form.file.data.read(), imports.plan_import, imports.SALT)
+        return _import_preview(plan, token)
+    return render_template(
+        "admin/import.html",
+        form=form,
+        header=",".join(imports.CSV_HEADER),
+        roles=imports.ROLES,
+        link_days=current_app.config["WELCOME_LINK_DAYS"],
+    )
+
+
+@bp.post("/people/import/save")
+def save_import():
+    """Step 3: create the accounts the preview showed, checked again from the file itself."""
+    form = SaveUploadForm()
+    data = confirmed_upload(form, imports.SALT)
+    if data is None:
+        flash(_("That preview has expired or is not valid: upload the file again."), "error")
+        return redirect(url_for("admin.import_people"))
+    plan = imports.plan_import(data)
+    with saving(form) as saved:
+        created = imports.apply_import(plan, current_user._get_current_object())
+    if saved:
+        flash(
+            ngettext(
+                "%(num)d account created; each gets an email with a link to choose a password.",
+                "%(num)d accounts created; each gets an email with a link to choose a password.",
+                created,
+            ),
+            "success",
+        )
+        return redirect(url_for("admin.users"))
+    # Something changed since the preview (the file is the same): show what is wrong now.
+    return _import_preview(plan, None), saved.status
+
+
+def _import_preview(plan: imports.StaffPlan, token: str | None):
+    return render_template(
+        "admin/import_preview.html",
+        plan=plan,
+        problems=plan.problems[:PREVIEW_LIMIT],
+        rows=plan.rows[:PREVIEW_LIMIT],
+        form=UploadForm(formdata=None),
+        save_form=save_form_for(token),
+    )
