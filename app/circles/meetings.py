@@ -95,12 +95,13 @@ def reschedule_meeting(meeting: Meeting, day: dt.date, at: dt.time, minutes: int
     if meeting.starts_at <= utcnow():
         raise RuleViolation(_("This meeting has already started."))
     starts, ends = _check_meeting_time(meeting.circle, day, at, minutes, exclude=meeting)
+    was = meeting.starts_at
     meeting.starts_at, meeting.ends_at = starts, ends
     meeting.changed()
     bookings.follow_meeting(meeting)
     refresh_weekdays(meeting.circle)
     db.session.flush()
-    participation_notifications.meeting_changed(meeting, "moved")
+    participation_notifications.meeting_changed(meeting, "moved", was=was)
 
 
 def cancel_meeting(meeting: Meeting, note: str = "") -> None:

@@ -18,6 +18,7 @@ from app.emails import Reader, send
 from app.links import external_url, feed_links
 from app.models import Circle, Enrollment, GuestSignup, Meeting, User
 from app.participation.places import enrolled_in, waitlist_position, waitlisted_in
+from app.timeutil import utcnow
 
 
 def circle_ics(circle: Circle) -> str:
@@ -65,6 +66,12 @@ def _email(enrollment: Enrollment, subject, kind: str, ics: str | None = None, *
     )
 
 
+def _upcoming(circle: Circle) -> list[Meeting]:
+    """The meetings still to come, listed (with their rooms) in the confirmation emails."""
+    now = utcnow()
+    return [m for m in circle.scheduled_meetings if m.ends_at > now]
+
+
 def joined(enrollment: Enrollment) -> None:
     """A seat (with the schedule attached) or a place on the waitlist."""
     circle = enrollment.circle
@@ -74,6 +81,7 @@ def joined(enrollment: Enrollment) -> None:
             _l("You are in “%(title)s”", title=circle.title),
             "confirmed",
             circle_ics(circle),
+            upcoming=_upcoming(circle),
         )
     else:
         _email(
@@ -87,19 +95,21 @@ def seat_opened(enrollment: Enrollment) -> None:
     """Someone left and the first on the waitlist got the seat."""
     circle = enrollment.circle
     subject = _l("A seat opened: you are in “%(title)s”", title=circle.title)
-    _email(enrollment, subject, "promoted", circle_ics(circle))
+    _email(enrollment, subject, "promoted", circle_ics(circle), upcoming=_upcoming(circle))
 
 
 def moved_up(enrollment: Enrollment) -> None:
     """A facilitator gave the person a free seat ahead of the waitlist."""
     circle = enrollment.circle
-    _email(
-        enrollment, _l("You are in “%(title)s”", title=circle.title), "promoted", circle_ics(circle)
-    )
+    subject = _l("You are in “%(title)s”", title=circle.title)
+    _email(enrollment, subject, "promoted", circle_ics(circle), upcoming=_upcoming(circle))
 
 
-def meeting_changed(meeting: Meeting, change: str, note: str = "") -> None:
-    """Tell everyone enrolled that a meeting moved or was cancelled (with the updated .ics),
+def meeting_changed(
+    meeting: Meeting, change: str, note: str = "", was: dt.datetime | None = None
+) -> None:
+    """Tell everyone enrolled that a meeting moved (from ``was``) or was cancelled, in words
+    (times with their zone's name, the place, the room if booked) and with the updated .ics,
     with the facilitator's ``note`` if they wrote one."""
     circle = meeting.circle
     subject = (
@@ -110,7 +120,14 @@ def meeting_changed(meeting: Meeting, change: str, note: str = "") -> None:
     ics = meetings_ics([meeting], circle, feed_links())
     for enrollment in enrolled_in(circle):
         _email(
-            enrollment, subject, "meeting_changed", ics, meeting=meeting, change=change, note=note
+            enrollment,
+            subject,
+            "meeting_changed",
+            ics,
+            meeting=meeting,
+            change=change,
+            note=note,
+            was=was,
         )
 
 
