@@ -139,8 +139,9 @@ def when(
     wall-clock time in ``tz``), a date, or a wall-clock time (no ``tz`` needed).
 
     ``pattern`` is a style: ``datetime`` (the default, "Tue, Mar 10, 2026, 6:00 PM"), ``time``,
-    ``date``, ``day`` (no year) or ``zoned`` (a datetime and the zone's name, "(Eastern Time)",
-    for emails and headings); or else a CLDR pattern, whose ``HH:mm`` follows the language too.
+    ``hour`` (an axis label on the hour: "9 AM", "9:00"), ``date``, ``day`` (no year) or
+    ``zoned`` (a datetime and the zone's name, "(Eastern Time)", for emails and headings);
+    or else a CLDR pattern, whose ``HH:mm`` follows the language too.
     CSV and iCalendar keep ISO 8601 and do not come here."""
     locale = get_locale()
     # "h:mm\u202fa" in CLDR: an ordinary space, so "6:00 PM" reads, wraps and is found as typed
@@ -153,8 +154,10 @@ def when(
     else:
         value = dt.datetime.combine(dt.date(2000, 1, 1), value, tzinfo=dt.UTC)
         pattern = "time" if pattern in ("datetime", "zoned") else pattern
+    if pattern == "hour" and "a" in clock:  # a 12-hour clock names the hour alone: "9 AM"
+        clock = clock.replace(":mm", "")
     time = format_datetime(value, clock, locale=locale)
-    if pattern == "time":
+    if pattern in ("time", "hour"):
         return time
     if pattern in _DAYS:
         return format_skeleton(_DAYS[pattern], value, locale=locale)

@@ -33,7 +33,7 @@ class BranchCalendar:
         if day in self.closures:
             return self.closures[day] or _("closed")
         if self.open_weekdays and day.weekday() not in self.open_weekdays:
-            return _("no opening hours on %(weekday)ss", weekday=day.strftime("%A"))
+            return _("no opening hours on %(weekday)ss", weekday=WEEKDAY_NAMES[day.weekday()])
         return None
 
 

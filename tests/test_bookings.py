@@ -191,7 +191,7 @@ def test_manager_week_view_move_and_cancel_notify_the_owner(client, world, query
     day = day_ahead(weekday=2)
     week = client.get(f"/branches/{world.branch}/calendar?date={day.isoformat()}").text
     assert "Book club" in week
-    assert "14:00–15:30" in week
+    assert "2:00 PM–3:30 PM" in week
     assert "Lena Lead" in week
     day_view = client.get(f"/branches/{world.branch}/calendar?view=day&date={day.isoformat()}").text
     assert "Book club" in day_view

@@ -54,6 +54,16 @@ def block_days(app, room_id: int, by_id: int, first: dt.date, last: dt.date, rea
         db.session.commit()
 
 
+def shown(html: str) -> str:
+    """The page without its links' addresses (which carry times as HH:MM for the form)."""
+    return re.sub(r'href="[^"]*"', "", html)
+
+
+def hour_labels(html: str) -> list[str]:
+    """The axis: a label on every hour."""
+    return re.findall(r'class="tg-hour [^"]*">([^<]*)<', html)
+
+
 def columns(html: str) -> list[str]:
     """The grid's columns (header and body each), in order."""
     return html.split('<div class="tg-col')[1:]
@@ -106,11 +116,14 @@ def test_the_week_of_a_room_sizes_bookings_by_time_and_shows_blocks_on_every_day
     assert len(week) == 7
     # Main Library opens 9:00-21:00: 48 rows of 15 minutes, one label an hour.
     assert page.count('class="tg-hour ') == 12
+    assert hour_labels(page)[:2] == ["9 AM", "10 AM"]
+    assert hour_labels(page)[-1] == "8 PM"
     # 14:00-15:30: row 21, six rows; set-up 13:45 and clean-up until 16:00, lighter.
     assert 'class="tg-booking booking-event gs-21 gl-6"' in week[0]
     assert 'class="tg-pad gs-20 gl-1"' in week[0]
     assert 'class="tg-pad gs-27 gl-2"' in week[0]
-    assert "14:00–15:30" in week[0]
+    assert "2:00 PM–3:30 PM" in week[0]
+    assert "14:00" not in shown(page)  # every time shown is 12-hour, in English
     assert "held 1:45 PM–4:00 PM for set-up and clean-up" in week[0]
     # Tuesday is closed (no reason given): shaded all day, and nothing offered there.
     assert 'class="tg-shade gs-1 gl-48"><p>Closed</p>' in week[1]
@@ -129,6 +142,26 @@ def test_the_week_of_a_room_sizes_bookings_by_time_and_shows_blocks_on_every_day
     assert "Lab, week of " in page
     assert f"{monday:%b} {monday.day}" in page
     assert f"{sunday.day}, {sunday.year}" in page
+
+
+def test_the_grid_shows_times_in_the_readers_language(client, world, app):
+    """Every time on the grid goes through labels.when: 24-hour in Spanish, while the links
+    to the booking form keep the HH:MM the form reads."""
+    day = next_weekday(2)
+    add_booking(app, world.room, world.lead, day, "14:00-15:30", "Book club")
+    with app.app_context():
+        db.session.get(User, world.manager).locale = "es"
+        db.session.commit()
+    login(client, "boss@example.org")
+    page = client.get(f"/branches/{world.branch}/calendar?view=day&date={day}").text
+    assert hour_labels(page)[:2] == ["9:00", "10:00"]
+    assert hour_labels(page)[-1] == "20:00"
+    assert "14:00–15:30" in page
+    assert '<span class="tg-free-time" aria-hidden="true">16:30</span>' in page
+    assert " AM" not in shown(page)
+    assert " PM" not in shown(page)
+    slots = {link["start"]: link for link in booking_links(columns(page)[0])}
+    assert slots["09:00"]["end"] == "10:00"
 
 
 def test_an_empty_slot_links_to_the_form_filled_in_around_the_bookings(client, world, app):
@@ -153,7 +186,7 @@ def test_an_empty_slot_links_to_the_form_filled_in_around_the_bookings(client, w
     assert slots["16:30"]["end"] == "17:30"
     assert slots["20:30"]["end"] == "21:00"  # closing time
     assert len(booking_links(study)) == 24  # 9:00 to 21:00, every half hour
-    assert f"Book Study on {day:%a}, {day:%b} {day.day} at 09:00" in study
+    assert f"Book Study on {day:%a}, {day:%b} {day.day} at 9:00 AM" in study
 
     # The link opens the form filled in; booking it there fits the rules.
     slot = slots["12:30"]
@@ -198,7 +231,7 @@ def test_a_booking_outside_the_opening_hours_stretches_the_axis(client, world, a
     page = client.get(f"/branches/{world.branch}/calendar?view=day&date={day}").text
     assert page.count('class="tg-hour ') == 14  # 9:00 to 23:00
     assert 'class="tg-booking booking-event gs-53 gl-4"' in page
-    assert 'class="tg-shade gs-49 gl-8"><p>Closed from 21:00</p>' in page
+    assert 'class="tg-shade gs-49 gl-8"><p>Closed from 9:00 PM</p>' in page
 
 
 def test_a_branch_without_opening_hours_shows_every_day_open(client, world, factory, app):
@@ -341,6 +374,7 @@ def test_free_rooms_across_the_branches_one_manages(client, world, factory, app)
     assert "Study" not in page
     [link] = booking_links(free)
     assert link == {"room_id": str(big), "date": day.isoformat(), "start": "10:00", "end": "11:00"}
+    assert "10:00 AM–11:00 AM (Eastern Time)" in free  # 12-hour in English, the zone named
     # Lab fits, but its 30 minutes of clean-up would meet Story time: said why.
     assert "Lab</strong>, Main Library: Lab is taken" in page
     assert "Story time" in page

@@ -86,6 +86,16 @@ class Piece:
         return (self.ends - dt.timedelta(microseconds=1)).date()
 
     @property
+    def shown_from(self) -> dt.time:
+        """The wall-clock time its part on this day starts: midnight if it began before."""
+        return dt.time(0) if self.began_before else self.starts.time()
+
+    @property
+    def shown_until(self) -> dt.time:
+        """And ends: midnight if it goes on after this day."""
+        return dt.time(0) if self.goes_on else self.ends.time()
+
+    @property
     def several_days(self) -> bool:
         return self.first_day != self.last_day
 

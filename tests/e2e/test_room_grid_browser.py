@@ -137,7 +137,7 @@ def test_manager_works_the_time_grid_finds_a_free_room_and_blocks_over_bookings(
         check_page(page)
 
     # An empty slot, from the keyboard: the form comes filled in.
-    slot = page.get_by_role("link", name=f"Book Computer Lab on {short_day(monday)} at 10:00")
+    slot = page.get_by_role("link", name=f"Book Computer Lab on {short_day(monday)} at 10:00 AM")
     slot.focus()
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", level=1)).to_have_text("Book a room at Main Library")
@@ -151,7 +151,7 @@ def test_manager_works_the_time_grid_finds_a_free_room_and_blocks_over_bookings(
     expect(flash(page)).to_have_text("Computer Lab is booked.")
     expect(page.locator("#grid-h")).to_have_text(re.compile(r"^Computer Lab, week of "))
     expect(page.locator(".tg-col").nth(0).locator(".tg-booking")).to_have_text(
-        re.compile(r"10:00–11:00\s+Staff training\s+Maria Manager")
+        re.compile(r"10:00 AM–11:00 AM\s+Staff training\s+Maria Manager")
     )
     check_page(page)
 
