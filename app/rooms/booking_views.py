@@ -22,8 +22,6 @@ from app.auth.permissions import (
 from app.boundary import back_to, saving
 from app.edges import date_arg, time_arg, to_id
 from app.extensions import db
-from app.forms import ConfirmForm
-from app.labels import when
 from app.models import Booking, BookingKind, BookingStatus, Branch, Meeting, Room, RoomFeature
 from app.places import branch_closed
 from app.rooms import bookings, circle_bookings
@@ -31,6 +29,7 @@ from app.rooms.forms import (
     FEATURE_LABELS,
     BlockForm,
     BookingForm,
+    CancelBookingForm,
     CircleRoomForm,
     MoveBookingForm,
 )
@@ -102,7 +101,12 @@ def new_booking(branch_id: int):
             )
     if saved:
         flash(
-            _("%(room)s is booked (%(count)d times).", room=room.name, count=len(made))
+            ngettext(
+                "%(room)s is booked (%(num)d time).",
+                "%(room)s is booked (%(num)d times).",
+                len(made),
+                room=room.name,
+            )
             if len(made) > 1
             else _("%(room)s is booked.", room=room.name),
             "success",
@@ -182,25 +186,19 @@ def cancel_booking(booking_id: int):
         if can_manage_branch(current_user, branch)
         else url_for("bookings.mine")
     )
-    form = ConfirmForm()
+    owner = booking.created_by
+    # Whoever made it is told (bookings.cancel), and may be told why, unless it is oneself.
+    told = owner if owner is not None and owner.id != current_user.id else None
+    form = CancelBookingForm()
     if form.validate_on_submit():
         back_to(back)
-        bookings.cancel(booking, by=current_user._get_current_object())
+        bookings.cancel(
+            booking, by=current_user._get_current_object(), note=form.note.data if told else ""
+        )
         flash(_("Booking cancelled."), "success")
         return redirect(back)
     return render_template(
-        "confirm.html",
-        form=form,
-        title=_("Cancel booking"),
-        question=_(
-            "Cancel the booking of %(room)s for “%(title)s” on %(when)s? "
-            "Whoever made it is told by email.",
-            room=booking.room.name,
-            title=booking.title,
-            when=when(booking.starts_at, branch.timezone),
-        ),
-        action=_("Cancel booking"),
-        cancel_url=back,
+        "rooms/cancel_booking.html", form=form, booking=booking, told=told, back=back
     )
 
 
@@ -278,10 +276,11 @@ def circle_rooms(circle_id: int):
                 return redirect(url_for("circles.circle", circle_id=circle.id))
             if booked:
                 flash(
-                    _(
-                        "%(room)s is booked for %(count)d meetings; the others clash (below).",
+                    ngettext(
+                        "%(room)s is booked for %(num)d meeting; the others clash (below).",
+                        "%(room)s is booked for %(num)d meetings; the others clash (below).",
+                        len(booked),
                         room=room.name,
-                        count=len(booked),
                     ),
                     "info",
                 )

@@ -161,6 +161,20 @@ class MoveBookingForm(BaseForm):
     end_time = TimeField(_l("Until"), validators=[InputRequired(_l("Enter a time."))])
 
 
+def owner_note(description: str) -> TextAreaField:
+    """What the one cancelling says to whoever made the booking, quoted in their email."""
+    return TextAreaField(
+        _l("Note to them (optional)"),
+        filters=[strip],
+        validators=[Length(max=1000)],
+        description=description,
+    )
+
+
+class CancelBookingForm(BaseForm):
+    note = owner_note(_l("Sent with the cancellation, for example why or where to go instead."))
+
+
 class BlockForm(BaseForm):
     first_day = DateField(_l("From (first day)"), validators=[DataRequired(_l("Enter a date."))])
     last_day = DateField(_l("Until (last day)"), validators=[DataRequired(_l("Enter a date."))])
@@ -171,12 +185,7 @@ class BlockForm(BaseForm):
     # manager saw is cancelled (one made meanwhile is listed again instead).
     cancel_bookings = BooleanField(_l("Cancel these bookings and tell whoever made them"))
     listed = HiddenField(validators=[Optional(), Regexp(r"^\d{1,10}(,\d{1,10}){0,499}$")])
-    note = TextAreaField(
-        _l("Note to them (optional)"),
-        filters=[strip],
-        validators=[Length(max=1000)],
-        description=_l("Sent with the cancellation, for example why the room is blocked."),
-    )
+    note = owner_note(_l("Sent with the cancellation, for example why the room is blocked."))
 
     def cancelling(self) -> set[int]:
         """The bookings to cancel: those listed, if the manager ticked the box."""

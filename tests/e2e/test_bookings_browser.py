@@ -163,8 +163,8 @@ def test_manager_books_moves_and_cancels_in_the_week_grid(page: Page, world, app
     expect_week(page, monday_of(day))
     expect(grid_cell(page, 2).locator(".tg-booking")).to_have_text(
         [
-            re.compile(r"10:00–11:00\s+Book club\s+Lena Lead"),
-            re.compile(r"14:00–15:30\s+Author talk\s+Bo Boss"),
+            re.compile(r"10:00 AM–11:00 AM\s+Book club\s+Lena Lead"),
+            re.compile(r"2:00 PM–3:30 PM\s+Author talk\s+Bo Boss"),
         ]
     )
     assert_accessible(page)
@@ -208,7 +208,7 @@ def test_manager_books_moves_and_cancels_in_the_week_grid(page: Page, world, app
     page.get_by_role("button", name="Save booking").click()
     expect(flash(page)).to_have_text("Booking moved.")
     expect(grid_cell(page, 2).locator(".tg-booking")).to_have_text(
-        [re.compile(r"11:00–12:00\s+Book club"), re.compile(r"14:00–15:30\s+Author talk")]
+        [re.compile(r"11:00 AM–12:00 PM\s+Book club"), re.compile(r"2:00 PM–3:30 PM\s+Author talk")]
     )
     assert_accessible(page)
     booked[0] = (study, "Book club", f"{stamp} 11:00", "active")
