@@ -34,12 +34,12 @@ def _csv(*lines: str) -> bytes:
     return ("\r\n".join(lines) + "\r\n").encode()
 
 
-def _upload(client, data: bytes, filename: str = "staff.csv"):
+def _upload(client, data: bytes, filename: str = "staff.csv", path: str = "/admin/people/import"):
     # Encoded here, in memory: the test client would spool a large body to a temporary file
     # that it never closes.
     boundary, body = encode_multipart({"file": FileStorage(io.BytesIO(data), filename)})
     return client.post(
-        "/admin/people/import",
+        path,
         data=body,
         content_type=f"multipart/form-data; boundary={boundary}",
     )
@@ -366,3 +366,17 @@ def test_a_file_that_is_not_csv_is_refused(admin, query):
     assert response.status_code == 200
     assert "Choose a .csv file." in response.text
     assert _accounts(query) == 1
+
+
+def test_the_catalogue_import_has_the_same_limits(admin, query):
+    """Both imports read files through app.imports: the limits are the same."""
+    header = "title,provider,url,description,language,format,hours,is_free,credential,"
+    header += "skill_area,career_stage"
+    rows = [
+        f"T{n},P,https://x.example.org/{n},,en,self_paced,,true,,technology,all"
+        for n in range(2001)
+    ]
+    response = _upload(admin, _csv(header, *rows), "courses.csv", "/courses/import")
+    assert response.status_code == 200
+    assert "The file has more than 2000 rows: split it into smaller files." in response.text
+    assert 'name="upload"' not in response.text
