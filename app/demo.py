@@ -22,6 +22,8 @@ from app.models import (
     CircleStatus,
     Closure,
     Course,
+    Credential,
+    CredentialKind,
     Enrollment,
     EnrollmentStatus,
     Facilitation,
@@ -34,6 +36,7 @@ from app.models import (
     OutcomeStatus,
     Room,
     User,
+    credential_key,
 )
 from app.timeutil import utcnow
 
@@ -212,7 +215,9 @@ def load_demo() -> bool:
     db.session.flush()
     import_courses(COURSES_CSV.read_bytes(), CourseForm)
     added = _load_circles(branches) or added
-    return _load_history(branches) or added
+    credentials, new_credentials = _load_credentials()
+    added = new_credentials or added
+    return _load_history(branches, credentials) or added
 
 
 def _load_circles(branches: dict[str, Branch]) -> bool:
@@ -287,12 +292,8 @@ HISTORY = [
         6,
         [0, 1, 2, 3, 4, 5, 6, 7],
         [
-            (
-                OutcomeKind.credential,
-                "NNLM Consumer Health Information Specialization (CHIS)",
-                6,
-                {"ce_hours": 5},
-            )
+            (OutcomeKind.credential, "NNLM CHIS Level 1", 6, {}),
+            (OutcomeKind.credential, "NNLM CHIS Level 2", 1, {}),
         ],
     ),
     (
@@ -326,13 +327,44 @@ HISTORY = [
         [1, 3, 4, 6, 7, 9],
         [
             (OutcomeKind.promotion, "Promoted to branch supervisor", 2, {}),
-            (OutcomeKind.certificate, "Coursera certificate", 3, {}),
+            (OutcomeKind.certificate, "Coursera course certificate", 3, {}),
         ],
     ),
 ]
 
 
-def _load_history(branches: dict[str, Branch]) -> bool:
+# The admin's list of credentials (name, kind, awarded by, CE hours). CHIS is the Medical
+# Library Association's specialization, with free courses from NNLM: Level 1 takes 12 hours of
+# approved CE, Level 2 takes 24.
+CREDENTIALS = [
+    ("NNLM CHIS Level 1", CredentialKind.credential, "Medical Library Association (MLA)", 12),
+    ("NNLM CHIS Level 2", CredentialKind.credential, "Medical Library Association (MLA)", 24),
+    ("WebJunction certificate", CredentialKind.certificate, "WebJunction (OCLC)", None),
+    ("Coursera course certificate", CredentialKind.certificate, "Coursera", None),
+]
+
+
+def _load_credentials() -> tuple[dict[str, Credential], bool]:
+    """The demo's credentials by name, and whether any was missing (they are matched as the
+    list matches names, so an admin's "nnlm chis level 1" is not doubled)."""
+    found, added = {}, False
+    for name, kind, body, hours in CREDENTIALS:
+        key = credential_key(name)
+        added = added or db.session.scalar(sa.select(Credential.id).filter_by(name_key=key)) is None
+        found[name] = _get_or_add(
+            Credential,
+            {"name_key": key},
+            name=name,
+            kind=kind,
+            awarding_body=body,
+            ce_hours=hours,
+            active=True,
+        )
+    db.session.flush()
+    return found, added
+
+
+def _load_history(branches: dict[str, Branch], credentials: dict[str, Credential]) -> bool:
     """Circles that already ran, so that reports have something to show. Deterministic."""
     if db.session.scalar(sa.select(Circle.id).filter_by(title=HISTORY[0][0])) is not None:
         return False
@@ -416,12 +448,16 @@ def _load_history(branches: dict[str, Branch]) -> bool:
         achieved = (meetings[-1].starts_at + dt.timedelta(weeks=3)).date()
         for kind, outcome_title, per_person, extra in outcomes:
             targets = [e.id for e in enrollments[:per_person]] if per_person else [None]
+            credential = credentials.get(outcome_title)
+            if credential is not None and credential.ce_hours is not None:
+                extra = {"ce_hours": credential.ce_hours, **extra}
             for enrollment_id in targets:
                 db.session.add(
                     Outcome(
                         circle_id=circle.id,
                         enrollment_id=enrollment_id,
                         kind=kind,
+                        credential=credential,
                         title=outcome_title,
                         achieved_on=min(achieved, today),
                         status=OutcomeStatus.confirmed,

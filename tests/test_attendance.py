@@ -20,6 +20,7 @@ from app.models import (
     AttendanceSheet,
     AuditEvent,
     Circle,
+    Credential,
     Enrollment,
     Meeting,
     Outcome,
@@ -598,7 +599,20 @@ def outcome_data(**overrides) -> dict:
     return data
 
 
+def add_credential(query, name: str = "NNLM CHIS", kind: str = "credential", **fields) -> int:
+    """A credential on the admin's list (credentials and certificates name one)."""
+
+    def add():
+        credential = Credential(name=name, kind=kind, **fields)
+        db.session.add(credential)
+        db.session.commit()
+        return credential.id
+
+    return query(add)
+
+
 def test_facilitator_records_outcomes(client, world, setting, query):
+    chis = add_credential(query)
     login(client, CO)
     assert "/outcomes" in client.get(f"/circles/{setting.circle}").text
     response = client.post(f"/circles/{setting.circle}/outcomes", data=outcome_data())
@@ -608,7 +622,8 @@ def test_facilitator_records_outcomes(client, world, setting, query):
         data=outcome_data(
             enrollment_id=str(setting.ann),
             kind="credential",
-            title="NNLM CHIS",
+            credential_id=str(chis),
+            title="",
             ce_hours="12.5",
             funder="",
             amount="",
@@ -679,17 +694,24 @@ def test_outcome_date_and_amount_limits(app, world, setting, query):
         lead = db.session.get(User, world.lead)
 
         def add(**fields):
-            data = {"kind": "grant", "title": "Grant", "achieved_on": today} | fields
+            data = {
+                "kind": "grant",
+                "title": "Grant",
+                "achieved_on": today,
+                "funder": "State Library",
+                "amount": Decimal(1),
+            } | fields
             return outcome_rules.add_outcome(
                 circle, outcome_rules.OutcomeInput(**data), by=lead, today=today
             )
 
-        assert add(achieved_on=dt.date(2027, 3, 1)).achieved_on == dt.date(2027, 3, 1)
+        assert add(achieved_on=today).achieved_on == today
         assert add(achieved_on=dt.date(2000, 1, 1)).achieved_on == dt.date(2000, 1, 1)
         assert add(amount=Decimal("10000000")).amount_cents == 1_000_000_000
         assert add(ce_hours=Decimal(0)).ce_hours == 0
+        assert add(amount=Decimal("0.01")).amount_cents == 1
         for fields, field in [
-            ({"achieved_on": dt.date(2027, 3, 2)}, "achieved_on"),
+            ({"achieved_on": today + dt.timedelta(days=1)}, "achieved_on"),
             ({"achieved_on": dt.date(1999, 12, 31)}, "achieved_on"),
             ({"amount": Decimal("10000000.01")}, "amount"),
             ({"ce_hours": Decimal("1000.01")}, "ce_hours"),
@@ -699,7 +721,7 @@ def test_outcome_date_and_amount_limits(app, world, setting, query):
                 add(**fields)
             assert error.value.field == field
         db.session.commit()
-    assert count(query, Outcome) == 4
+    assert count(query, Outcome) == 5
 
 
 def test_participant_reports_and_facilitator_confirms(client, world, setting, query):

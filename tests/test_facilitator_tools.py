@@ -239,9 +239,9 @@ def test_facilitators_get_one_digest_a_day_of_joins_leaves_and_reported_outcomes
     client.post(
         f"/my/enrollments/{pat}/outcome",
         data={
-            "kind": "certificate",
+            "kind": "other",  # a certificate would name one from the admin's list
             "title": "Grant writing certificate",
-            "achieved_on": utcnow().date().isoformat(),
+            "achieved_on": (utcnow() - dt.timedelta(days=1)).date().isoformat(),
         },
     )
     with app.app_context():

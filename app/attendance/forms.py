@@ -3,11 +3,20 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, DecimalField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    DecimalField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from app.forms import BaseForm, MultiCheckboxField, optional_int, strip, validate_web_url
 from app.labels import OUTCOME_KINDS, choices
+from app.models import CredentialKind
 
 MARK_PREFIX = "mark-"  # the sheet's radio groups are named mark-<enrollment id>
 
@@ -47,14 +56,23 @@ class NumberField(DecimalField):
 
 
 class OutcomeForm(BaseForm):
-    """What a participant reports about themself."""
+    """What a participant reports about themself. A credential or certificate is chosen from
+    the admin's list (``credential_id``, its choices set by the view); the other kinds have a
+    title."""
 
     kind = SelectField(_l("Kind of outcome"), choices=choices(OUTCOME_KINDS), default="credential")
+    credential_id = SelectField(
+        _l("Credential or certificate"),
+        coerce=optional_int,
+        validators=[Optional()],
+        validate_choice=False,  # the rules say why not (retired, not on the list)
+        description=_l("For credentials and certificates: choose it from the list."),
+    )
     title = StringField(
         _l("Title"),
         filters=[strip],
-        validators=[DataRequired(_l("Enter a title.")), Length(max=200)],
-        description=_l("For example: NNLM Consumer Health Information Specialization (CHIS)."),
+        validators=[Length(max=200)],
+        description=_l("For grants, promotions and other outcomes."),
     )
     achieved_on = DateField(
         _l("Date achieved"), validators=[InputRequired(_l("Enter the date it was achieved."))]
@@ -62,19 +80,19 @@ class OutcomeForm(BaseForm):
     ce_hours = NumberField(
         _l("Continuing-education hours"),
         validators=[Optional()],
-        description=_l("For credentials and certificates."),
+        description=_l("For credentials and certificates; left empty, the credential's own hours."),
         render_kw={"inputmode": "decimal"},
     )
     funder = StringField(
         _l("Funder"),
         filters=[strip],
         validators=[Length(max=200)],
-        description=_l("For grants."),
+        description=_l("Who gave the grant (required for grants)."),
     )
     amount = NumberField(
         _l("Amount in dollars"),
         validators=[Optional()],
-        description=_l("For grants, up to $10,000,000."),
+        description=_l("For grants (required): more than $0, up to $10,000,000."),
         render_kw={"inputmode": "decimal"},
     )
     evidence_url = StringField(
@@ -84,9 +102,41 @@ class OutcomeForm(BaseForm):
         description=_l("A certificate, badge or announcement page."),
         render_kw={"inputmode": "url"},
     )
+    again = BooleanField(
+        _l("Record it again"),
+        description=_l("It is another one of a credential already reported, such as a renewal."),
+    )
 
 
 class RecordOutcomeForm(OutcomeForm):
     """What a facilitator records: for one participant or the whole circle."""
 
     enrollment_id = SelectField(_l("For"), coerce=optional_int, validators=[Optional()])
+
+
+class CredentialForm(BaseForm):
+    """A credential on the admin's list."""
+
+    name = StringField(
+        _l("Name"),
+        filters=[strip],
+        validators=[DataRequired(_l("Enter the credential's name.")), Length(max=200)],
+        description=_l("As reports should show it, e.g. NNLM CHIS Level 1."),
+    )
+    kind = SelectField(
+        _l("Kind"),
+        choices=choices({k: OUTCOME_KINDS[k] for k in CredentialKind}),
+        default=CredentialKind.credential.value,
+    )
+    awarding_body = StringField(
+        _l("Awarded by"),
+        filters=[strip],
+        validators=[Length(max=200)],
+        description=_l("e.g. Medical Library Association."),
+    )
+    ce_hours = NumberField(
+        _l("Continuing-education hours"),
+        validators=[Optional()],
+        description=_l("What earning it takes or gives; outcomes start from this."),
+        render_kw={"inputmode": "decimal"},
+    )

@@ -10,6 +10,8 @@ from wtforms.fields.choices import SelectChoice
 
 from app.attendance import completion, services
 from app.attendance import outcomes as outcome_rules
+from app.attendance.credential_views import bp as credentials_bp
+from app.attendance.credentials import offered_credentials
 from app.attendance.forms import (
     MARK_PREFIX,
     CompletionForm,
@@ -30,9 +32,10 @@ from app.forms import ConfirmForm
 from app.labels import ATTENDANCE_STATUSES
 from app.models import AttendanceStatus, Meeting, Outcome, User
 from app.security import safe_next
-from app.timeutil import utcnow
+from app.timeutil import local_today, utcnow
 
 bp = Blueprint("attendance", __name__)
+bp.register_blueprint(credentials_bp)  # the admin's list: endpoints attendance.credentials.*
 
 
 def _me() -> User:
@@ -166,8 +169,19 @@ def completions(circle_id: int):
 # --- outcomes --------------------------------------------------------------------------------
 
 
+def _outcome_form(form_class: type[OutcomeForm]) -> OutcomeForm:
+    """The form, offering the credentials on the admin's list."""
+    form = form_class()
+    form.credential_id.choices = [SelectChoice("", _("Choose from the list"))] + [
+        SelectChoice(c.id, c.name) for c in offered_credentials()
+    ]
+    return form
+
+
 def _outcome_input(form: OutcomeForm, enrollment_id: int | None) -> outcome_rules.OutcomeInput:
     return outcome_rules.OutcomeInput(
+        credential_id=form.credential_id.data,
+        again=form.again.data,
         kind=form.kind.data,
         title=form.title.data or "",
         achieved_on=form.achieved_on.data,
@@ -182,28 +196,31 @@ def _outcome_input(form: OutcomeForm, enrollment_id: int | None) -> outcome_rule
 @bp.route("/circles/<int:circle_id>/outcomes", methods=["GET", "POST"])
 def outcomes(circle_id: int):
     circle = editable_circle_or_404(circle_id)
-    form = RecordOutcomeForm()
+    form = _outcome_form(RecordOutcomeForm)
     form.enrollment_id.choices = [SelectChoice("", _("The whole circle"))] + [
         SelectChoice(e.id, e.name) for e in services.roster(circle)
     ]
+    status = 200
     if form.validate_on_submit():
         with saving(form) as saved:
             outcome_rules.add_outcome(
                 circle,
                 _outcome_input(form, form.enrollment_id.data),
                 by=_me(),
-                today=utcnow().date(),
+                today=local_today(circle.timezone),
             )
         if saved:
             flash(_("Outcome recorded."), "success")
             return redirect(url_for("attendance.outcomes", circle_id=circle.id))
-    return render_template(
+        status = saved.status
+    page = render_template(
         "attendance/outcomes.html",
         circle=circle,
         outcomes=outcome_rules.outcomes_of(circle),
         form=form,
         confirm=ConfirmForm(),
     )
+    return page, status
 
 
 def _outcome_or_404(outcome_id: int) -> Outcome:
@@ -247,22 +264,25 @@ def delete_outcome(outcome_id: int):
 @bp.route("/my/enrollments/<int:enrollment_id>/outcome", methods=["GET", "POST"])
 def report_outcome(enrollment_id: int):
     enrollment = own_enrollment_or_404(enrollment_id)
-    form = OutcomeForm()
+    form = _outcome_form(OutcomeForm)
+    status = 200
     if form.validate_on_submit():
         with saving(form) as saved:
             outcome_rules.add_outcome(
                 enrollment.circle,
                 _outcome_input(form, enrollment.id),
                 by=_me(),
-                today=utcnow().date(),
+                today=local_today(enrollment.circle.timezone),
                 reported=True,
             )
         if saved:
             flash(_("Thank you! A facilitator will confirm it."), "success")
             return redirect(url_for("attendance.report_outcome", enrollment_id=enrollment.id))
-    return render_template(
+        status = saved.status
+    page = render_template(
         "attendance/report.html",
         enrollment=enrollment,
         form=form,
         outcomes=outcome_rules.outcomes_of_enrollment(enrollment),
     )
+    return page, status

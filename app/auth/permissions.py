@@ -55,6 +55,11 @@ def can_create_branch(user: User) -> bool:
     return user.is_authenticated and user.is_admin
 
 
+def can_keep_credentials(user: User) -> bool:
+    """The list of credentials outcomes name (app/attendance/credential_views.py): admins."""
+    return user.is_authenticated and user.is_admin
+
+
 def can_see_branch_admin(user: User) -> bool:
     """Whether the branches area is worth showing in the navigation at all."""
     return user.is_authenticated and (user.is_admin or bool(user.managed_branches))

@@ -10,6 +10,7 @@ from app.models.attendance import (
     Outcome,
     OutcomeKind,
     OutcomeStatus,
+    credential_key,
 )
 from app.models.base import TimestampMixin
 from app.models.catalog import (
@@ -104,4 +105,5 @@ __all__ = [
     "TimestampMixin",
     "User",
     "branch_manager",
+    "credential_key",
 ]

@@ -16,7 +16,8 @@ Definitions (the dashboard page repeats them for its readers):
 - **Hours of learning**: the length of the meeting, summed over every "present" mark.
 - **Outcomes**: confirmed outcomes only (a participant's unconfirmed report does not count) of
   circles at the branches in the report, in the quarter of the day they were achieved.
-  **Credentials** are outcomes of kind credential or certificate; **grant dollars** add up the
+  **Credentials** are outcomes of kind credential or certificate, counted by the credential on
+  the admin's list they name (older ones without one, by title); **grant dollars** add up the
   amounts of grant outcomes.
 
 Each dashboard is five grouped queries, whatever the number of circles: the circle figures are
@@ -41,6 +42,7 @@ from app.models import (
     Circle,
     CircleStatus,
     Course,
+    Credential,
     Enrollment,
     EnrollmentStatus,
     Meeting,
@@ -337,22 +339,26 @@ def _outcomes(branch_ids: list[int]) -> list[tuple[int, str, str, str, int, Deci
 
 
 def _credentials_by_title(branch_ids: list[int]) -> list[tuple[str, str, int, Decimal]]:
+    """One row per credential on the admin's list (by its name as it is now, whatever the
+    outcomes' titles were), and per title for outcomes that name none (older ones)."""
     count = sa.func.count()
+    name = sa.func.coalesce(Credential.name, Outcome.title)
     query = (
         sa.select(
-            Outcome.title,
+            name,
             Outcome.kind,
             count,
             sa.func.coalesce(sa.func.sum(Outcome.ce_hours), 0),
         )
         .join(Circle, Circle.id == Outcome.circle_id)
+        .outerjoin(Credential, Credential.id == Outcome.credential_id)
         .where(
             Outcome.status == OutcomeStatus.confirmed,
             Outcome.kind.in_(CREDENTIAL_KINDS),
             Circle.branch_id.in_(branch_ids),
         )
-        .group_by(Outcome.title, Outcome.kind)
-        .order_by(count.desc(), Outcome.title, Outcome.kind)
+        .group_by(name, Outcome.kind)
+        .order_by(count.desc(), name, Outcome.kind)
     )
     return [
         (title, kind, n, _decimal(hours)) for title, kind, n, hours in db.session.execute(query)
