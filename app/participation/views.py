@@ -11,7 +11,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.attendance import services as attendance
-from app.auth.permissions import own_enrollment_or_404, public, visible_circle_or_404
+from app.auth.permissions import (
+    facilitates,
+    own_enrollment_or_404,
+    public,
+    visible_circle_or_404,
+)
 from app.boundary import back_to, saving
 from app.extensions import db, limiter
 from app.forms import ConfirmForm
@@ -44,14 +49,15 @@ def _signed_in() -> bool:
     return current_user.is_authenticated
 
 
-def _join_form(circle: Circle) -> JoinForm:
+def _join_form(circle: Circle, facilitating: bool) -> JoinForm:
     form = JoinForm() if current_user.is_authenticated else GuestJoinForm()
-    # Only what this circle asks is on the form (and so checked).
-    if circle.custom_question:
+    # Only what this circle asks is on the form (and so checked); a facilitator is asked
+    # nothing: their join goes straight to the service, which refuses it.
+    if circle.custom_question and not facilitating:
         form.answer.label.text = circle.custom_question
     else:
         del form.answer
-    if not circle.ask_goals:
+    if not circle.ask_goals or facilitating:
         del form.goals
     return form
 
@@ -82,7 +88,9 @@ def join(circle_id: int):
     and the answer is the same whatever the address (new, already in, or an account's)."""
     circle = visible_circle_or_404(circle_id)
     now = utcnow()
-    form = _join_form(circle)
+    # Its lead and co-facilitators are pointed to their panel instead of the form.
+    facilitating = facilitates(current_user, circle)
+    form = _join_form(circle, facilitating)
     mine = services.place_of(circle, current_user.email) if current_user.is_authenticated else None
     status = 200
     if mine is None and form.validate_on_submit():
@@ -114,6 +122,7 @@ def join(circle_id: int):
             circle=circle,
             form=form,
             mine=mine,
+            facilitating=facilitating,
             closed=services.joining_closed_reason(circle, now),
             position=services.waitlist_position(mine) if mine else None,
             hours=guests.SIGNUP_LINK_HOURS,
