@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from app.circles import notifications
 from app.circles.clashes import clash_message, facilitator_clashes
 from app.circles.meetings import future_meetings, require_live
 from app.extensions import db
@@ -47,6 +48,7 @@ def assign_facilitator(circle: Circle, user: User, *, actor: User, override: boo
         )
     audit(actor, "facilitator.assign", f"circle:{circle.id}", f"user:{user.id}")
     db.session.flush()
+    notifications.facilitator_added(circle, user, by=actor)
 
 
 def remove_facilitator(circle: Circle, user_id: int, *, actor: User) -> None:
@@ -55,9 +57,11 @@ def remove_facilitator(circle: Circle, user_id: int, *, actor: User) -> None:
         raise RuleViolation(_("That person does not facilitate this circle."))
     if facilitation.is_lead:
         raise RuleViolation(_("Hand the circle to someone else before removing its lead."))
+    removed = facilitation.user
     circle.facilitations.remove(facilitation)
     audit(actor, "facilitator.remove", f"circle:{circle.id}", f"user:{user_id}")
     db.session.flush()
+    notifications.facilitator_removed(circle, removed, by=actor)
 
 
 def hand_over(circle: Circle, new_lead_id: int, *, actor: User) -> None:
