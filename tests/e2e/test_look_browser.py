@@ -35,6 +35,7 @@ ADMIN = {
     "/bookings/mine": "Rooms",
     "/branches/": "Branches",
     "/admin/users": "People",
+    "/credentials/": "Credentials",
     "/account": "My account",
     "/reports/": "Reports",
 }
@@ -154,7 +155,7 @@ def test_main_pages_as_visitor_manager_and_admin_on_desktop_and_phone(page: Page
 
     sign_in_to_demo(page, "admin@example.org")
     walk(page, ADMIN, DESKTOP, AXE_ON_DESKTOP)
-    manage_menu_on_desktop(page, ["Rooms", "Branches", "People", "Reports"])
+    manage_menu_on_desktop(page, ["Rooms", "Branches", "People", "Credentials", "Reports"])
 
     # The reports' wide tables scroll inside their regions, and the page stays still.
     assert walk(page, ADMIN, PHONE, ADMIN) >= 3
