@@ -8,6 +8,7 @@ import time
 
 from flask import Flask, Response, g, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -100,7 +101,11 @@ def init_app(app: Flask) -> None:
         wait = max(1, math.ceil(current.reset_at - time.time())) if current else 60
         minutes = math.ceil(wait / 60)
         detail = (
-            _l("Too many attempts. Please try again in %(n)d seconds.", n=wait)
+            lazy_ngettext(
+                "Too many attempts. Please try again in %(num)d second.",
+                "Too many attempts. Please try again in %(num)d seconds.",
+                wait,
+            )
             if wait < 120
             else _l("Too many attempts. Please try again in %(n)d minutes.", n=minutes)
         )

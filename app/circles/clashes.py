@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from app.extensions import db
 from app.labels import when
@@ -61,5 +62,9 @@ def clash_message(clashes: list[Clash], tz: str) -> str:
         when=when(first.starts_at, tz),
     )
     if len(clashes) > 1:
-        message += " " + _("(%(count)d clashing meetings in all.)", count=len(clashes))
+        message += " " + ngettext(
+            "(%(num)d clashing meeting in all.)",
+            "(%(num)d clashing meetings in all.)",
+            len(clashes),
+        )
     return message

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from app.circles import planning
 from app.circles.clashes import Clash, clash_message, facilitator_clashes
@@ -186,9 +187,10 @@ def update_circle(circle: Circle, data: CircleInput) -> None:
     circle.welcome_message = data.welcome_message
     if data.capacity < circle.enrolled_count:
         raise RuleViolation(
-            _(
-                "%(count)d people are enrolled: the circle needs at least that many seats.",
-                count=circle.enrolled_count,
+            ngettext(
+                "%(num)d person is enrolled: the circle needs at least that many seats.",
+                "%(num)d people are enrolled: the circle needs at least that many seats.",
+                circle.enrolled_count,
             ),
             "capacity",
         )

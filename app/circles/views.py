@@ -8,6 +8,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
@@ -142,11 +143,13 @@ def cancel_circle(circle_id: int):
         "confirm.html",
         form=ConfirmForm(),
         title=_("Cancel circle"),
-        question=_(
-            "Cancel “%(title)s”? Its %(count)d meetings still to come are cancelled and "
+        question=ngettext(
+            "Cancel “%(title)s”? Its %(num)d meeting still to come is cancelled and "
+            "disappears from calendars. This cannot be undone.",
+            "Cancel “%(title)s”? Its %(num)d meetings still to come are cancelled and "
             "disappear from calendars. This cannot be undone.",
+            len(meeting_rules.future_meetings(item)),
             title=item.title,
-            count=len(meeting_rules.future_meetings(item)),
         ),
         action=_("Cancel circle"),
         cancel_url=url_for("circles.circle", circle_id=item.id),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from app.auth.permissions import editable_circle_or_404
@@ -97,7 +98,14 @@ def message(circle_id: int):
                 circle, current_user._get_current_object(), form.subject.data, form.body.data
             )
         if saved:
-            flash(_("Message queued for %(count)d people.", count=count), "success")
+            flash(
+                ngettext(
+                    "Message queued for %(num)d person.",
+                    "Message queued for %(num)d people.",
+                    count,
+                ),
+                "success",
+            )
             return redirect(url_for("participation.roster", circle_id=circle.id))
     return render_template(
         "participation/message.html", circle=circle, form=form, count=len(recipients)
