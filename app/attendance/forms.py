@@ -66,7 +66,10 @@ class OutcomeForm(BaseForm):
         coerce=optional_int,
         validators=[Optional()],
         validate_choice=False,  # the rules say why not (retired, not on the list)
-        description=_l("For credentials and certificates: choose it from the list."),
+        description=_l(
+            "For credentials and certificates. Not on the list? Choose the kind “Other” and "
+            "give its title (an administrator can add it to the list)."
+        ),
     )
     title = StringField(
         _l("Title"),
