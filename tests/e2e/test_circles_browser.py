@@ -118,13 +118,14 @@ def test_facilitator_creates_a_circle_step_by_step(page: Page, riverside: Rivers
             "Anyone (public)",
         ]
     )
-    expect(page.get_by_role("heading", level=3)).to_have_text("4 meetings (America/New_York)")
+    expect(page.get_by_role("heading", level=3)).to_have_text("4 meetings (Eastern Time)")
     schedule = main.locator("ol.schedule > li")
     expect(schedule).to_have_count(4)
     for item, day in zip(schedule.all(), dates, strict=True):
         expect(item).to_contain_text(when_text(day))
     expect(schedule.nth(1)).to_contain_text(
-        f"moved from {riverside.closed.isoformat()} (Staff training day)"
+        f"moved from {riverside.closed:%a, %b} {riverside.closed.day}, {riverside.closed.year} "
+        "(Staff training day)"
     )
     expect(main.locator(".note")).to_have_count(1)
     assert_accessible(page)
