@@ -27,14 +27,21 @@ from app.models import (
     Meeting,
     Outcome,
     OutcomeKind,
+    Pathway,
+    PathwayStep,
     Room,
+    SkillArea,
 )
 from tests.factories import enroll
 
 VERSIONS = Path(__file__).parents[1] / "migrations" / "versions"
 # The migrations that write out an enum's allowed values (ALLOWED): 0009 for the columns there
 # were then, and each later one for the enum columns it adds.
-MIGRATIONS = [VERSIONS / "0009_status_checks.py", VERSIONS / "0012_credentials.py"]
+MIGRATIONS = [
+    VERSIONS / "0009_status_checks.py",
+    VERSIONS / "0012_credentials.py",
+    VERSIONS / "0013_pathways.py",
+]
 
 # Column names that always hold a code from a fixed list.
 CODE_COLUMNS = {
@@ -139,6 +146,11 @@ def one_of_each(app, world) -> None:
                 ),
                 FeedToken(user_id=world.lead, scope=FeedScope.personal, token_hash="f" * 64),
                 Credential(name="CHIS Level 1", kind=CredentialKind.credential),
+                Pathway(
+                    name="New staff",
+                    career_stage="new_staff",
+                    steps=[PathwayStep(skill_area=SkillArea.technology)],
+                ),
             ]
         )
         booking = Booking(kind=BookingKind.event, title="Book club")

@@ -45,6 +45,13 @@ from app.models.participation import (
     GuestSignup,
     ReminderSent,
 )
+from app.models.pathways import (
+    Pathway,
+    PathwayMember,
+    PathwayStatus,
+    PathwayStep,
+    StepKind,
+)
 from app.models.people import (
     AuditEvent,
     User,
@@ -98,10 +105,15 @@ __all__ = [
     "Outcome",
     "OutcomeKind",
     "OutcomeStatus",
+    "Pathway",
+    "PathwayMember",
+    "PathwayStatus",
+    "PathwayStep",
     "ReminderSent",
     "Room",
     "RoomFeature",
     "SkillArea",
+    "StepKind",
     "TimestampMixin",
     "User",
     "branch_manager",
