@@ -34,6 +34,7 @@ PUBLIC_ENDPOINTS = {
     "calendar.circle_ics",
     "calendar.meeting_ics",
     "calendar.secret_feed",
+    "records.verify",  # a certificate's verification link, for whoever is shown it
 }
 
 

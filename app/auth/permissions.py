@@ -16,7 +16,17 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app.extensions import db, login_manager
-from app.models import Audience, Branch, Circle, CircleStatus, Enrollment, Meeting, Room, User
+from app.models import (
+    Audience,
+    Branch,
+    Circle,
+    CircleStatus,
+    Enrollment,
+    EnrollmentStatus,
+    Meeting,
+    Room,
+    User,
+)
 
 F = TypeVar("F", bound=Callable)
 
@@ -124,6 +134,62 @@ def report_scope_or_404(user: User, branch_id: str | None) -> tuple[list[Branch]
     if chosen is None:
         abort(404)
     return branches, chosen
+
+
+# --- learning records ------------------------------------------------------------------------
+
+
+def _takes_part(person: User) -> sa.ColumnElement[bool]:
+    """Places that are the person's: by account, or by email as joining matches them."""
+    return sa.and_(
+        sa.or_(Enrollment.user_id == person.id, Enrollment.email == person.email.lower()),
+        Enrollment.status.in_((EnrollmentStatus.enrolled, EnrollmentStatus.completed)),
+    )
+
+
+def can_see_learning_record(user: User, person: User) -> bool:
+    """A learning record (app/records/) is personal: the person, administrators, and the
+    person's managers. Accounts have no home branch, so a person's managers are those of a
+    branch where the person holds or held a place in a circle."""
+    if not user.is_authenticated:
+        return False
+    if user.is_admin or user.id == person.id:
+        return True
+    branch_ids = [b.id for b in user.managed_branches]
+    if not branch_ids:
+        return False
+    return bool(
+        db.session.scalar(
+            sa.select(
+                sa.exists().where(
+                    Enrollment.circle_id == Circle.id,
+                    Circle.branch_id.in_(branch_ids),
+                    _takes_part(person),
+                )
+            )
+        )
+    )
+
+
+def learning_record_or_404(person_id: int) -> User:
+    """A person whose record the current user may see; others look missing."""
+    person = db.session.get(User, person_id)
+    if person is None or not can_see_learning_record(current_user, person):
+        sign_in_or_404()
+    return person
+
+
+def certificate_or_404(enrollment_id: int) -> Enrollment:
+    """A completed place whose certificate the current user may see: the person's own, or one
+    in a circle of a branch they manage, or any for an administrator."""
+    enrollment = db.session.get(Enrollment, enrollment_id)
+    if enrollment is None or enrollment.status != EnrollmentStatus.completed:
+        sign_in_or_404()
+    user = current_user
+    own = enrollment.user_id == user.id or enrollment.email == user.email.lower()
+    if not (own or can_manage_branch(user, enrollment.circle.branch)):
+        sign_in_or_404()
+    return enrollment
 
 
 # --- wiring --------------------------------------------------------------------------------

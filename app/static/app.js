@@ -98,3 +98,10 @@ if ("ResizeObserver" in window) {
 } else {
   tables.forEach(fitTable);
 }
+
+// "Print" buttons (learning records, certificates, the impact report): hidden in the page
+// until this file can make them work; the stylesheet's print section does the rest.
+document.querySelectorAll("[data-print]").forEach((button) => {
+  button.hidden = false;
+  button.addEventListener("click", () => window.print());
+});

@@ -1,0 +1,1 @@
+"""Learning records, certificates of completion and the impact report (issue 14)."""
