@@ -77,6 +77,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.main.views import bp as main_bp
     from app.models import EnrollmentStatus
     from app.participation.views import bp as participation_bp
+    from app.pathways.views import bp as pathways_bp
     from app.records.views import bp as records_bp
     from app.reports.views import bp as reports_bp
     from app.rooms.booking_views import bp as bookings_bp
@@ -95,6 +96,7 @@ def _register_blueprints(app: Flask) -> None:
         attendance_bp,
         calendar_bp,
         reports_bp,
+        pathways_bp,
         records_bp,
     ):
         app.register_blueprint(bp)

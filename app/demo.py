@@ -38,6 +38,7 @@ from app.models import (
     User,
     credential_key,
 )
+from app.pathways.demo import load_pathways
 from app.timeutil import utcnow
 
 DEMO_PASSWORD = "learning-circles-demo"  # noqa: S105  (printed for demo logins)
@@ -217,7 +218,8 @@ def load_demo() -> bool:
     added = _load_circles(branches) or added
     credentials, new_credentials = _load_credentials()
     added = new_credentials or added
-    return _load_history(branches, credentials) or added
+    added = _load_history(branches, credentials) or added
+    return load_pathways() or added
 
 
 def _load_circles(branches: dict[str, Branch]) -> bool:

@@ -186,8 +186,15 @@ def test_status_checks_arrive_on_a_database_with_data_and_leave_it_intact(fresh_
         booking.place(room, at, at + dt.timedelta(hours=1))
         db.session.add(booking)
 
-    # Every enum column there was at 0009 (credential.kind came with its checks in 0012).
-    expected = {f"ck_{c.table.name}_{c.name}" for c in enum_columns()} - {"ck_credential_kind"}
+    # Every enum column there was at 0009 (credential.kind came with its checks in 0012, the
+    # pathway columns with theirs in 0013).
+    later = {
+        "ck_credential_kind",
+        "ck_pathway_career_stage",
+        "ck_pathway_status",
+        "ck_pathway_step_skill_area",
+    }
+    expected = {f"ck_{c.table.name}_{c.name}" for c in enum_columns()} - later
     with app.app_context():
         demo_bookings = _row_counts()["booking"]  # the demo's circles have their rooms
         book(starts)  # its overlap guard (0003) must outlive this migration

@@ -24,6 +24,8 @@ from app.models import (
     Enrollment,
     EnrollmentStatus,
     Meeting,
+    Pathway,
+    PathwayStatus,
     Room,
     User,
 )
@@ -333,3 +335,32 @@ def own_enrollment_or_404(enrollment_id: int) -> Enrollment:
     if enrollment is None or enrollment.email != current_user.email:
         abort(404)
     return enrollment
+
+
+# --- pathways ------------------------------------------------------------------------------
+
+
+def can_manage_pathways(user: User) -> bool:
+    """Draft, change, publish and retire pathways: admins."""
+    return user.is_authenticated and user.is_admin
+
+
+def can_see_pathway(user: User, pathway: Pathway, following: bool = False) -> bool:
+    """Published ones: everyone signed in; a retired one: its members (and admins); drafts:
+    admins only."""
+    if can_manage_pathways(user):
+        return True
+    if pathway.status == PathwayStatus.published:
+        return user.is_authenticated
+    return following and pathway.status == PathwayStatus.retired
+
+
+def can_see_pathway_progress(user: User) -> bool:
+    """A pathway's progress in counts: admins and branch managers. Staff have no home branch
+    (``User`` has none), so a manager cannot be shown their own staff one by one: counts only."""
+    return user.is_authenticated and (user.is_admin or bool(user.managed_branches))
+
+
+def can_see_pathway_people(user: User) -> bool:
+    """Each member's progress, by name (personal data): admins."""
+    return user.is_authenticated and user.is_admin
