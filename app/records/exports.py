@@ -113,12 +113,12 @@ def impact_tables(report: Impact) -> list[Table]:
         [_cells(before, report.earlier), _cells(after, report.current)],
     )
     figures.chart = Chart(
-        "columns",
+        "bars",  # the periods' names are long: each above its bar, not under a column
         1,
         _l("Credentials earned, previous period and this one"),
         str(
             _l(
-                "Two columns: %(before)d credentials earned from %(first)s, %(after)d from "
+                "Two bars: %(before)d credentials earned from %(first)s, %(after)d from "
                 "%(second)s. The numbers are in the table beside the chart.",
                 before=report.earlier.credentials,
                 after=report.current.credentials,
