@@ -12,6 +12,7 @@ from html import unescape
 from urllib.parse import urlsplit
 
 import pytest
+import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import Circle, Course, Credential, Enrollment, User
@@ -241,6 +242,22 @@ def test_who_may_see_a_persons_record(client, record_scene, email, allowed):
         assert response.status_code == (200 if allowed else 404), (email, path)
     certificate = client.get(f"/certificates/{record_scene.health}")
     assert certificate.status_code == (200 if allowed and email != "far@example.org" else 404)
+
+
+def test_a_manager_where_the_person_takes_part_now_sees_the_whole_record(app, client, record_scene):
+    """Far manages Kendall: once Pat holds a place there again, Far is one of her managers and
+    sees her record, certificates of circles at other branches included."""
+    with app.app_context():
+        place = db.session.scalar(
+            sa.select(Enrollment).where(
+                Enrollment.status == "withdrawn", Enrollment.user_id == record_scene.pat
+            )
+        )
+        place.status = "enrolled"
+        db.session.commit()
+    login(client, "far@example.org")
+    assert "Health information circle" in client.get(f"/people/{record_scene.pat}/record").text
+    assert client.get(f"/certificates/{record_scene.health}").status_code == 200
 
 
 def test_a_record_page_of_nobody_is_404_and_signed_out_visitors_sign_in(client, record_scene):

@@ -182,14 +182,18 @@ def learning_record_or_404(person_id: int) -> User:
 
 
 def certificate_or_404(enrollment_id: int) -> Enrollment:
-    """A completed place whose certificate the current user may see: the person's own, or one
-    in a circle of a branch they manage, or any for an administrator."""
+    """A completed place whose certificate the current user may see: the person's own, one in
+    a circle of a branch they manage (a guest's too), or one on a record they may see."""
     enrollment = db.session.get(Enrollment, enrollment_id)
     if enrollment is None or enrollment.status != EnrollmentStatus.completed:
         sign_in_or_404()
     user = current_user
     own = enrollment.user_id == user.id or enrollment.email == user.email.lower()
-    if not (own or can_manage_branch(user, enrollment.circle.branch)):
+    if not (
+        own
+        or can_manage_branch(user, enrollment.circle.branch)
+        or (enrollment.user is not None and can_see_learning_record(user, enrollment.user))
+    ):
         sign_in_or_404()
     return enrollment
 
