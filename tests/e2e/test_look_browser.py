@@ -31,6 +31,7 @@ ADMIN = {
     "/courses/": "Courses",
     "/facilitate/": "Facilitate",
     "/my/circles": "My circles",
+    "/pathways/": "Pathways",
     "/calendar/": "Calendar",
     "/bookings/mine": "Rooms",
     "/branches/": "Branches",
