@@ -96,9 +96,10 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(RateLimitExceeded)
     def _too_many(error: RateLimitExceeded):
-        # Say truthfully how long to wait: the window that was hit, not "a minute".
+        # Say truthfully how long to wait: the window that was hit, not "a minute". From the
+        # window's own reset time: Flask-Limiter's reset_at adds a second ("61 seconds").
         current = limiter.current_limit
-        wait = max(1, math.ceil(current.reset_at - time.time())) if current else 60
+        wait = max(1, math.ceil(current.window[0] - time.time())) if current else 60
         minutes = math.ceil(wait / 60)
         detail = (
             lazy_ngettext(

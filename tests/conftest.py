@@ -19,14 +19,14 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
-from werkzeug.security import generate_password_hash
 from werkzeug.serving import make_server
 
 from app import create_app
+from app.demo import DEMO_PASSWORD
 from app.extensions import db
 from app.models import User
 from tests import factories
-from tests.factories import PASSWORD, Factory
+from tests.factories import PASSWORD, PASSWORD_HASH, Factory, cheap_hash
 from tests.mail import HungSMTP, Inbox, smtp_inbox
 
 IN_CI = os.environ.get("CI") == "true"
@@ -34,7 +34,7 @@ IN_CI = os.environ.get("CI") == "true"
 
 @pytest.fixture(scope="session")
 def password_hash() -> str:
-    return generate_password_hash(PASSWORD)  # scrypt is slow: hash once
+    return PASSWORD_HASH
 
 
 @pytest.fixture(scope="session")
@@ -192,6 +192,9 @@ def demo(app) -> None:
     """The demo data, loaded with ``flask demo load``."""
     result = app.test_cli_runner().invoke(args=["demo", "load"])
     assert result.exit_code == 0, result.output
+    with app.app_context():  # the same password, cheaper to check (see tests/factories.py)
+        db.session.execute(sa.update(User).values(password_hash=cheap_hash(DEMO_PASSWORD)))
+        db.session.commit()
 
 
 # --- signed-in clients -------------------------------------------------------------------------
@@ -279,9 +282,7 @@ def sqlite_app(tmp_path) -> Iterator[tuple[Flask, str]]:
     path = tmp_path / "busy.sqlite"
     app = make_app(_migrated(f"sqlite:///{path}", tmp_path), tmp_path, SQLITE_BUSY_TIMEOUT_MS=50)
     with app.app_context():
-        user = User(
-            email="ana@example.org", name="Ana", password_hash=generate_password_hash(PASSWORD)
-        )
+        user = User(email="ana@example.org", name="Ana", password_hash=PASSWORD_HASH)
         db.session.add(user)
         db.session.commit()
     yield app, str(path)

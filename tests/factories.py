@@ -15,6 +15,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from flask import Flask
+from werkzeug.security import generate_password_hash
 
 from app.circles import services
 from app.extensions import db
@@ -36,6 +37,17 @@ from app.participation import services as participation
 from app.timeutil import local_today, utcnow
 
 PASSWORD = "correct horse battery"
+
+
+# Test accounts store a cheap scrypt hash (N=1024 instead of werkzeug's 32768). The app hashes
+# every password it sets at full strength and reads the cost from each stored hash, so signing
+# in still runs the real check; it just does not spend a quarter second of CPU per sign-in on
+# thousands of test sign-ins.
+def cheap_hash(password: str) -> str:
+    return generate_password_hash(password, method="scrypt:1024:8:1")
+
+
+PASSWORD_HASH = cheap_hash(PASSWORD)
 
 
 class Factory:

@@ -133,4 +133,9 @@ if WINDOW:
 
 from wsgi import app  # noqa: E402  (after the changes above, before any connection)
 
+# tests/live.py starts gunicorn with --preload: the app is imported once, before the workers
+# fork. No pooled connection may cross the fork.
+with app.app_context():
+    db.engine.dispose()
+
 __all__ = ["app"]

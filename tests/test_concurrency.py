@@ -29,6 +29,7 @@ from app.models import (
 from app.participation.services import token_digest
 from app.timeutil import local_today
 from tests.conftest import PASSWORD
+from tests.factories import PASSWORD_HASH
 from tests.live import Client, burst, gunicorn, migrate
 
 REQUESTS = 32
@@ -40,7 +41,7 @@ def _seed(url: str) -> tuple[int, int]:
         branch = Branch(name="Main", slug="main", timezone="America/New_York")
         room = Room(branch=branch, name="Lab", capacity=20, features=[])
         staff = User(email="staff@example.org", name="Staff", is_facilitator=True)
-        staff.set_password(PASSWORD)
+        staff.password_hash = PASSWORD_HASH
         db.session.add_all([branch, room, staff])
         db.session.commit()
         ids = branch.id, room.id
@@ -257,7 +258,7 @@ def _seed_roster(
         circle.enrolled_count = enrolled
         circle.waitlist_next = waiting
         for user in db.session.scalars(sa.select(User)):
-            user.set_password(PASSWORD)
+            user.password_hash = PASSWORD_HASH
         people = [
             Enrollment(
                 circle_id=circle_id,

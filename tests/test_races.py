@@ -12,6 +12,7 @@ from app import create_app
 from app.extensions import db
 from app.models import Facilitation, FeedToken, User
 from tests.conftest import PASSWORD
+from tests.factories import PASSWORD_HASH
 from tests.live import Client, burst, gunicorn, migrate
 from tests.test_concurrency import _seed_circle
 
@@ -25,7 +26,7 @@ def _people(url: str) -> None:
         admin = User(email="admin@example.org", name="Admin", is_admin=True)
         co = User(email="co@example.org", name="Co", is_facilitator=True)
         for user in (admin, co):
-            user.set_password(PASSWORD)
+            user.password_hash = PASSWORD_HASH
         db.session.add_all([admin, co])
         db.session.commit()
         db.session.remove()
