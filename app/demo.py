@@ -205,12 +205,16 @@ def load_demo() -> bool:
                 capacity=capacity,
                 features=features,
             )
+    password_hash = None  # every demo account shares the demo password: hash it once
     for email, name, is_admin, is_facilitator, manages in USERS:
         user = db.session.scalar(sa.select(User).filter_by(email=email))
         if user is None:
             added = True
             user = User(email=email, name=name, is_admin=is_admin, is_facilitator=is_facilitator)
-            user.set_password(DEMO_PASSWORD)
+            if password_hash is None:
+                user.set_password(DEMO_PASSWORD)
+                password_hash = user.password_hash
+            user.password_hash = password_hash
             user.managed_branches = [branches[slug] for slug in manages]
             db.session.add(user)
     db.session.flush()
