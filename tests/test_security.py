@@ -6,6 +6,7 @@ import pytest
 from flask import url_for
 from werkzeug.routing import IntegerConverter
 
+from app.extensions import db
 from tests.conftest import csrf_token, login
 
 
@@ -44,8 +45,12 @@ def test_secure_cookie_in_production(database_url, tmp_path, password_hash):
 
     app = make_app(database_url, tmp_path, SESSION_COOKIE_SECURE=True)
     client = app.test_client()
-    client.get("/login")
-    response = client.get("/")
+    try:
+        client.get("/login")
+        response = client.get("/")
+    finally:
+        with app.app_context():  # no connection left for a later test's warnings
+            db.engine.dispose()
     assert response.headers["Strict-Transport-Security"].startswith("max-age=")
 
 

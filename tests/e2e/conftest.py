@@ -36,6 +36,31 @@ def app_config() -> dict:
     return {"WTF_CSRF_ENABLED": True, "SERVER_NAME": None, "BASE_URL": "http://127.0.0.1"}
 
 
+E2E = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Each browser journey runs once per screen, not once per screen and database: on the
+    desktop with SQLite (what `make run` serves) and on the phone with PostgreSQL (what
+    production runs). A journey that walks both screens itself runs on PostgreSQL. Every
+    other test still runs on both databases; this halves the browser time, the larger part
+    of the suite."""
+    keep, drop = [], []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if E2E not in item.path.parents or callspec is None:
+            keep.append(item)
+            continue
+        ids = callspec.id.split("-")
+        database = "postgresql" if "postgresql" in ids else "sqlite"
+        screen = "phone" if "phone" in ids else "desktop" if "desktop" in ids else None
+        wanted = {"desktop": "sqlite", "phone": "postgresql", None: "postgresql"}[screen]
+        (keep if database == wanted else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
 def _buffered(app: Flask):
     """Hand the server whole bodies and close each response at once.
 
