@@ -24,6 +24,7 @@ from app.models import (
     FacilitatorRole,
     FeedScope,
     FeedToken,
+    Interest,
     Meeting,
     Outcome,
     OutcomeKind,
@@ -41,6 +42,7 @@ MIGRATIONS = [
     VERSIONS / "0009_status_checks.py",
     VERSIONS / "0012_credentials.py",
     VERSIONS / "0013_pathways.py",
+    VERSIONS / "0014_interest.py",
 ]
 
 # Column names that always hold a code from a fixed list.
@@ -150,6 +152,12 @@ def one_of_each(app, world) -> None:
                     name="New staff",
                     career_stage="new_staff",
                     steps=[PathwayStep(skill_area=SkillArea.technology)],
+                ),
+                Interest(
+                    user_id=world.participant,
+                    skill_area=SkillArea.technology,
+                    format="virtual",
+                    time_of_day="evening",
                 ),
             ]
         )

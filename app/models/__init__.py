@@ -29,6 +29,12 @@ from app.models.circles import (
     Meeting,
     MeetingStatus,
 )
+from app.models.demand import (
+    Interest,
+    InterestFormat,
+    InterestStatus,
+    TimeOfDay,
+)
 from app.models.feeds import (
     FeedCache,
     FeedScope,
@@ -98,6 +104,9 @@ __all__ = [
     "FeedScope",
     "FeedToken",
     "GuestSignup",
+    "Interest",
+    "InterestFormat",
+    "InterestStatus",
     "Meeting",
     "MeetingStatus",
     "OpeningHours",
@@ -114,6 +123,7 @@ __all__ = [
     "RoomFeature",
     "SkillArea",
     "StepKind",
+    "TimeOfDay",
     "TimestampMixin",
     "User",
     "branch_manager",
