@@ -21,7 +21,7 @@ from app.attendance.forms import (
 )
 from app.auth.permissions import (
     editable_circle_or_404,
-    editable_meeting_or_404,
+    editable_part_or_404,
     own_enrollment_or_404,
     visible_circle_or_404,
 )
@@ -47,7 +47,7 @@ def _me() -> User:
 
 @bp.route("/meetings/<int:meeting_id>/attendance", methods=["GET", "POST"])
 def sheet(meeting_id: int):
-    meeting = editable_meeting_or_404(meeting_id)
+    meeting = editable_part_or_404(Meeting, meeting_id)
     people = services.roster(meeting.circle)
     form = SheetForm(obj=services.sheet_of(meeting))
     current = {str(k): v for k, v in services.marks(meeting).items()}
@@ -223,17 +223,9 @@ def outcomes(circle_id: int):
     return page, status
 
 
-def _outcome_or_404(outcome_id: int) -> Outcome:
-    outcome = db.session.get(Outcome, outcome_id)
-    if outcome is None:
-        abort(404)
-    editable_circle_or_404(outcome.circle_id)
-    return outcome
-
-
 @bp.post("/outcomes/<int:outcome_id>/confirm")
 def confirm_outcome(outcome_id: int):
-    outcome = _outcome_or_404(outcome_id)
+    outcome = editable_part_or_404(Outcome, outcome_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     back = back_to(url_for("attendance.outcomes", circle_id=outcome.circle_id))
@@ -244,7 +236,7 @@ def confirm_outcome(outcome_id: int):
 
 @bp.route("/outcomes/<int:outcome_id>/delete", methods=["GET", "POST"])
 def delete_outcome(outcome_id: int):
-    outcome = _outcome_or_404(outcome_id)
+    outcome = editable_part_or_404(Outcome, outcome_id)
     back = url_for("attendance.outcomes", circle_id=outcome.circle_id)
     form = ConfirmForm()
     if form.validate_on_submit():

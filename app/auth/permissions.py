@@ -23,7 +23,9 @@ from app.models import (
     CircleStatus,
     Enrollment,
     EnrollmentStatus,
+    Interest,
     Meeting,
+    Outcome,
     Pathway,
     PathwayStatus,
     Room,
@@ -31,6 +33,7 @@ from app.models import (
 )
 
 F = TypeVar("F", bound=Callable)
+Part = TypeVar("Part", Meeting, Enrollment, Outcome)  # rows that belong to one circle
 
 
 def public(view: F) -> F:
@@ -237,6 +240,7 @@ def init_permissions(app: Flask) -> None:
                 "facilitate": can_create_circle(user),
                 "rooms": is_staff(user),
                 "reports": can_see_reports(user),
+                "demand": can_see_demand(user),
             }
         }
 
@@ -324,13 +328,14 @@ def editable_circle_or_404(circle_id: int) -> Circle:
     return circle
 
 
-def editable_meeting_or_404(meeting_id: int) -> Meeting:
-    """A meeting of a circle the user may change (the circle's rule decides 404 or 403)."""
-    meeting = db.session.get(Meeting, meeting_id)
-    if meeting is None:
+def editable_part_or_404(model: type[Part], row_id: int) -> Part:
+    """A meeting, place or outcome of a circle the user may change (the circle's rule decides
+    404 or 403)."""
+    row = db.session.get(model, row_id)
+    if row is None:
         abort(404)
-    editable_circle_or_404(meeting.circle_id)
-    return meeting
+    editable_circle_or_404(row.circle_id)
+    return row
 
 
 def own_enrollment_or_404(enrollment_id: int) -> Enrollment:
@@ -368,3 +373,30 @@ def can_see_pathway_progress(user: User) -> bool:
 def can_see_pathway_people(user: User) -> bool:
     """Each member's progress, by name (personal data): admins."""
     return user.is_authenticated and user.is_admin
+
+
+# --- interest and demand -----------------------------------------------------------------------
+
+
+def can_see_demand(user: User) -> bool:
+    """The demand board (counts): facilitators, managers and admins."""
+    return is_staff(user)
+
+
+def interested_people(user: User) -> sa.ColumnElement[bool] | None:
+    """Whose interest the user may see by name (personal data): admins everyone's, managers
+    of those who chose one of their branches; others (facilitators) counts only (None)."""
+    if not user.is_authenticated:
+        return None
+    if user.is_admin:
+        return sa.true()
+    branch_ids = [b.id for b in user.managed_branches]
+    return Interest.branch_id.in_(branch_ids) if branch_ids else None
+
+
+def own_interest_or_404(interest_id: int) -> Interest:
+    """One of the signed-in user's interests; anyone else's looks missing."""
+    interest = db.session.get(Interest, interest_id)
+    if interest is None or interest.user_id != current_user.id:
+        abort(404)
+    return interest

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
-from app.auth.permissions import editable_circle_or_404, editable_meeting_or_404
+from app.auth.permissions import editable_circle_or_404, editable_part_or_404
 from app.boundary import saving
 from app.circles import meetings as meeting_rules
 from app.circles.forms import CancelMeetingForm, MeetingForm
@@ -44,7 +44,7 @@ def add_meeting(circle_id: int):
 
 @bp.route("/meetings/<int:meeting_id>/edit", methods=["GET", "POST"])
 def reschedule_meeting(meeting_id: int):
-    meeting = editable_meeting_or_404(meeting_id)
+    meeting = editable_part_or_404(Meeting, meeting_id)
     item = meeting.circle
     form = MeetingForm()
     if not form.is_submitted():
@@ -63,7 +63,7 @@ def reschedule_meeting(meeting_id: int):
 @bp.route("/meetings/<int:meeting_id>/cancel", methods=["GET", "POST"])
 def cancel_meeting(meeting_id: int):
     """Asks for an optional note, which goes to the people enrolled with the cancellation."""
-    meeting = editable_meeting_or_404(meeting_id)
+    meeting = editable_part_or_404(Meeting, meeting_id)
     form = CancelMeetingForm()
     status = 200
     if form.validate_on_submit():

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
-from app.auth.permissions import editable_circle_or_404
+from app.auth.permissions import editable_circle_or_404, editable_part_or_404
 from app.boundary import back_to, saving
 from app.csvio import csv_response
 from app.extensions import db
@@ -56,17 +56,9 @@ def add_participant(circle_id: int):
     return redirect(back)
 
 
-def _roster_enrollment_or_404(enrollment_id: int) -> Enrollment:
-    enrollment = db.session.get(Enrollment, enrollment_id)
-    if enrollment is None:
-        abort(404)
-    editable_circle_or_404(enrollment.circle_id)
-    return enrollment
-
-
 @bp.post("/enrollments/<int:enrollment_id>/promote")
 def promote(enrollment_id: int):
-    enrollment = _roster_enrollment_or_404(enrollment_id)
+    enrollment = editable_part_or_404(Enrollment, enrollment_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     back = back_to(url_for("participation.roster", circle_id=enrollment.circle_id))
@@ -82,7 +74,7 @@ def promote(enrollment_id: int):
 
 @bp.route("/enrollments/<int:enrollment_id>/remove", methods=["GET", "POST"])
 def remove(enrollment_id: int):
-    enrollment = _roster_enrollment_or_404(enrollment_id)
+    enrollment = editable_part_or_404(Enrollment, enrollment_id)
     back = url_for("participation.roster", circle_id=enrollment.circle_id)
     return withdraw_page(enrollment, back, back)
 
