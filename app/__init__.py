@@ -72,6 +72,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.calendar.views import bp as calendar_bp
     from app.catalog.views import bp as catalog_bp
     from app.circles.views import bp as circles_bp
+    from app.demand.views import bp as demand_bp
     from app.labels import label, when
     from app.links import external_url
     from app.main.views import bp as main_bp
@@ -98,6 +99,7 @@ def _register_blueprints(app: Flask) -> None:
         reports_bp,
         pathways_bp,
         records_bp,
+        demand_bp,
     ):
         app.register_blueprint(bp)
     app.add_template_filter(label)

@@ -19,6 +19,7 @@ from app.boundary import saving
 from app.circles import facilitators, planning, services
 from app.circles.forms import STEP_FIELDS, STEPS, CircleDetailsForm, NewCircleForm
 from app.circles.views import bp
+from app.demand.views import fill_wizard as fill_from_demand
 from app.edges import to_id
 from app.extensions import db
 from app.models import Branch, Circle, CircleFormat, CircleStatus, Course, Room
@@ -111,6 +112,8 @@ def new_circle():
             form.branch_id.data = branches[0].id
         if original is not None:
             _fill_from(form, original)
+            return _wizard(form, "when")
+        if fill_from_demand(form):  # ?from_demand=<course id>, from the demand board
             return _wizard(form, "when")
         return _wizard(form, "course")
 

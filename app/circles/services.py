@@ -15,6 +15,7 @@ from app.circles import planning
 from app.circles.clashes import Clash, clash_message, facilitator_clashes
 from app.circles.meetings import future_meetings, refresh_weekdays, require_live
 from app.circles.schedule import Plan, PlannedMeeting
+from app.demand import services as demand
 from app.extensions import db
 from app.models import (
     Branch,
@@ -165,6 +166,7 @@ def create_circle(
     db.session.flush()
     if book_room and room is not None and data.format != CircleFormat.virtual:
         circle_bookings.book_circle(circle, room, circle.meetings, by=creator, all_or_nothing=False)
+    demand.invite_interested(circle, now)  # when created published
     return circle
 
 
@@ -227,6 +229,7 @@ def publish(circle: Circle) -> None:
         raise RuleViolation(_("Add a meeting in the future before publishing."))
     circle.status = CircleStatus.published
     db.session.flush()
+    demand.invite_interested(circle, utcnow())
 
 
 def cancel_circle(circle: Circle) -> list[Meeting]:
