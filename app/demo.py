@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from app.catalog.forms import CourseForm
 from app.catalog.services import import_courses
 from app.circles.services import CircleInput, ScheduleInput, create_circle
+from app.demand.demo import load_interests
 from app.extensions import db
 from app.models import (
     Attendance,
@@ -223,7 +224,8 @@ def load_demo() -> bool:
     credentials, new_credentials = _load_credentials()
     added = new_credentials or added
     added = _load_history(branches, credentials) or added
-    return load_pathways() or added
+    added = load_pathways() or added
+    return load_interests() or added
 
 
 def _load_circles(branches: dict[str, Branch]) -> bool:
