@@ -22,8 +22,9 @@ the same thing whenever it runs. Changing an enum later needs a migration of its
 ``circle.status`` has no ``in_progress``: that state is shown, never stored.
 """
 
-import sqlalchemy as sa
 from alembic import op
+
+from migrations import enum_checks
 
 # revision identifiers, used by Alembic.
 revision = '0009'
@@ -69,52 +70,10 @@ ALLOWED = {
 }
 
 
-def _in_list(values):
-    return "(" + ", ".join(f"'{v}'" for v in values) + ")"
-
-
-def _refuse_rows_already_outside(conn, table, column, values):
-    bad = conn.execute(
-        sa.text(
-            f'SELECT DISTINCT "{column}" FROM "{table}" '
-            f'WHERE "{column}" NOT IN {_in_list(values)}'
-        )
-    ).scalars().all()
-    if bad:
-        raise RuntimeError(
-            f"{table}.{column} holds {sorted(bad)!r}, outside {list(values)!r}: "
-            "correct those rows, then upgrade again."
-        )
-
-
 def upgrade():
-    conn = op.get_bind()
-    for (table, column, _nullable), values in ALLOWED.items():
-        _refuse_rows_already_outside(conn, table, column, values)
-    for (table, column, nullable), values in ALLOWED.items():
-        if conn.dialect.name == "postgresql":
-            op.create_check_constraint(
-                op.f(f"ck_{table}_{column}"), table, f"{column} IN {_in_list(values)}"
-            )
-            continue
-        # NOT IN is NULL (the trigger does not fire) for NULL: NOT NULL columns refuse it
-        # themselves; the nullable one says so.
-        outside = f'NEW."{column}" NOT IN {_in_list(values)}'
-        if nullable:
-            outside = f'NEW."{column}" IS NOT NULL AND {outside}'
-        message = f"{table}.{column} must be one of: {', '.join(values)}"
-        for event, name in (("INSERT", "insert"), (f'UPDATE OF "{column}"', "update")):
-            op.execute(
-                f'CREATE TRIGGER ck_{table}_{column}_{name} BEFORE {event} ON "{table}" '
-                f"WHEN {outside} BEGIN SELECT RAISE(ABORT, '{message}'); END"
-            )
+    enum_checks.refuse_rows_outside(ALLOWED)
+    enum_checks.create(ALLOWED)
 
 
 def downgrade():
-    conn = op.get_bind()
-    for table, column, _nullable in reversed(ALLOWED):
-        if conn.dialect.name == "postgresql":
-            op.drop_constraint(op.f(f"ck_{table}_{column}"), table, type_="check")
-            continue
-        for name in ("insert", "update"):
-            op.execute(f"DROP TRIGGER ck_{table}_{column}_{name}")
+    enum_checks.drop(ALLOWED)

@@ -28,6 +28,8 @@ from collections import Counter, defaultdict
 import sqlalchemy as sa
 from alembic import op
 
+from migrations import enum_checks
+
 import app.timeutil
 
 # revision identifiers, used by Alembic.
@@ -43,19 +45,6 @@ KINDS = ALLOWED[("credential", "kind", False)]
 
 def _key(name):
     return " ".join(name.split()).casefold()
-
-
-def _kind_checks():
-    kinds = "(" + ", ".join(f"'{k}'" for k in KINDS) + ")"
-    if op.get_bind().dialect.name == "postgresql":
-        op.create_check_constraint(op.f("ck_credential_kind"), "credential", f"kind IN {kinds}")
-        return
-    message = f"credential.kind must be one of: {', '.join(KINDS)}"
-    for event, name in (("INSERT", "insert"), ('UPDATE OF "kind"', "update")):
-        op.execute(
-            f'CREATE TRIGGER ck_credential_kind_{name} BEFORE {event} ON "credential" '
-            f"WHEN NEW.\"kind\" NOT IN {kinds} BEGIN SELECT RAISE(ABORT, '{message}'); END"
-        )
 
 
 def _link_existing_outcomes():
@@ -138,7 +127,7 @@ def upgrade():
         sa.PrimaryKeyConstraint('id', name=op.f('pk_credential')),
         sa.UniqueConstraint('name_key', name=op.f('uq_credential_name_key')),
     )
-    _kind_checks()
+    enum_checks.create(ALLOWED)
     if op.get_bind().dialect.name == "sqlite":
         op.execute(
             "ALTER TABLE outcome ADD COLUMN credential_id INTEGER "
@@ -172,7 +161,4 @@ def downgrade():
                 batch_op.f('fk_outcome_credential_id_credential'), type_='foreignkey'
             )
             batch_op.drop_column('credential_id')
-    if op.get_bind().dialect.name == "sqlite":
-        for name in ("insert", "update"):
-            op.execute(f"DROP TRIGGER ck_credential_kind_{name}")
-    op.drop_table('credential')
+    op.drop_table('credential')  # its kind check (or SQLite triggers) goes with it

@@ -18,6 +18,8 @@ Create Date: 2026-12-02 04:05:43
 import sqlalchemy as sa
 from alembic import op
 
+from migrations import enum_checks
+
 import app.timeutil
 
 # revision identifiers, used by Alembic.
@@ -45,28 +47,6 @@ ALLOWED = {
     ("pathway", "status", False): ("draft", "published", "retired"),
     ("pathway_step", "skill_area", True): SKILL_AREAS,
 }
-
-
-def _in_list(values):
-    return "(" + ", ".join(f"'{v}'" for v in values) + ")"
-
-
-def _enum_checks():
-    for (table, column, nullable), values in ALLOWED.items():
-        if op.get_bind().dialect.name == "postgresql":
-            op.create_check_constraint(
-                op.f(f"ck_{table}_{column}"), table, f"{column} IN {_in_list(values)}"
-            )
-            continue
-        outside = f'NEW."{column}" NOT IN {_in_list(values)}'
-        if nullable:
-            outside = f'NEW."{column}" IS NOT NULL AND {outside}'
-        message = f"{table}.{column} must be one of: {', '.join(values)}"
-        for event, name in (("INSERT", "insert"), (f'UPDATE OF "{column}"', "update")):
-            op.execute(
-                f'CREATE TRIGGER ck_{table}_{column}_{name} BEFORE {event} ON "{table}" '
-                f"WHEN {outside} BEGIN SELECT RAISE(ABORT, '{message}'); END"
-            )
 
 
 def upgrade():
@@ -149,7 +129,7 @@ def upgrade():
         batch_op.create_index(
             batch_op.f('ix_pathway_step_pathway_id'), ['pathway_id'], unique=False
         )
-    _enum_checks()
+    enum_checks.create(ALLOWED)
 
 
 def downgrade():

@@ -16,6 +16,8 @@ Create Date: 2026-12-02 04:32:54
 import sqlalchemy as sa
 from alembic import op
 
+from migrations import enum_checks
+
 import app.timeutil
 
 # revision identifiers, used by Alembic.
@@ -43,28 +45,6 @@ ALLOWED = {
     ("interest", "time_of_day", False): ("morning", "afternoon", "evening"),
     ("interest", "status", False): ("waiting", "invited"),
 }
-
-
-def _in_list(values):
-    return "(" + ", ".join(f"'{v}'" for v in values) + ")"
-
-
-def _enum_checks():
-    for (table, column, nullable), values in ALLOWED.items():
-        if op.get_bind().dialect.name == "postgresql":
-            op.create_check_constraint(
-                op.f(f"ck_{table}_{column}"), table, f"{column} IN {_in_list(values)}"
-            )
-            continue
-        outside = f'NEW."{column}" NOT IN {_in_list(values)}'
-        if nullable:
-            outside = f'NEW."{column}" IS NOT NULL AND {outside}'
-        message = f"{table}.{column} must be one of: {', '.join(values)}"
-        for event, name in (("INSERT", "insert"), (f'UPDATE OF "{column}"', "update")):
-            op.execute(
-                f'CREATE TRIGGER ck_{table}_{column}_{name} BEFORE {event} ON "{table}" '
-                f"WHEN {outside} BEGIN SELECT RAISE(ABORT, '{message}'); END"
-            )
 
 
 def upgrade():
@@ -112,7 +92,7 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_interest_course_id'), ['course_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_interest_status'), ['status'], unique=False)
         batch_op.create_index(batch_op.f('ix_interest_user_id'), ['user_id'], unique=False)
-    _enum_checks()
+    enum_checks.create(ALLOWED)
 
 
 def downgrade():
