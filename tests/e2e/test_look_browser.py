@@ -24,7 +24,12 @@ TITLE = re.compile(rf"(^|· ){SITE_NAME}$")
 
 # path -> the navigation link marked as the current page (None: no section, e.g. home)
 VISITOR = {"/": None, "/circles/": "Circles", "/courses/": "Courses", "/login": "Sign in"}
-MANAGER = {"/bookings/mine": "Rooms", "/branches/": "Branches", "/reports/": "Reports"}
+MANAGER = {
+    "/bookings/mine": "Rooms",
+    "/branches/": "Branches",
+    "/reports/": "Reports",
+    "/demand": "Demand",
+}
 ADMIN = {
     "/": None,
     "/circles/": "Circles",
@@ -37,8 +42,9 @@ ADMIN = {
     "/branches/": "Branches",
     "/admin/users": "People",
     "/credentials/": "Credentials",
+    "/demand": "Demand",
     "/account": "My account",
-    "/reports/": "Reports",
+    "/reports/": "Reports",  # last: the walk ends on its wide tables
 }
 # axe checks the page, not the screen, and takes half a second: each page once on a phone, and
 # on a desktop the pages whose panels are open there. The visitor's and the manager's pages are
@@ -143,7 +149,7 @@ def test_main_pages_as_visitor_manager_and_admin_on_desktop_and_phone(page: Page
 
     sign_in_to_demo(page, "manager@example.org")
     walk(page, MANAGER, DESKTOP)
-    manage_menu_on_desktop(page, ["Rooms", "Branches", "Reports"])
+    manage_menu_on_desktop(page, ["Rooms", "Branches", "Reports", "Demand"])
 
     walk(page, MANAGER, PHONE)
     manage_menu_on_phone(page)
@@ -156,7 +162,9 @@ def test_main_pages_as_visitor_manager_and_admin_on_desktop_and_phone(page: Page
 
     sign_in_to_demo(page, "admin@example.org")
     walk(page, ADMIN, DESKTOP, AXE_ON_DESKTOP)
-    manage_menu_on_desktop(page, ["Rooms", "Branches", "People", "Credentials", "Reports"])
+    manage_menu_on_desktop(
+        page, ["Rooms", "Branches", "People", "Credentials", "Reports", "Demand"]
+    )
 
     # The reports' wide tables scroll inside their regions, and the page stays still.
     assert walk(page, ADMIN, PHONE, ADMIN) >= 3
