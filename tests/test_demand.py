@@ -365,6 +365,17 @@ def test_publishing_invites_the_interested_once_oldest_first(
     assert len(mail(query)) == 3
     assert query(lambda: db.session.scalar(sa.select(Circle.id).filter_by(title="Second cohort")))
 
+    # Invited, they no longer count as waiting; their list says so; the others still wait.
+    client.post("/logout")
+    login(client, "admin@example.org")
+    assert [r[:2] for r in board_rows(client.get("/demand").text)] == [
+        ["Informática básica", "1"],
+        ["Any course in Digital literacy", "1"],
+    ]
+    client.post("/logout")
+    login(client, "cy@example.org")
+    assert "A circle was published: check your email." in client.get("/demand/mine").text
+
 
 def test_the_demo_has_interests_the_board_shows_and_loads_them_once(app, demo, client, query):
     count = query(lambda: db.session.scalar(sa.select(sa.func.count(Interest.id))))
