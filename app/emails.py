@@ -40,11 +40,13 @@ def send(
     *,
     ics: str | None = None,
     reply_to: str | None = None,
+    headers: dict[str, str] | None = None,
     **context,
 ) -> OutboxMessage:
     """Queue ``template`` for ``reader``. ``subject`` may be lazy (``lazy_gettext``): it is
     translated here, in the reader's language, like the body. ``reply_to``: where answers go
-    (e.g. the circle's lead facilitator), if not to the app's sender."""
+    (e.g. the circle's lead facilitator), if not to the app's sender. ``headers``: extra header
+    lines (List-Unsubscribe on a digest)."""
     with force_locale(language(reader.locale)):
         body = render_template(template, tz=reader.timezone, **context)
-        return queue_email(reader.email, str(subject), body, ics, reply_to)
+        return queue_email(reader.email, str(subject), body, ics, reply_to, headers)

@@ -21,9 +21,16 @@ from app.timeutil import utcnow
 
 
 def queue_email(
-    to: str, subject: str, body: str, ics: str | None = None, reply_to: str | None = None
+    to: str,
+    subject: str,
+    body: str,
+    ics: str | None = None,
+    reply_to: str | None = None,
+    headers: dict[str, str] | None = None,
 ) -> OutboxMessage:
-    message = OutboxMessage(to=to, subject=subject[:200], body=body, ics=ics, reply_to=reply_to)
+    message = OutboxMessage(
+        to=to, subject=subject[:200], body=body, ics=ics, reply_to=reply_to, headers=headers
+    )
     db.session.add(message)
     return message
 
@@ -35,6 +42,8 @@ def build_email(message: OutboxMessage, sender: str) -> EmailMessage:
     email["Subject"] = message.subject
     if message.reply_to:
         email["Reply-To"] = message.reply_to
+    for name, value in (message.headers or {}).items():
+        email[name] = value
     email["Message-ID"] = (
         f"<outbox-{message.id}@{sender.rpartition('@')[2].strip('>') or 'localhost'}>"
     )

@@ -21,6 +21,7 @@ from app.models import (
     CircleStatus,
     Credential,
     CredentialKind,
+    DigestSubscription,
     FacilitatorRole,
     FeedScope,
     FeedToken,
@@ -43,6 +44,7 @@ MIGRATIONS = [
     VERSIONS / "0012_credentials.py",
     VERSIONS / "0013_pathways.py",
     VERSIONS / "0014_interest.py",
+    VERSIONS / "0015_digest.py",
 ]
 
 # Column names that always hold a code from a fixed list.
@@ -158,6 +160,13 @@ def one_of_each(app, world) -> None:
                     skill_area=SkillArea.technology,
                     format="virtual",
                     time_of_day="evening",
+                ),
+                DigestSubscription(
+                    email="pat@example.org",
+                    timezone="America/New_York",
+                    frequency="weekly",
+                    career_stage="new_staff",
+                    format="virtual",
                 ),
             ]
         )

@@ -187,7 +187,8 @@ def test_status_checks_arrive_on_a_database_with_data_and_leave_it_intact(fresh_
         db.session.add(booking)
 
     # Every enum column there was at 0009 (credential.kind came with its checks in 0012, the
-    # pathway columns with theirs in 0013, the interest columns with theirs in 0014).
+    # pathway columns with theirs in 0013, the interest columns with theirs in 0014, the
+    # digest's in 0015).
     later = {
         "ck_credential_kind",
         "ck_pathway_career_stage",
@@ -197,6 +198,9 @@ def test_status_checks_arrive_on_a_database_with_data_and_leave_it_intact(fresh_
         "ck_interest_format",
         "ck_interest_time_of_day",
         "ck_interest_status",
+        "ck_digest_subscription_frequency",
+        "ck_digest_subscription_career_stage",
+        "ck_digest_subscription_format",
     }
     expected = {f"ck_{c.table.name}_{c.name}" for c in enum_columns()} - later
     with app.app_context():

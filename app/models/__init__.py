@@ -35,6 +35,11 @@ from app.models.demand import (
     InterestStatus,
     TimeOfDay,
 )
+from app.models.digest import (
+    DigestFrequency,
+    DigestSent,
+    DigestSubscription,
+)
 from app.models.feeds import (
     FeedCache,
     FeedScope,
@@ -95,6 +100,9 @@ __all__ = [
     "CourseFormat",
     "Credential",
     "CredentialKind",
+    "DigestFrequency",
+    "DigestSent",
+    "DigestSubscription",
     "Enrollment",
     "EnrollmentStatus",
     "Facilitation",

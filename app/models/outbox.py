@@ -21,6 +21,8 @@ class OutboxMessage(db.Model):
     subject: so.Mapped[str] = so.mapped_column(sa.String(200))
     body: so.Mapped[str] = so.mapped_column(sa.Text)
     ics: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    # Extra header lines, e.g. List-Unsubscribe on a digest (RFC 8058): {name: value}.
+    headers: so.Mapped[dict | None] = so.mapped_column(sa.JSON)
     created_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime, default=utcnow)
     next_attempt_at: so.Mapped[dt.datetime] = so.mapped_column(
         UTCDateTime, default=utcnow, index=True
