@@ -73,6 +73,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.catalog.views import bp as catalog_bp
     from app.circles.views import bp as circles_bp
     from app.demand.views import bp as demand_bp
+    from app.digest.views import bp as digest_bp
     from app.labels import label, when
     from app.links import external_url
     from app.main.views import bp as main_bp
@@ -100,6 +101,7 @@ def _register_blueprints(app: Flask) -> None:
         pathways_bp,
         records_bp,
         demand_bp,
+        digest_bp,
     ):
         app.register_blueprint(bp)
     app.add_template_filter(label)

@@ -1,5 +1,5 @@
 """Command-line tasks: `flask demo load`, `flask outbox send`, `flask reminders send`,
-`flask digests send`, `flask feeds prune`."""
+`flask digests send`, `flask digest send`, `flask feeds prune`."""
 
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ outbox_cli = AppGroup("outbox", help="The email outbox.")
 reminders_cli = AppGroup("reminders", help="Meeting reminders.")
 feeds_cli = AppGroup("feeds", help="Calendar feeds.")
 digests_cli = AppGroup("digests", help="Facilitators' daily digest.")
+# Not to be confused with ``digests`` above: the subscribers' weekly/monthly digest (issue 14).
+digest_cli = AppGroup("digest", help="The Learning Services digest for subscribers.")
 
 
 @demo_cli.command("load")
@@ -80,6 +82,17 @@ def digests_send() -> None:
     click.echo(f"Digests: {queued} queued.")
 
 
+@digest_cli.command("send")
+def digest_send() -> None:
+    """Email each due subscriber (weekly or monthly) the new and upcoming circles that match
+    and were not sent to them before; run it daily. Safe to run twice at once."""
+    from app.digest.services import send_digests
+    from app.timeutil import utcnow
+
+    queued = send_digests(utcnow())
+    click.echo(f"Digest: {queued} queued.")
+
+
 @feeds_cli.command("prune")
 @click.option(
     "--keep-days", type=click.IntRange(min=1), default=2, help="Keep this many days (default 2)."
@@ -103,3 +116,4 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(reminders_cli)
     app.cli.add_command(feeds_cli)
     app.cli.add_command(digests_cli)
+    app.cli.add_command(digest_cli)

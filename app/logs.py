@@ -8,7 +8,10 @@ import logging
 import re
 
 # The path segment after one of these prefixes is a secret; the rest of the path is kept.
-_SECRET_PATH = re.compile(r"(/(?:feeds|manage|join/confirm|password/reset)/)[^/\s?#\"']+")
+_SECRET_PATH = re.compile(
+    r"(/(?:feeds|manage|join/confirm|password/reset|digest/confirm|digest/unsubscribe)/)"
+    r"[^/\s?#\"']+"
+)
 
 
 def carries_secret(path: str) -> bool:

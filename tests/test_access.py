@@ -35,6 +35,11 @@ PUBLIC_ENDPOINTS = {
     "calendar.meeting_ics",
     "calendar.secret_feed",
     "records.verify",  # a certificate's verification link, for whoever is shown it
+    "digest.subscribe",  # visitors subscribe to public circles (double opt-in)
+    "digest.confirm",
+    "digest.unsubscribe",  # RFC 8058 one-click, from the email, without signing in
+    "digest.atom",
+    "digest.ical",
 }
 
 

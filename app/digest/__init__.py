@@ -1,0 +1,1 @@
+"""The Learning Services digest: subscriptions, ``flask digest send``, its pages and feeds."""
