@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from app.digest import notifications, services
 from app.extensions import db
-from app.models import DigestSent, DigestSubscription, OutboxMessage, User
+from app.models import Course, DigestSent, DigestSubscription, OutboxMessage, User
 from app.timeutil import utcnow
 from tests.conftest import csrf_token, login
 from tests.factories import next_weekday
@@ -284,3 +284,20 @@ def test_the_digest_is_linked_from_home_and_the_public_circle_list(client, world
     assert "/digest/subscribe" in client.get("/circles/").text
     login(client, "pat@example.org")
     assert 'href="/digest/"' in client.get("/").text
+
+
+def test_the_career_stage_filter_takes_courses_for_that_stage_and_for_every_stage(
+    client, app, world, circles
+):
+    with app.app_context():
+        db.session.get(Course, world.spanish).career_stage = "new_staff"
+        db.session.commit()
+    shown = {}
+    for stage in ("new_staff", "experienced_staff"):
+        sub_id = subscribe(app, "pat@example.org", career_stage=stage)
+        with app.app_context():
+            feed = services.token_for(db.session.get(DigestSubscription, sub_id), "feed")
+        text = client.get(f"/digest/feeds/{feed}.atom").text
+        shown[stage] = {t for t in ("Tuesday grants", "Saturday Spanish") if t in text}
+    assert shown["new_staff"] == {"Tuesday grants", "Saturday Spanish"}  # grants: every stage
+    assert shown["experienced_staff"] == {"Tuesday grants"}
