@@ -240,8 +240,9 @@ READERS = 30
 def test_two_senders_at_once_send_one_copy_each(
     app, world, factory, circles, database_url, monkeypatch
 ):
-    if not database_url.startswith("postgresql"):
-        pytest.skip("SQLite has one writer: the concurrency is PostgreSQL's to test")
+    """On PostgreSQL the senders skip each other's locked rows and share the work; on SQLite
+    they queue at the one write lock (whoever holds it may well do all). Either way each
+    reader gets one copy."""
     # Each digest takes a moment (as rendering many would) while its transaction is open, so
     # that the two senders really reach the same subscriptions at the same time.
     queue_digest = notifications.digest
@@ -275,7 +276,8 @@ def test_two_senders_at_once_send_one_copy_each(
         t.join(60)
     assert errors == []
     assert sum(queued) == READERS
-    assert min(queued) > 0  # both senders sent some: they did run at once
+    if database_url.startswith("postgresql"):
+        assert min(queued) > 0  # both senders sent some: they did run at once
     sent = [m.to for m in digests(app)]
     assert sorted(sent) == sorted(f"reader{n}@example.org" for n in range(READERS))
 
