@@ -40,6 +40,11 @@ from app.models.digest import (
     DigestSent,
     DigestSubscription,
 )
+from app.models.evaluation import (
+    SurveyAnswer,
+    SurveyInvitation,
+    WrapUp,
+)
 from app.models.feeds import (
     FeedCache,
     FeedScope,
@@ -131,9 +136,12 @@ __all__ = [
     "RoomFeature",
     "SkillArea",
     "StepKind",
+    "SurveyAnswer",
+    "SurveyInvitation",
     "TimeOfDay",
     "TimestampMixin",
     "User",
+    "WrapUp",
     "branch_manager",
     "credential_key",
 ]

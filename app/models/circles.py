@@ -202,6 +202,8 @@ class Meeting(TimestampMixin, db.Model):
         enum_column(MeetingStatus, 12), default=MeetingStatus.scheduled
     )
     sequence: so.Mapped[int] = so.mapped_column(default=0)
+    # The facilitator's optional one-line reflection on how it went (evaluation).
+    reflection: so.Mapped[str | None] = so.mapped_column(sa.String(200))
 
     circle: so.Mapped[Circle] = so.relationship(back_populates="meetings")
     bookings: so.Mapped[list[Booking]] = so.relationship(back_populates="meeting")
