@@ -36,6 +36,7 @@ _ENV_SETTINGS: dict[str, type] = {
     "PROXY_COUNT": int,
     "LOG_LEVEL": str,
     "REMINDER_LEAD_HOURS": int,
+    "EVALUATION_WINDOW_DAYS": int,
     "OUTBOX_LEASE_SECONDS": int,
     "SQLITE_BUSY_TIMEOUT_MS": int,
     "BOOKING_HORIZON_DAYS": int,
@@ -84,6 +85,7 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "LANGUAGES": {"en": "English", "es": "Español"},
         "PER_PAGE": 25,
         "REMINDER_LEAD_HOURS": 48,
+        "EVALUATION_WINDOW_DAYS": 30,  # days after a circle's last meeting its survey stays open
         "PROXY_COUNT": 0,  # reverse proxies in front of the app that set X-Forwarded-*
         # Identity of this installation: the name in the header and page titles, and a logo
         # (a file under app/static/, e.g. "branding/logo.svg"; empty: the built-in mark).

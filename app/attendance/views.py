@@ -95,6 +95,7 @@ def sheet(meeting_id: int):
         statuses=ATTENDANCE_STATUSES,
         closed=services.sheet_closed_reason(meeting, utcnow()),
         history=services.history(meeting),
+        now=utcnow(),
     )
 
 

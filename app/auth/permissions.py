@@ -294,6 +294,14 @@ def facilitates(user: User, circle: Circle) -> bool:
     return user.is_authenticated and any(f.user_id == user.id for f in circle.facilitations)
 
 
+def can_see_evaluation(user: User, circle: Circle) -> bool:
+    """A circle's evaluation results with their free text (personal data): its facilitators,
+    the managers of its branch and admins."""
+    return user.is_authenticated and (
+        user.is_admin or circle.branch in user.managed_branches or facilitates(user, circle)
+    )
+
+
 def can_manage_facilitators(user: User, circle: Circle) -> bool:
     """Add and remove co-facilitators, hand over: the branch's managers and the lead."""
     return can_assign_facilitators(user, circle) or is_lead(user, circle)

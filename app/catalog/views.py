@@ -21,6 +21,7 @@ from app.catalog.forms import CourseFilterForm, CourseForm
 from app.circles import listing
 from app.csvio import csv_response
 from app.edges import page_arg
+from app.evaluation import services as evaluation
 from app.extensions import db
 from app.forms import ConfirmForm
 from app.imports import (
@@ -113,6 +114,7 @@ def course(course_id: int):
         can_edit=is_staff(current_user),
         can_start=can_create_circle(current_user),
         can_retire=current_user.is_authenticated and current_user.is_admin,
+        record=evaluation.course_record(item.id, now),
     )
 
 
