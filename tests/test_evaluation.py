@@ -4,8 +4,11 @@ the course page's figures and who sees the free text."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import html
+import io
+import re
 
 import sqlalchemy as sa
 from flask_babel import force_locale
@@ -220,3 +223,32 @@ def test_course_page_shows_runs_completions_and_the_average_rating(client, app, 
     assert "Run 1 time, 1 completed" in page
     assert "4.0 of 5 (1 answer)" in page
     assert "grant budgets" not in page  # free text stays off the course page
+
+
+def surveys_csv(client) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(client.get("/reports/surveys.csv").text.lstrip("\ufeff"))))
+
+
+def test_reports_give_goal_met_and_recommend_per_branch_and_quarter(client, app, setting, factory):
+    end_circle(app, setting)
+    factory.user("ann@example.org", name="Ann Able")
+    for email, recommend in (("pat@example.org", "no"), ("ann@example.org", "yes")):
+        login(client, email)
+        answered = client.post(
+            f"/circles/{setting.circle}/survey", data=GOOD | {"recommend": recommend}
+        )
+        assert answered.status_code == 302
+        client.post("/logout")
+    login(client, "admin@example.org")
+    rows = surveys_csv(client)
+    assert rows[0] == ["Branch", "Quarter", "Answers", "Goal met (%)", "Would recommend (%)"]
+    [(branch, quarter, *figures)] = rows[1:-1]
+    assert branch == "Main Library"
+    assert re.fullmatch(r"\d{4}-Q[1-4]", quarter)
+    assert figures == ["2", "100.0", "50.0"]
+    assert rows[-1] == ["All", "", "2", "100.0", "50.0"]
+    assert "Would recommend" in client.get("/reports/").text
+    client.post("/logout")
+    login(client, "far@example.org")  # another branch's manager: none of Main's answers
+    rows = surveys_csv(client)
+    assert rows[1:] == [["All", "", "0", "", ""]]

@@ -14,6 +14,8 @@ Definitions (the dashboard page repeats them for its readers):
 - **Completion rate**: completed over enrolled plus completed, in circles whose last scheduled
   meeting has started.
 - **Hours of learning**: the length of the meeting, summed over every "present" mark.
+- **Survey** (evaluation): answers to circles' end-of-circle surveys, by the circle's branch
+  and quarter; **goal met** and **would recommend** are the shares of answers saying yes.
 - **Outcomes**: confirmed outcomes only (a participant's unconfirmed report does not count) of
   circles at the branches in the report, in the quarter of the day they were achieved.
   **Credentials** are outcomes of kind credential or certificate, counted by the credential on
@@ -29,7 +31,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -50,6 +52,7 @@ from app.models import (
     Outcome,
     OutcomeKind,
     OutcomeStatus,
+    SurveyAnswer,
 )
 from app.reports.sql import date_quarter, local_quarter, seconds_between
 
@@ -126,6 +129,8 @@ class Dashboard:
     credentials_by_title: list[tuple[str, str, int, Decimal]]  # title, kind, count, CE hours
     credentials_per_quarter: list[QuarterCredentials]
     first_quarter: str | None = None  # when the first circle in the report started
+    # (branch id, quarter, answers, goal met, would recommend), by branch then quarter
+    surveys: list[tuple[int, str, int, int, int]] = field(default_factory=list)
 
 
 def build_dashboard(branches: Sequence[Branch], now: dt.datetime) -> Dashboard:
@@ -166,6 +171,7 @@ def build_dashboard(branches: Sequence[Branch], now: dt.datetime) -> Dashboard:
             for q in quarters
         ],
         first_quarter=circle_quarters[0] if circle_quarters else None,
+        surveys=_surveys(run),
     )
 
 
@@ -312,6 +318,22 @@ def _grouped_figures(run: sa.Subquery, now: dt.datetime) -> Iterable[tuple[Key, 
             (branch_id, skill_area, quarter),
             Figures(present=int(present_count), marks=mark_count, present_seconds=int(seconds)),
         )
+
+
+def _surveys(run: sa.Subquery) -> list[tuple[int, str, int, int, int]]:
+    keys = (run.c.branch_id, run.c.quarter)
+    query = (
+        sa.select(
+            *keys,
+            sa.func.count(SurveyAnswer.id),
+            _count_if(SurveyAnswer.goal_met),
+            _count_if(SurveyAnswer.recommend),
+        )
+        .join(SurveyAnswer, SurveyAnswer.circle_id == run.c.circle_id)
+        .group_by(*keys)
+        .order_by(*keys)
+    )
+    return [(b, q, n, int(goal), int(rec)) for b, q, n, goal, rec in db.session.execute(query)]
 
 
 def _outcomes(branch_ids: list[int]) -> list[tuple[int, str, str, str, int, Decimal, int]]:

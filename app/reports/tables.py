@@ -226,7 +226,34 @@ def dashboard_tables(report: Dashboard) -> list[Table]:
     per_quarter.chart = Chart(
         "columns", 2, _l("Credentials earned per quarter"), _before_after(report)
     )
-    return [by_branch, by_skill, by_quarter, kinds, titles, per_quarter]
+    return [by_branch, by_skill, by_quarter, kinds, titles, per_quarter, _surveys(report)]
+
+
+def _surveys(report: Dashboard) -> Table:
+    """Goal met and would recommend, per branch and quarter (evaluation)."""
+    names = {b.id: b.name for b, _ in report.by_branch}
+
+    def rates(answers: int, goal: int, recommend: int) -> list:
+        return [
+            answers,
+            goal / answers if answers else None,
+            recommend / answers if answers else None,
+        ]
+
+    total = [sum(row[i] for row in report.surveys) for i in (2, 3, 4)]
+    return Table(
+        "surveys",
+        _l("End-of-circle surveys"),
+        [
+            Column(_l("Branch"), "text"),
+            Column(_l("Quarter"), "text"),
+            Column(_l("Answers")),
+            Column(_l("Goal met (%)"), "rate", _l("Goal met")),
+            Column(_l("Would recommend (%)"), "rate", _l("Would recommend")),
+        ],
+        [[names.get(b, ""), q, *rates(n, g, r)] for b, q, n, g, r in report.surveys],
+        [str(_l("All")), "", *rates(*total)],
+    )
 
 
 def _describe(table: Table, column: int) -> str:
