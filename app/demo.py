@@ -12,6 +12,7 @@ from app.catalog.forms import CourseForm
 from app.catalog.services import import_courses
 from app.circles.services import CircleInput, ScheduleInput, create_circle
 from app.demand.demo import load_interests
+from app.evaluation.demo import load_evaluations
 from app.extensions import db
 from app.models import (
     Attendance,
@@ -225,6 +226,7 @@ def load_demo() -> bool:
     added = new_credentials or added
     added = _load_history(branches, credentials) or added
     added = load_pathways() or added
+    added = load_evaluations() or added
     return load_interests() or added
 
 

@@ -252,3 +252,24 @@ def test_reports_give_goal_met_and_recommend_per_branch_and_quarter(client, app,
     login(client, "far@example.org")  # another branch's manager: none of Main's answers
     rows = surveys_csv(client)
     assert rows[1:] == [["All", "", "0", "", ""]]
+
+
+def test_the_demo_data_shows_ratings_results_and_report_figures(app, client, demo, query):
+    from app.demo import DEMO_PASSWORD
+
+    login(client, "admin@example.org", DEMO_PASSWORD)
+    circle_id, course_id = query(
+        lambda: db.session.execute(
+            sa.select(Circle.id, Circle.course_id).where(Circle.title == "CHIS cohort (spring)")
+        ).one()
+    )
+    page = text(client.get(f"/courses/{course_id}"))
+    assert "No ratings yet" not in page
+    assert re.search(r"Run [1-9]\d* times?, [1-9]\d* completed", page)
+    assert re.search(r"\d\.\d of 5 \(\d+ answers?\)", page)
+    assert "Everyone brought a real project" in text(client.get(f"/circles/{circle_id}/evaluation"))
+    assert len(surveys_csv(client)) > 2
+    # Loading again adds nothing.
+    before = len(answers(query))
+    assert "already present" in app.test_cli_runner().invoke(args=["demo", "load"]).output
+    assert len(answers(query)) == before
