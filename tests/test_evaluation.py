@@ -87,7 +87,10 @@ def test_answering_twice_is_refused_with_409_and_one_row(client, app, setting, q
     second = client.post(url, data=GOOD | {"course_rating": "1"})
     assert second.status_code == 409
     assert "You already answered on" in text(second)
-    assert "You already answered on" in text(client.get(url))
+    mine = text(client.get(url))
+    assert "You already answered on" in mine
+    assert "4 of 5" in mine  # the person sees their own answers
+    assert "I now write grant budgets myself" in mine
     [row] = answers(query)
     assert row.course_rating == 4
 

@@ -53,6 +53,8 @@ def test_participant_answers_the_survey_and_the_facilitator_wraps_up(
     check_page(page)
     page.goto(f"/circles/{setting.circle}/survey")
     expect(page.get_by_text("You already answered on")).to_be_visible()
+    expect(page.get_by_text("I lead our grant team now")).to_be_visible()  # their own answers
+    check_page(page)
 
     page.context.clear_cookies()
     sign_in(page, "lead@example.org")
