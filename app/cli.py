@@ -1,5 +1,5 @@
 """Command-line tasks: `flask demo load`, `flask outbox send`, `flask reminders send`,
-`flask digests send`, `flask digest send`, `flask feeds prune`."""
+`flask digests send`, `flask digest send`, `flask evaluations send`, `flask feeds prune`."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ feeds_cli = AppGroup("feeds", help="Calendar feeds.")
 digests_cli = AppGroup("digests", help="Facilitators' daily digest.")
 # Not to be confused with ``digests`` above: the subscribers' weekly/monthly digest (issue 14).
 digest_cli = AppGroup("digest", help="The Learning Services digest for subscribers.")
+evaluations_cli = AppGroup("evaluations", help="End-of-circle surveys.")
 
 
 @demo_cli.command("load")
@@ -82,6 +83,17 @@ def digests_send() -> None:
     click.echo(f"Digests: {queued} queued.")
 
 
+@evaluations_cli.command("send")
+def evaluations_send() -> None:
+    """Invite participants to their circle's survey when it opens; run hourly, once each."""
+    from app.evaluation.services import send_invitations
+    from app.timeutil import utcnow
+
+    queued = send_invitations(utcnow())
+    db.session.commit()
+    click.echo(f"Survey invitations: {queued} queued.")
+
+
 @digest_cli.command("send")
 def digest_send() -> None:
     """Email each due subscriber (weekly or monthly) the new and upcoming circles that match
@@ -117,3 +129,4 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(feeds_cli)
     app.cli.add_command(digests_cli)
     app.cli.add_command(digest_cli)
+    app.cli.add_command(evaluations_cli)

@@ -4,7 +4,6 @@ its facilitators, its branch's managers and admins see."""
 
 from __future__ import annotations
 
-import click
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -23,7 +22,7 @@ from app.models import Circle, Meeting, User, WrapUp
 from app.rules import RuleViolation
 from app.timeutil import utcnow
 
-bp = Blueprint("evaluation", __name__, cli_group="evaluations")
+bp = Blueprint("evaluation", __name__)
 
 
 def _me() -> User:
@@ -107,11 +106,3 @@ def results(circle_id: int):
         reflections=[m for m in circle.meetings if m.reflection],
         can_write=facilitates(current_user, circle),
     )
-
-
-@bp.cli.command("send")
-def send_invitations() -> None:
-    """Invite participants to their circle's survey when it opens; run hourly, once each."""
-    queued = services.send_invitations(utcnow())
-    db.session.commit()
-    click.echo(f"Survey invitations: {queued} queued.")
