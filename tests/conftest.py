@@ -23,7 +23,7 @@ from werkzeug.serving import make_server
 
 from app import create_app
 from app.demo import DEMO_PASSWORD
-from app.extensions import db
+from app.extensions import db, limiter
 from app.models import User
 from tests import factories
 from tests.factories import PASSWORD, PASSWORD_HASH, Factory, cheap_hash
@@ -115,15 +115,44 @@ def app_config() -> dict:
     return {}
 
 
+_APPS: dict[tuple[str, str], Flask] = {}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _dispose_shared_apps() -> Iterator[None]:
+    yield
+    for shared in _APPS.values():
+        with shared.app_context():
+            db.engine.dispose()
+    _APPS.clear()
+
+
 @pytest.fixture
-def app(database_url, tmp_path, app_config) -> Iterator[Flask]:
-    app = make_app(database_url, tmp_path, **app_config)
+def app(request, database_url, tmp_path, app_config) -> Iterator[Flask]:
+    """The app on the database under test, with every table empty and no rate-limit count.
+
+    Building an app costs a quarter second (werkzeug compiles two URL builders per rule), so
+    tests with the same database and settings share one; each starts from the settings it was
+    built with (a test may change ``app.config``; it is put back after). A test that changes
+    the app itself (adds routes) is marked ``own_app`` and gets one of its own."""
+    own = request.node.get_closest_marker("own_app") is not None
+    key = (database_url, repr(sorted(app_config.items())))
+    app = None if own else _APPS.get(key)
+    if app is None:
+        app = make_app(database_url, tmp_path, **app_config)
+        if not own:
+            _APPS[key] = app
+    settings = dict(app.config)
     with app.app_context():
         _empty_all_tables()
+        limiter.reset()
     yield app
     with app.app_context():
         db.session.remove()
-        db.engine.dispose()
+        if own:
+            db.engine.dispose()
+    app.config.clear()
+    app.config.update(settings)
 
 
 @pytest.fixture

@@ -49,6 +49,7 @@ def _branch(name: str) -> None:
 
 @pytest.fixture
 def probe(app):
+    # Its tests are marked own_app: routes cannot be added to an app that has served.
     """A few views that change data and then succeed, fail or are refused."""
     app.config["PROPAGATE_EXCEPTIONS"] = False  # as in production: a 500 page
 
@@ -96,16 +97,19 @@ def _names(query) -> set[str]:
     return set(query(lambda: db.session.scalars(sa.select(Branch.name)).all()))
 
 
+@pytest.mark.own_app
 def test_a_view_that_returns_is_committed_once(probe, query):
     assert probe.post("/_probe/ok").status_code == 200
     assert _names(query) == {"Kept"}
 
 
+@pytest.mark.own_app
 def test_anything_that_escapes_a_view_rolls_it_back(probe, query):
     assert probe.post("/_probe/crash").status_code == 500
     assert _names(query) == set()
 
 
+@pytest.mark.own_app
 def test_a_refused_action_flashes_and_goes_back(probe, query):
     response = probe.post("/_probe/refused-action")
     assert response.status_code == 302
@@ -114,6 +118,7 @@ def test_a_refused_action_flashes_and_goes_back(probe, query):
     assert _names(query) == set()
 
 
+@pytest.mark.own_app
 def test_a_refusal_without_a_way_back_is_a_409_page(probe, query):
     response = probe.post("/_probe/conflict")
     assert response.status_code == 409
@@ -121,6 +126,7 @@ def test_a_refusal_without_a_way_back_is_a_409_page(probe, query):
     assert _names(query) == set()
 
 
+@pytest.mark.own_app
 def test_a_refused_form_keeps_its_error_beside_the_field(probe, query):
     response = probe.post("/_probe/form")
     assert response.status_code == 409

@@ -125,6 +125,7 @@ def test_404_page(client):
     assert "Traceback" not in response.text
 
 
+@pytest.mark.own_app  # adds a route
 def test_500_page_hides_the_error_and_shows_a_reference(app, caplog):
     @app.get("/boom")
     def boom():
