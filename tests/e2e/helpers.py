@@ -9,6 +9,7 @@ from playwright.sync_api import Locator, Page, expect
 from tests.conftest import PASSWORD
 
 AXE = Axe()
+DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 
 
@@ -30,6 +31,21 @@ def assert_no_horizontal_scroll(page: Page) -> None:
 def flash(page: Page) -> Locator:
     """The flash messages of the page (a polite live region)."""
     return page.get_by_role("status")
+
+
+def upload_csv(page: Page, name: str, lines: list[str]) -> None:
+    """Choose a CSV file of ``lines`` on an import page and have it checked."""
+    page.get_by_label("CSV file").set_input_files(
+        files=[
+            {
+                "name": name,
+                "mimeType": "text/csv",
+                "buffer": ("\r\n".join(lines) + "\r\n").encode(),
+            }
+        ]
+    )
+    page.get_by_role("button", name="Check the file").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check the import")
 
 
 def sign_in(page: Page, email: str, password: str = PASSWORD) -> None:

@@ -14,6 +14,7 @@ from app.extensions import db
 from app.models import Closure
 from app.timeutil import local_today
 from tests.e2e.helpers import (
+    DESKTOP,
     PHONE,
     assert_accessible,
     assert_no_horizontal_scroll,
@@ -22,8 +23,6 @@ from tests.e2e.helpers import (
 )
 
 pytestmark = pytest.mark.e2e
-
-DESKTOP = {"width": 1280, "height": 800}
 
 
 def shown(day: dt.date) -> str:

@@ -15,6 +15,7 @@ from app.extensions import db
 from app.models import Outcome
 from app.timeutil import local_today
 from tests.e2e.helpers import (
+    DESKTOP,
     PHONE,
     assert_accessible,
     assert_no_horizontal_scroll,
@@ -25,7 +26,6 @@ from tests.factories import World, enroll
 
 pytestmark = pytest.mark.e2e
 
-DESKTOP = {"width": 1280, "height": 800}
 CHIS = "NNLM CHIS Level 1"
 
 

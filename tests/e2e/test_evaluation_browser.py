@@ -12,12 +12,17 @@ from playwright.sync_api import Page, expect
 from app.extensions import db
 from app.models import Meeting
 from app.timeutil import utcnow
-from tests.e2e.helpers import PHONE, assert_accessible, assert_no_horizontal_scroll, flash, sign_in
+from tests.e2e.helpers import (
+    DESKTOP,
+    PHONE,
+    assert_accessible,
+    assert_no_horizontal_scroll,
+    flash,
+    sign_in,
+)
 from tests.factories import World, build_attendance_setting
 
 pytestmark = pytest.mark.e2e
-
-DESKTOP = {"width": 1280, "height": 800}
 
 
 def check_page(page: Page) -> None:

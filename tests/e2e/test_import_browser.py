@@ -12,16 +12,17 @@ from app.catalog.imports import CSV_HEADER
 from app.extensions import db
 from app.models import Course
 from tests.e2e.helpers import (
+    DESKTOP,
     PHONE,
     assert_accessible,
     assert_no_horizontal_scroll,
     flash,
     sign_in,
+    upload_csv,
 )
 
 pytestmark = pytest.mark.e2e
 
-DESKTOP = {"width": 1280, "height": 800}
 HEADER = ",".join(CSV_HEADER)
 BAD = [
     HEADER,
@@ -40,17 +41,7 @@ GOOD = [
 
 
 def upload(page: Page, lines: list[str]) -> None:
-    page.get_by_label("CSV file").set_input_files(
-        files=[
-            {
-                "name": "courses.csv",
-                "mimeType": "text/csv",
-                "buffer": ("\r\n".join(lines) + "\r\n").encode(),
-            }
-        ]
-    )
-    page.get_by_role("button", name="Check the file").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Check the import")
+    upload_csv(page, "courses.csv", lines)
 
 
 def check(page: Page) -> None:

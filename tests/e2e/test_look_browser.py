@@ -14,12 +14,17 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from app.demo import DEMO_PASSWORD
-from tests.e2e.helpers import PHONE, assert_accessible, assert_no_horizontal_scroll, sign_in
+from tests.e2e.helpers import (
+    DESKTOP,
+    PHONE,
+    assert_accessible,
+    assert_no_horizontal_scroll,
+    sign_in,
+)
 
 pytestmark = pytest.mark.e2e
 
 SITE_NAME = "Riverside Library Learning"
-DESKTOP = {"width": 1280, "height": 800}
 TITLE = re.compile(rf"(^|· ){SITE_NAME}$")
 
 # path -> the navigation link marked as the current page (None: no section, e.g. home)

@@ -14,12 +14,18 @@ from playwright.sync_api import Page, expect
 from app.demo import DEMO_PASSWORD
 from app.extensions import db
 from app.models import Booking, BookingStatus, Circle, Facilitation, Meeting, OutboxMessage, User
-from tests.e2e.helpers import PHONE, assert_accessible, assert_no_horizontal_scroll, flash, sign_in
+from tests.e2e.helpers import (
+    DESKTOP,
+    PHONE,
+    assert_accessible,
+    assert_no_horizontal_scroll,
+    flash,
+    sign_in,
+)
 from tests.factories import enroll, set_times
 
 pytestmark = pytest.mark.e2e
 
-DESKTOP = {"width": 1280, "height": 800}
 SIZES = pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["desktop", "phone"])
 CHIS = "Consumer Health Information Specialization (CHIS) circle"
 ONLINE = "Leading People and Teams (emerging managers)"

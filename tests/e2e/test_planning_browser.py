@@ -17,6 +17,7 @@ from app.demo import DEMO_PASSWORD
 from app.extensions import db
 from app.models import Circle, Closure, OpeningHours
 from tests.e2e.helpers import (
+    DESKTOP,
     PHONE,
     assert_accessible,
     assert_no_horizontal_scroll,
@@ -27,7 +28,6 @@ from tests.factories import next_weekday
 
 pytestmark = pytest.mark.e2e
 
-DESKTOP = {"width": 1280, "height": 800}
 COURSE = "Weeding the Library Collection (WebJunction)"
 TITLE = "Weeding circle"
 ROOM = "Meeting Room A"

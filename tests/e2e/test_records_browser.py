@@ -10,11 +10,16 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from app.demo import DEMO_PASSWORD
-from tests.e2e.helpers import PHONE, assert_accessible, assert_no_horizontal_scroll, sign_in
+from tests.e2e.helpers import (
+    DESKTOP,
+    PHONE,
+    assert_accessible,
+    assert_no_horizontal_scroll,
+    sign_in,
+)
 
 pytestmark = pytest.mark.e2e
 
-DESKTOP = {"width": 1280, "height": 800}
 CHIS = "CHIS cohort (spring)"
 
 

@@ -19,11 +19,17 @@ from app.extensions import db
 from app.models import Booking, OutboxMessage, Room, User
 from app.rooms import bookings
 from app.timeutil import local_today, utcnow
-from tests.e2e.helpers import PHONE, assert_accessible, assert_no_horizontal_scroll, flash, sign_in
+from tests.e2e.helpers import (
+    DESKTOP,
+    PHONE,
+    assert_accessible,
+    assert_no_horizontal_scroll,
+    flash,
+    sign_in,
+)
 
 pytestmark = pytest.mark.e2e
 
-DESKTOP = {"width": 1280, "height": 800}
 SIZES = pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["desktop", "phone"])
 NY = ZoneInfo("America/New_York")
 NOTE = "The stage is being repaired. Meeting Room A is free then."

@@ -14,11 +14,10 @@ from playwright.sync_api import Page, expect
 from app.demo import DEMO_PASSWORD
 from app.extensions import db
 from app.models import Circle
-from tests.e2e.helpers import PHONE, assert_accessible, flash, sign_in
+from tests.e2e.helpers import DESKTOP, PHONE, assert_accessible, flash, sign_in
 
 pytestmark = pytest.mark.e2e
 
-DESKTOP = {"width": 1280, "height": 800}
 CHIS = "Consumer Health Information Specialization (CHIS) circle"
 TUESDAY, THURSDAY = 1, 3
 

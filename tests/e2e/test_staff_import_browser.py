@@ -14,32 +14,23 @@ from playwright.sync_api import Page, expect
 from app.extensions import db
 from app.models import OutboxMessage, User
 from tests.e2e.helpers import (
+    DESKTOP,
     PHONE,
     assert_accessible,
     assert_no_horizontal_scroll,
     flash,
     sign_in,
+    upload_csv,
 )
 
 pytestmark = pytest.mark.e2e
 
-DESKTOP = {"width": 1280, "height": 800}
 BAD_ROW = "Manny Manager,manny@example.org,boss,Nowhere Branch,,"
 FIXED_ROW = "Manny Manager,manny@example.org,manager,Main Library,,"
 
 
 def upload(page: Page, lines: list[str]) -> None:
-    page.get_by_label("CSV file").set_input_files(
-        files=[
-            {
-                "name": "staff.csv",
-                "mimeType": "text/csv",
-                "buffer": ("\r\n".join(lines) + "\r\n").encode(),
-            }
-        ]
-    )
-    page.get_by_role("button", name="Check the file").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Check the import")
+    upload_csv(page, "staff.csv", lines)
 
 
 def check_both_sizes(page: Page) -> None:

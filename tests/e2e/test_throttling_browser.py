@@ -11,11 +11,10 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.conftest import PASSWORD
-from tests.e2e.helpers import PHONE, assert_accessible, flash, sign_in
+from tests.e2e.helpers import DESKTOP, PHONE, assert_accessible, flash, sign_in
 
 pytestmark = pytest.mark.e2e
 
-DESKTOP = {"width": 1280, "height": 800}
 ROOM = 4  # colleagues at the training room's computers (tests/test_auth.py signs in sixty)
 
 

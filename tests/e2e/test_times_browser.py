@@ -17,12 +17,11 @@ from app.extensions import db
 from app.labels import when
 from app.models import Circle, Meeting, MeetingStatus
 from app.timeutil import timezone_names, utcnow, zone_name
-from tests.e2e.helpers import PHONE, assert_accessible, flash, sign_in
+from tests.e2e.helpers import DESKTOP, PHONE, assert_accessible, flash, sign_in
 from tests.factories import enroll
 
 pytestmark = pytest.mark.e2e
 
-DESKTOP = {"width": 1280, "height": 800}
 CHIS = "Consumer Health Information Specialization (CHIS) circle"
 PAT = "participant@example.org"
 EASTERN, PACIFIC = "America/New_York", "America/Los_Angeles"
