@@ -40,6 +40,7 @@ PUBLIC_ENDPOINTS = {
     "digest.unsubscribe",  # RFC 8058 one-click, from the email, without signing in
     "digest.atom",
     "digest.ical",
+    "evaluation.guest_survey",  # a guest's signed survey link, from the invitation email
 }
 
 

@@ -131,8 +131,9 @@ def test_invitations_are_emailed_once_when_the_window_opens_in_the_readers_langu
     assert invite(app) == "Survey invitations: 0 queued.\n"  # not open yet
     factory.user("ann@example.org", name="Ann Able", locale="es")  # Ann gets an account
     end_circle(app, setting)
-    # Pat and Ann (accounts); Bob is a guest and Wes is on the waitlist.
-    assert invite(app) == "Survey invitations: 2 queued.\n"
+    # Pat and Ann (accounts), Bob (a guest: his own link, tests/test_evaluation_guests.py);
+    # not Wes, on the waitlist.
+    assert invite(app) == "Survey invitations: 3 queued.\n"
     assert invite(app) == "Survey invitations: 0 queued.\n"
     send_outbox(app)
     got = {
@@ -149,7 +150,7 @@ def test_invitations_are_emailed_once_when_the_window_opens_in_the_readers_langu
             assert when(closes, "America/New_York", "date") in got[email], email
     assert (
         query(lambda: db.session.scalar(sa.select(sa.func.count(SurveyInvitation.enrollment_id))))
-        == 2
+        == 3
     )
 
 

@@ -5,11 +5,13 @@ No Flask requests here: views and the CLI call these."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
+from itsdangerous import BadSignature, URLSafeSerializer
 
 from app.evaluation import notifications
 from app.extensions import db
@@ -72,6 +74,51 @@ def place_of(circle: Circle, user: User) -> Enrollment | None:
     )
 
 
+# --- guests' survey links -------------------------------------------------------------------
+# A guest (no account) answers through a link of their own: the place's id and a fingerprint
+# of its email, signed with SECRET_KEY under a salt of its own (no other signed link passes
+# for one). Not the guest's manage link: only that link's hash is kept, so the invitation could
+# carry it only by issuing a new one, which would end the link the guest already holds; and a
+# forwarded survey link should answer the survey, not give away the place (leaving the circle).
+# It has no age limit of its own: the survey's window (which moves with the meetings) is when
+# it stops working, and the page then says when the survey closed.
+SURVEY_LINK_SALT = "end-of-circle-survey"
+
+
+class BadSurveyLink(Exception):
+    """Not a survey link we signed (altered, cut short, made up) or its place is gone."""
+
+
+def _survey_serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=SURVEY_LINK_SALT)
+
+
+def _fingerprint(enrollment: Enrollment) -> str:
+    return hashlib.sha256(enrollment.email.lower().encode()).hexdigest()[:16]
+
+
+def survey_token(enrollment: Enrollment) -> str:
+    return _survey_serializer().dumps([enrollment.id, _fingerprint(enrollment)])
+
+
+def place_for_survey_token(token: str) -> Enrollment:
+    """The place a guest's survey link names, whatever its status now (the view asks
+    ``answering``); ``BadSurveyLink`` if the link was altered or the place is gone."""
+    try:
+        enrollment_id, fingerprint = _survey_serializer().loads(token[:500])
+        enrollment = db.session.get(Enrollment, int(enrollment_id))
+    except (BadSignature, TypeError, ValueError):
+        raise BadSurveyLink from None
+    if enrollment is None or _fingerprint(enrollment) != fingerprint:
+        raise BadSurveyLink
+    return enrollment
+
+
+def answering(enrollment: Enrollment) -> Enrollment | None:
+    """The place if it may answer (held to the end or completed); None if it was left."""
+    return enrollment if enrollment.status in ANSWERING else None
+
+
 def answer_of(enrollment: Enrollment) -> SurveyAnswer | None:
     return db.session.scalar(
         sa.select(SurveyAnswer).where(SurveyAnswer.enrollment_id == enrollment.id)
@@ -114,9 +161,10 @@ def answer(
 
 
 def send_invitations(now: dt.datetime) -> int:
-    """Email each participant with an account once when their circle's survey opens.
-    Safe to run every hour: what was sent is recorded and never sent again. Guests (no
-    account) are not invited: the survey asks to sign in."""
+    """Email each participant once when their circle's survey opens: someone with an account
+    (matched by email, as ``place_of`` does) is sent to the survey page behind sign-in, a
+    guest gets a signed link of their own (``survey_token``). Safe to run every hour: what
+    was sent is recorded and never sent again."""
     last = (
         sa.select(
             Meeting.circle_id,
@@ -131,7 +179,7 @@ def send_invitations(now: dt.datetime) -> int:
         sa.select(Enrollment, User)
         .join(Circle, Circle.id == Enrollment.circle_id)
         .join(last, last.c.circle_id == Circle.id)
-        .join(User, User.email == Enrollment.email)
+        .outerjoin(User, User.email == Enrollment.email)
         .outerjoin(SurveyInvitation, SurveyInvitation.enrollment_id == Enrollment.id)
         .outerjoin(SurveyAnswer, SurveyAnswer.enrollment_id == Enrollment.id)
         .where(
@@ -146,7 +194,11 @@ def send_invitations(now: dt.datetime) -> int:
     ).all()
     for enrollment, user in due:
         db.session.add(SurveyInvitation(enrollment_id=enrollment.id, sent_at=now))
-        notifications.invitation(user, enrollment.circle, window(enrollment.circle))
+        span = window(enrollment.circle)
+        if user is None:
+            notifications.guest_invitation(enrollment, span, survey_token(enrollment))
+        else:
+            notifications.invitation(user, enrollment.circle, span)
     db.session.flush()
     return len(due)
 
