@@ -17,6 +17,7 @@ from app.models import (
     AttendanceStatus,
     Booking,
     BookingKind,
+    CareerGoal,
     Circle,
     CircleStatus,
     Credential,
@@ -27,11 +28,16 @@ from app.models import (
     FeedToken,
     Interest,
     Meeting,
+    NeedsAnswer,
+    NeedsAnswerArea,
+    NeedsSurvey,
     Outcome,
     OutcomeKind,
+    OverflowOffer,
     Pathway,
     PathwayStep,
     Room,
+    SelfPacedCompletion,
     SkillArea,
 )
 from tests.factories import enroll
@@ -45,6 +51,7 @@ MIGRATIONS = [
     VERSIONS / "0013_pathways.py",
     VERSIONS / "0014_interest.py",
     VERSIONS / "0015_digest.py",
+    VERSIONS / "0017_staff_development_rest.py",
 ]
 
 # Column names that always hold a code from a fixed list.
@@ -167,6 +174,28 @@ def one_of_each(app, world) -> None:
                     frequency="weekly",
                     career_stage="new_staff",
                     format="virtual",
+                ),
+            ]
+        )
+        course_id = db.session.get(Circle, circle_id).course_id
+        survey = NeedsSurvey(year=2026, closes_on=dt.date(2026, 3, 1))
+        db.session.add(survey)
+        db.session.flush()
+        db.session.add_all(
+            [
+                NeedsAnswer(
+                    survey_id=survey.id,
+                    user_id=world.participant,
+                    career_goal=CareerGoal.lead,
+                    format="virtual",
+                    time_of_day="morning",
+                    areas=[NeedsAnswerArea(skill_area=SkillArea.management)],
+                ),
+                SelfPacedCompletion(
+                    user_id=world.participant, course_id=course_id, completed_on=dt.date(2026, 1, 5)
+                ),
+                OverflowOffer(
+                    enrollment_id=enrollment_id, circle_id=circle_id, token_hash="o" * 64
                 ),
             ]
         )

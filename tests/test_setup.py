@@ -188,7 +188,7 @@ def test_status_checks_arrive_on_a_database_with_data_and_leave_it_intact(fresh_
 
     # Every enum column there was at 0009 (credential.kind came with its checks in 0012, the
     # pathway columns with theirs in 0013, the interest columns with theirs in 0014, the
-    # digest's in 0015).
+    # digest's in 0015, the needs survey's, self-paced completions' and overflow offers' in 0017).
     later = {
         "ck_credential_kind",
         "ck_pathway_career_stage",
@@ -201,6 +201,13 @@ def test_status_checks_arrive_on_a_database_with_data_and_leave_it_intact(fresh_
         "ck_digest_subscription_frequency",
         "ck_digest_subscription_career_stage",
         "ck_digest_subscription_format",
+        "ck_needs_survey_status",
+        "ck_needs_answer_career_goal",
+        "ck_needs_answer_format",
+        "ck_needs_answer_time_of_day",
+        "ck_needs_answer_area_skill_area",
+        "ck_self_paced_completion_status",
+        "ck_overflow_offer_status",
     }
     expected = {f"ck_{c.table.name}_{c.name}" for c in enum_columns()} - later
     with app.app_context():

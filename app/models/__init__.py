@@ -7,6 +7,7 @@ from app.models.attendance import (
     AttendanceStatus,
     Credential,
     CredentialKind,
+    CredentialReminder,
     Outcome,
     OutcomeKind,
     OutcomeStatus,
@@ -30,9 +31,14 @@ from app.models.circles import (
     MeetingStatus,
 )
 from app.models.demand import (
+    CareerGoal,
     Interest,
     InterestFormat,
     InterestStatus,
+    NeedsAnswer,
+    NeedsAnswerArea,
+    NeedsSurvey,
+    NeedsSurveyStatus,
     TimeOfDay,
 )
 from app.models.digest import (
@@ -59,6 +65,8 @@ from app.models.participation import (
     Enrollment,
     EnrollmentStatus,
     GuestSignup,
+    OfferStatus,
+    OverflowOffer,
     ReminderSent,
 )
 from app.models.pathways import (
@@ -66,6 +74,8 @@ from app.models.pathways import (
     PathwayMember,
     PathwayStatus,
     PathwayStep,
+    SelfPacedCompletion,
+    SelfPacedStatus,
     StepKind,
 )
 from app.models.people import (
@@ -96,6 +106,7 @@ __all__ = [
     "BookingKind",
     "BookingStatus",
     "Branch",
+    "CareerGoal",
     "CareerStage",
     "Circle",
     "CircleFormat",
@@ -105,6 +116,7 @@ __all__ = [
     "CourseFormat",
     "Credential",
     "CredentialKind",
+    "CredentialReminder",
     "DigestFrequency",
     "DigestSent",
     "DigestSubscription",
@@ -122,11 +134,17 @@ __all__ = [
     "InterestStatus",
     "Meeting",
     "MeetingStatus",
+    "NeedsAnswer",
+    "NeedsAnswerArea",
+    "NeedsSurvey",
+    "NeedsSurveyStatus",
+    "OfferStatus",
     "OpeningHours",
     "OutboxMessage",
     "Outcome",
     "OutcomeKind",
     "OutcomeStatus",
+    "OverflowOffer",
     "Pathway",
     "PathwayMember",
     "PathwayStatus",
@@ -134,6 +152,8 @@ __all__ = [
     "ReminderSent",
     "Room",
     "RoomFeature",
+    "SelfPacedCompletion",
+    "SelfPacedStatus",
     "SkillArea",
     "StepKind",
     "SurveyAnswer",

@@ -113,6 +113,13 @@ class Credential(TimestampMixin, db.Model):
 
     __table_args__ = (
         sa.CheckConstraint("ce_hours IS NULL OR ce_hours >= 0", name="ce_hours_positive"),
+        sa.CheckConstraint(
+            "renewal_months IS NULL OR (renewal_months >= 1 AND renewal_months <= 120)",
+            name="renewal_months_range",
+        ),
+        sa.CheckConstraint(
+            "renewal_ce_hours IS NULL OR renewal_ce_hours >= 0", name="renewal_ce_hours_positive"
+        ),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
@@ -123,6 +130,10 @@ class Credential(TimestampMixin, db.Model):
     ce_hours: so.Mapped[Decimal | None] = so.mapped_column(sa.Numeric(6, 2))
     kind: so.Mapped[CredentialKind] = so.mapped_column(enum_column(CredentialKind, 16))
     active: so.Mapped[bool] = so.mapped_column(default=True)
+    # Lapses this many months after it was achieved (None: never lapses); renewing asks for
+    # ``renewal_ce_hours`` of continuing education within the period (None: none required).
+    renewal_months: so.Mapped[int | None]
+    renewal_ce_hours: so.Mapped[Decimal | None] = so.mapped_column(sa.Numeric(6, 2))
 
     @so.validates("name")
     def _keep_key(self, _key: str, name: str) -> str:
@@ -186,3 +197,17 @@ class Outcome(TimestampMixin, db.Model):
     def is_reported(self) -> bool:
         """Reported by the participant and not yet confirmed by a facilitator."""
         return self.status == OutcomeStatus.reported
+
+
+class CredentialReminder(db.Model):
+    """A reminder that a person's credential (an outcome) lapses on ``lapses_on``: sent once
+    per outcome and lapse date, so a renewal (a new outcome) is reminded afresh."""
+
+    __table_args__ = (sa.UniqueConstraint("outcome_id", "lapses_on"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    outcome_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("outcome.id", ondelete="CASCADE"), index=True
+    )
+    lapses_on: so.Mapped[dt.date]
+    sent_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime, default=utcnow)

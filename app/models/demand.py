@@ -74,3 +74,66 @@ class Interest(TimestampMixin, db.Model):
     def __repr__(self) -> str:
         target = f"course {self.course_id}" if self.course_id else self.skill_area
         return f"<Interest {self.id} of user {self.user_id} in {target}>"
+
+
+class CareerGoal(enum.StrEnum):
+    """The career goals of the statewide needs assessment."""
+
+    advance = "advance"  # move up: a new role or a promotion
+    lead = "lead"  # take on leadership
+    milestone = "milestone"  # reach a career milestone, e.g. a credential
+    deepen = "deepen"  # grow in the current role
+
+
+class NeedsSurveyStatus(enum.StrEnum):
+    open = "open"
+    closed = "closed"
+
+
+class NeedsSurvey(TimestampMixin, db.Model):
+    """The yearly needs survey an admin opens: one per year; staff answer it once."""
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    year: so.Mapped[int] = so.mapped_column(unique=True)
+    intro: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    closes_on: so.Mapped[dt.date]
+    status: so.Mapped[NeedsSurveyStatus] = so.mapped_column(
+        enum_column(NeedsSurveyStatus, 8), default=NeedsSurveyStatus.open
+    )
+
+
+class NeedsAnswer(TimestampMixin, db.Model):
+    """One person's answer to a needs survey. The skill areas they want become interest
+    (demand) rows; the board compares this year's answers with last year's."""
+
+    __table_args__ = (sa.UniqueConstraint("survey_id", "user_id"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    survey_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("needs_survey.id", ondelete="CASCADE"), index=True
+    )
+    user_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("user.id", ondelete="CASCADE"), index=True
+    )
+    career_goal: so.Mapped[CareerGoal] = so.mapped_column(enum_column(CareerGoal, 12))
+    format: so.Mapped[InterestFormat] = so.mapped_column(enum_column(InterestFormat, 12))
+    time_of_day: so.Mapped[TimeOfDay] = so.mapped_column(enum_column(TimeOfDay, 12))
+    comments: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+
+    areas: so.Mapped[list[NeedsAnswerArea]] = so.relationship(
+        cascade="all, delete-orphan", order_by="NeedsAnswerArea.skill_area"
+    )
+    survey: so.Mapped[NeedsSurvey] = so.relationship()
+    user = so.relationship("User")
+
+
+class NeedsAnswerArea(db.Model):
+    """A skill area a needs-survey answer asks for."""
+
+    __table_args__ = (sa.UniqueConstraint("answer_id", "skill_area"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    answer_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("needs_answer.id", ondelete="CASCADE"), index=True
+    )
+    skill_area: so.Mapped[SkillArea] = so.mapped_column(enum_column(SkillArea, 32))

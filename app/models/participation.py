@@ -145,3 +145,33 @@ class GuestSignup(db.Model):
 
     def __repr__(self) -> str:
         return f"<GuestSignup {self.id} circle {self.circle_id}>"
+
+
+class OfferStatus(enum.StrEnum):
+    offered = "offered"  # emailed, not answered
+    accepted = "accepted"  # took the seat: enrolled in the overflow circle, off the waitlist
+    declined = "declined"  # kept the waitlist place; the seat goes to the next in line
+
+
+class OverflowOffer(db.Model):
+    """A seat in an overflow cohort offered to one waitlisted place of the full circle, in
+    waitlist order. Guests answer through the secret link (only its SHA-256 is kept)."""
+
+    __table_args__ = (sa.UniqueConstraint("enrollment_id", "circle_id"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    enrollment_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("enrollment.id", ondelete="CASCADE"), index=True
+    )
+    circle_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("circle.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    status: so.Mapped[OfferStatus] = so.mapped_column(
+        enum_column(OfferStatus, 10), default=OfferStatus.offered, index=True
+    )
+    offered_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    answered_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime)
+
+    enrollment: so.Mapped[Enrollment] = so.relationship()
+    circle: so.Mapped[Circle] = so.relationship()

@@ -115,3 +115,38 @@ class PathwayMember(db.Model):
     joined_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime, default=utcnow)
 
     pathway: so.Mapped[Pathway] = so.relationship()
+
+
+class SelfPacedStatus(enum.StrEnum):
+    reported = "reported"  # by the person, waiting for a manager
+    confirmed = "confirmed"  # counts as evidence on pathways
+    declined = "declined"  # the manager's note says why; the person may report it again
+
+
+class SelfPacedCompletion(TimestampMixin, db.Model):
+    """A course a person finished on their own (on demand, not in a circle): pathway evidence
+    once one of their managers (or an admin) confirms it. One per person and course."""
+
+    __table_args__ = (sa.UniqueConstraint("user_id", "course_id"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    user_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("user.id", ondelete="CASCADE"), index=True
+    )
+    course_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("course.id", ondelete="CASCADE"), index=True
+    )
+    completed_on: so.Mapped[dt.date]
+    evidence: so.Mapped[str] = so.mapped_column(sa.String(500), default="")  # a URL or a note
+    status: so.Mapped[SelfPacedStatus] = so.mapped_column(
+        enum_column(SelfPacedStatus, 10), default=SelfPacedStatus.reported, index=True
+    )
+    reviewed_by_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("user.id", ondelete="SET NULL")
+    )
+    reviewed_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime)
+    review_note: so.Mapped[str] = so.mapped_column(sa.String(300), default="")
+
+    course: so.Mapped[Course] = so.relationship()
+    user = so.relationship("User", foreign_keys=[user_id])
+    reviewed_by = so.relationship("User", foreign_keys=[reviewed_by_id])

@@ -34,7 +34,12 @@ class User(Searchable, UserMixin, TimestampMixin, db.Model):
     # Part of the login cookie: bumping it signs out every copy of that cookie.
     session_version: so.Mapped[int] = so.mapped_column(default=1)
     last_login_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime)
+    # Where the person works: their "own staff" for the managers of that branch (pathway
+    # progress and learning records per person). None until an admin or an import sets it.
+    # NO ACTION: branches are never deleted, and one that people work at must not be.
+    home_branch_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("branch.id"), index=True)
 
+    home_branch: so.Mapped[Branch | None] = so.relationship(foreign_keys=[home_branch_id])
     managed_branches: so.Mapped[list[Branch]] = so.relationship(
         secondary="branch_manager", back_populates="managers", order_by="Branch.name"
     )
