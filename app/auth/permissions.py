@@ -408,3 +408,20 @@ def own_interest_or_404(interest_id: int) -> Interest:
     if interest is None or interest.user_id != current_user.id:
         abort(404)
     return interest
+
+
+# --- needs survey ------------------------------------------------------------------------------
+
+
+def can_run_needs_survey(user: User) -> bool:
+    """Opening, closing and reopening the yearly needs survey (app/demand/survey_views.py):
+    admins."""
+    return user.is_authenticated and user.is_admin
+
+
+def needs_comments_of(user: User) -> sa.ColumnElement[bool] | None:
+    """Whose needs-survey comments (free text, personal) the user may read on the demand
+    board, as a filter on ``NeedsAnswer``: admins everyone's; others none (None)."""
+    if user.is_authenticated and user.is_admin:
+        return sa.true()
+    return None
