@@ -141,39 +141,37 @@ def report_scope_or_404(user: User, branch_id: str | None) -> tuple[list[Branch]
     return branches, chosen
 
 
+# --- own staff --------------------------------------------------------------------------------
+
+
+def _managed_ids(user: User) -> list[int]:
+    return [b.id for b in user.managed_branches] if user.is_authenticated else []
+
+
+def manages_person(user: User, person: User) -> bool:
+    """The one rule for "a manager's own staff": a person's managers are the managers of
+    their home branch (``User.home_branch``, set by an admin or the staff import). Someone
+    without a home branch has no manager (admins still see them)."""
+    return person.home_branch_id is not None and person.home_branch_id in _managed_ids(user)
+
+
+def own_staff(user: User) -> sa.ColumnElement[bool]:
+    """``manages_person`` as a filter on ``User``: the people whose home branch ``user``
+    manages (false for someone who manages no branch)."""
+    branch_ids = _managed_ids(user)
+    return User.home_branch_id.in_(branch_ids) if branch_ids else sa.false()
+
+
 # --- learning records ------------------------------------------------------------------------
-
-
-def _takes_part(person: User) -> sa.ColumnElement[bool]:
-    """Places that are the person's: by account, or by email as joining matches them."""
-    return sa.and_(
-        sa.or_(Enrollment.user_id == person.id, Enrollment.email == person.email.lower()),
-        Enrollment.status.in_((EnrollmentStatus.enrolled, EnrollmentStatus.completed)),
-    )
 
 
 def can_see_learning_record(user: User, person: User) -> bool:
     """A learning record (app/records/) is personal: the person, administrators, and the
-    person's managers. Accounts have no home branch, so a person's managers are those of a
-    branch where the person holds or held a place in a circle."""
+    person's managers (those of their home branch: ``manages_person``). Where the person
+    takes part in circles does not matter."""
     if not user.is_authenticated:
         return False
-    if user.is_admin or user.id == person.id:
-        return True
-    branch_ids = [b.id for b in user.managed_branches]
-    if not branch_ids:
-        return False
-    return bool(
-        db.session.scalar(
-            sa.select(
-                sa.exists().where(
-                    Enrollment.circle_id == Circle.id,
-                    Circle.branch_id.in_(branch_ids),
-                    _takes_part(person),
-                )
-            )
-        )
-    )
+    return user.is_admin or user.id == person.id or manages_person(user, person)
 
 
 def learning_record_or_404(person_id: int) -> User:
