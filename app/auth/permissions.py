@@ -371,14 +371,39 @@ def can_see_pathway(user: User, pathway: Pathway, following: bool = False) -> bo
 
 
 def can_see_pathway_progress(user: User) -> bool:
-    """A pathway's progress in counts: admins and branch managers. Staff have no home branch
-    (``User`` has none), so a manager cannot be shown their own staff one by one: counts only."""
+    """A pathway's progress page: admins and branch managers. What it shows per person is
+    ``pathway_people``; everyone else on it is in the counts only."""
     return user.is_authenticated and (user.is_admin or bool(user.managed_branches))
 
 
-def can_see_pathway_people(user: User) -> bool:
-    """Each member's progress, by name (personal data): admins."""
-    return user.is_authenticated and user.is_admin
+def pathway_people(user: User) -> sa.ColumnElement[bool] | None:
+    """Whose progress the user sees person by person (personal data), as a filter on
+    ``User``: admins everyone's, managers their own staff's (``own_staff``); None: nobody's
+    (counts only). As issue 14 puts it: per person for their own staff, aggregate above."""
+    if not user.is_authenticated:
+        return None
+    if user.is_admin:
+        return sa.true()
+    return own_staff(user) if user.managed_branches else None
+
+
+def can_see_person_progress(user: User, person: User) -> bool:
+    """One person's progress on every pathway they follow: as their learning record."""
+    return can_see_learning_record(user, person)
+
+
+def can_review_self_paced(user: User, person: User) -> bool:
+    """Confirm or decline a course someone finished on their own: their managers and admins,
+    never the person themselves."""
+    if not user.is_authenticated or user.id == person.id:
+        return False
+    return user.is_admin or manages_person(user, person)
+
+
+def self_paced_reviewers_see(user: User) -> sa.ColumnElement[bool] | None:
+    """Whose self-paced completions are in the user's queue, as a filter on ``User``: admins
+    everyone's, managers their own staff's, others none (None)."""
+    return pathway_people(user)
 
 
 # --- interest and demand -----------------------------------------------------------------------
@@ -390,14 +415,15 @@ def can_see_demand(user: User) -> bool:
 
 
 def interested_people(user: User) -> sa.ColumnElement[bool] | None:
-    """Whose interest the user may see by name (personal data): admins everyone's, managers
-    of those who chose one of their branches; others (facilitators) counts only (None)."""
+    """Whose interest the user may see by name (personal data), as a filter on ``Interest``
+    joined to its ``User``: admins everyone's; managers their own staff's (``own_staff``) and
+    those who chose one of their branches; others (facilitators) counts only (None)."""
     if not user.is_authenticated:
         return None
     if user.is_admin:
         return sa.true()
-    branch_ids = [b.id for b in user.managed_branches]
-    return Interest.branch_id.in_(branch_ids) if branch_ids else None
+    branch_ids = _managed_ids(user)
+    return sa.or_(Interest.branch_id.in_(branch_ids), own_staff(user)) if branch_ids else None
 
 
 def own_interest_or_404(interest_id: int) -> Interest:
