@@ -1,7 +1,7 @@
 """Secrets travel in some URLs (feed links, guest manage links, sign-up confirmations, password
-resets, guests' survey links). No log may keep them: one filter redacts them, and it is put on
-every logger that can print a path — the app's, the dev server's and gunicorn's access and error
-logs."""
+resets, guests' survey links, overflow seat offers). No log may keep them: one filter redacts
+them, and it is put on every logger that can print a path — the app's, the dev server's and
+gunicorn's access and error logs."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import re
 
 # The path segment after one of these prefixes is a secret; the rest of the path is kept.
 _SECRET_PATH = re.compile(
-    r"(/(?:feeds|manage|join/confirm|password/reset|digest/confirm|digest/unsubscribe|survey)/)"
+    r"(/(?:feeds|manage|join/confirm|password/reset|digest/confirm|digest/unsubscribe|survey"
+    r"|offer)/)"
     r"[^/\s?#\"']+"
 )
 
