@@ -26,6 +26,7 @@ from app.models import (
     Interest,
     Meeting,
     Outcome,
+    OverflowOffer,
     Pathway,
     PathwayStatus,
     Room,
@@ -350,6 +351,15 @@ def own_enrollment_or_404(enrollment_id: int) -> Enrollment:
     if enrollment is None or enrollment.email != current_user.email:
         abort(404)
     return enrollment
+
+
+def own_offer_or_404(offer_id: int) -> OverflowOffer:
+    """A seat offered to the signed-in user's waitlist place (matched by email, as places
+    are); others look missing."""
+    offer = db.session.get(OverflowOffer, offer_id)
+    if offer is None or offer.enrollment.email != current_user.email:
+        abort(404)
+    return offer
 
 
 # --- pathways ------------------------------------------------------------------------------
