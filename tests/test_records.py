@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import Circle, Course, Credential, Enrollment, User
+from app.models import Circle, Course, Credential, Enrollment, SurveyAnswer, User
 from app.timeutil import utcnow
 from tests.conftest import login
 from tests.factories import INJECTION_TITLE, Builder, at
@@ -380,7 +380,8 @@ def build_impact_scene(app, world) -> None:
     """For 2025-01-01 .. 2025-06-30 (181 days; before it 2024-07-04 .. 2024-12-31): at Main,
     two CHIS credentials and a certificate in the period, one CHIS before it and one long
     before; a $1,000 grant in it and a $400 one before; two completions in it, one before;
-    two people present for 90 minutes in it, one for 60 before. At Kendall, one credential
+    two people present for 90 minutes in it, one for 60 before; two survey answers in it (one
+    goal met), one before (goal met). At Kendall, one credential
     and a $5,000 grant in the period (only an admin's "all branches" counts them)."""
     with app.app_context():
         make = Builder("imp")
@@ -406,6 +407,23 @@ def build_impact_scene(app, world) -> None:
         make.mark(meetings[0], places[2], "absent")
         make.mark(meetings[1], places[2], "present")
         make.mark(meetings[2], places[0], "present")  # cancelled: not counted
+        for place, met, when in zip(
+            places,
+            [True, False, True],
+            ["2025-05-06T15:00:00", "2025-06-30T20:00:00", "2024-12-02T15:00:00"],
+            strict=True,
+        ):
+            db.session.add(
+                SurveyAnswer(
+                    enrollment=place,
+                    circle=main,
+                    goal_met=met,
+                    recommend=True,
+                    course_rating=4,
+                    circle_rating=5,
+                    created_at=at(when),
+                )
+            )
         for day in ("2025-03-01", "2025-06-30"):
             make.outcome(main, "credential", "NNLM CHIS Level 1", day, ce_hours=Decimal(12))
         make.outcome(main, "certificate", "Coursera certificate", "2025-02-01")
@@ -430,9 +448,9 @@ def test_the_impact_report_compares_the_period_with_the_one_before(app, client, 
     page = client.get(f"/reports/impact?{PERIOD}")
     assert page.status_code == 200
     rows = table_rows(page.text)
-    # credentials, CE hours, completions, hours, grant dollars
-    assert rows[BEFORE] == ["1", "12", "1", "1", "$400.00"]
-    assert rows[AFTER] == ["3", "24", "2", "3", "$1,000.00"]
+    # credentials, CE hours, completions, hours, grant dollars, goal met
+    assert rows[BEFORE] == ["1", "12", "1", "1", "$400.00", "100.0%"]
+    assert rows[AFTER] == ["3", "24", "2", "3", "$1,000.00", "50.0%"]
     assert rows["NNLM CHIS Level 1"] == ["Credential", "1", "2"]
     assert rows["Coursera certificate"] == ["Certificate", "0", "1"]
     assert "Kendall credential" not in page.text
@@ -440,9 +458,9 @@ def test_the_impact_report_compares_the_period_with_the_one_before(app, client, 
     client.post("/logout")
     login(client, "admin@example.org")
     rows = table_rows(client.get(f"/reports/impact?{PERIOD}").text)
-    assert rows[AFTER] == ["4", "24", "2", "3", "$6,000.00"]
+    assert rows[AFTER] == ["4", "24", "2", "3", "$6,000.00", "50.0%"]
     rows = table_rows(client.get(f"/reports/impact?{PERIOD}&branch={world.other_branch}").text)
-    assert rows[AFTER] == ["1", "0", "0", "0", "$5,000.00"]
+    assert rows[AFTER] == ["1", "0", "0", "0", "$5,000.00", "n/a"]
 
 
 def test_the_impact_report_is_for_managers_of_the_branch_and_admins(app, client, world):

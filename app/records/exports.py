@@ -93,11 +93,20 @@ IMPACT_COLUMNS = [
     Column(_l("Completions")),
     Column(_l("Hours of learning"), "hours"),
     Column(_l("Grant dollars (USD)"), "money", _l("Grant dollars")),
+    Column(_l("Goal met (%)"), "rate", _l("Goal met")),
 ]
 
 
 def _cells(label: str, f: ImpactFigures) -> list:
-    return [label, f.credentials, f.ce_hours, f.completions, f.hours, f.grant_cents]
+    return [
+        label,
+        f.credentials,
+        f.ce_hours,
+        f.completions,
+        f.hours,
+        f.grant_cents,
+        f.goal_met_rate,
+    ]
 
 
 def _span(period) -> str:

@@ -37,6 +37,7 @@ from app.models import (
     Outcome,
     OutcomeKind,
     OutcomeStatus,
+    SurveyAnswer,
     User,
 )
 from app.reports.services import CREDENTIAL_KINDS, PARTICIPATING
@@ -280,10 +281,16 @@ class ImpactFigures:
     grant_cents: int = 0
     completions: int = 0
     present_seconds: int = 0
+    answers: int = 0  # end-of-circle survey answers given in the period
+    goal_met: int = 0  # of which said the circle met their goal
 
     @property
     def hours(self) -> float:
         return hours(self.present_seconds)
+
+    @property
+    def goal_met_rate(self) -> float | None:
+        return self.goal_met / self.answers if self.answers else None
 
 
 @dataclass
@@ -369,6 +376,17 @@ def build_impact(branch_ids: list[int], period: Period, tz: dt.tzinfo) -> Impact
     )
     for side, seconds in _per_side(present, [], [_sum(present.c.seconds)]):
         sides[side].present_seconds = int(seconds)
+    answers = (
+        sa.select(
+            _side(SurveyAnswer.created_at, impact, to_instant),
+            sa.case((SurveyAnswer.goal_met, 1), else_=0).label("met"),
+        )
+        .join(Circle, Circle.id == SurveyAnswer.circle_id)
+        .where(at_branches)
+        .subquery()
+    )
+    for side, count, met in _per_side(answers, [], [sa.func.count(), _sum(answers.c.met)]):
+        sides[side].answers, sides[side].goal_met = count, int(met)
     impact.credentials_by_title = sorted(
         ((title, kind, n["earlier"], n["current"]) for (title, kind), n in titles.items()),
         key=lambda row: (-row[3], -row[2], row[0]),
