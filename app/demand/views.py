@@ -14,20 +14,24 @@ from wtforms.fields.choices import SelectChoice
 
 from app.auth.permissions import (
     can_create_circle,
+    can_run_needs_survey,
     can_see_demand,
     interested_people,
+    needs_comments_of,
     own_interest_or_404,
 )
 from app.boundary import back_to, saving
-from app.demand import services
-from app.demand.forms import FORMATS, TIMES_OF_DAY, InterestForm
+from app.demand import heatmap, services, survey
+from app.demand.forms import CAREER_GOALS, FORMATS, TIMES_OF_DAY, InterestForm
+from app.demand.survey_views import bp as surveys_bp
 from app.edges import refuse, to_id
 from app.extensions import db
 from app.forms import ConfirmForm
 from app.models import Branch, CircleFormat, Course, InterestFormat, SkillArea, TimeOfDay
-from app.timeutil import utcnow
+from app.timeutil import local_today, utcnow
 
 bp = Blueprint("demand", __name__, url_prefix="/demand")
+bp.register_blueprint(surveys_bp)  # the yearly needs survey: endpoints demand.surveys.*
 
 # What a circle pre-filled from demand starts with.
 CIRCLE_FORMAT = {
@@ -138,13 +142,19 @@ def board():
         abort(403)
     branches = _branches()
     filters = _filters(branches)
+    now = utcnow()
+    year = local_today(current_user.timezone).year
     return render_template(
         "demand/board.html",
-        rows=services.board(filters, utcnow(), interested_people(current_user)),
+        rows=services.board(filters, now, interested_people(current_user)),
         filters=filters,
         branches=branches,
         formats=FORMATS,
         can_start=can_create_circle(current_user),
+        needs=survey.comparison(year, needs_comments_of(current_user)),
+        goals=CAREER_GOALS,
+        heat=heatmap.heat_map(now),
+        can_run_survey=can_run_needs_survey(current_user),
     )
 
 
