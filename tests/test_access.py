@@ -41,6 +41,7 @@ PUBLIC_ENDPOINTS = {
     "digest.atom",
     "digest.ical",
     "evaluation.guest_survey",  # a guest's signed survey link, from the invitation email
+    "participation.offer",  # a waitlisted place's overflow seat offer, from its email
 }
 
 
