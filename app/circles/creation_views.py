@@ -23,6 +23,7 @@ from app.demand.views import fill_wizard as fill_from_demand
 from app.edges import to_id
 from app.extensions import db
 from app.models import Branch, Circle, CircleFormat, CircleStatus, Course, Room
+from app.participation.overflow_views import fill_wizard as fill_overflow
 from app.places import opening_hours
 from app.rules import RuleViolation
 from app.timeutil import local_today, utcnow
@@ -114,6 +115,8 @@ def new_circle():
             _fill_from(form, original)
             return _wizard(form, "when")
         if fill_from_demand(form):  # ?from_demand=<course id>, from the demand board
+            return _wizard(form, "when")
+        if fill_overflow(form):  # ?overflow_of=<circle id>, a full circle's second cohort
             return _wizard(form, "when")
         return _wizard(form, "course")
 

@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 from app.calendar.feeds import meetings_ics
 from app.emails import Reader, send
 from app.links import external_url, feed_links
-from app.models import Circle, Enrollment, GuestSignup, Meeting, User
+from app.models import Circle, Enrollment, GuestSignup, Meeting, OverflowOffer, User
 from app.participation.places import enrolled_in, waitlist_position, waitlisted_in
 from app.timeutil import utcnow
 
@@ -206,3 +206,23 @@ def message(
             sender=sender,
             text=text,
         )
+
+
+def overflow_offered(offer: OverflowOffer, token: str) -> None:
+    """A seat in an overflow circle for someone on a full circle's waitlist: its schedule and
+    links to accept or decline (``token`` exists only here; only its hash is stored)."""
+    place, circle = offer.enrollment, offer.circle
+    send(
+        _reader(place),
+        _l("A seat for you in “%(title)s”", title=circle.title),
+        "participation/email/overflow_offer.txt",
+        reply_to=lead_address(circle),
+        name=place.name,
+        circle=circle,
+        original=place.circle,
+        upcoming=_upcoming(circle),
+        accept_url=external_url("participation.offer", token=token, answer="accept"),
+        decline_url=external_url("participation.offer", token=token, answer="decline"),
+        mine_url=external_url("participation.mine") if place.user_id else None,
+        circle_url=external_url("circles.circle", circle_id=circle.id),
+    )

@@ -9,13 +9,18 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
-from app.auth.permissions import editable_circle_or_404, editable_part_or_404
+from app.auth.permissions import (
+    can_create_circle,
+    can_edit_circle,
+    editable_circle_or_404,
+    editable_part_or_404,
+)
 from app.boundary import back_to, saving
 from app.csvio import csv_response
 from app.extensions import db
 from app.forms import ConfirmForm
 from app.models import Enrollment, EnrollmentStatus
-from app.participation import services
+from app.participation import overflow, services
 from app.participation.forms import AddParticipantForm, MessageForm
 from app.participation.views import bp, withdraw_page
 from app.timeutil import utcnow
@@ -30,12 +35,20 @@ def roster(circle_id: int):
         .order_by(Enrollment.status, Enrollment.waitlist_seq, Enrollment.created_at)
     ).all()
     groups = {s: [e for e in enrollments if e.status == s] for s in EnrollmentStatus}
+    targets = [
+        (c, overflow.seats_to_offer(c))
+        for c in overflow.overflow_circles(circle, utcnow())
+        if can_edit_circle(current_user, c)
+    ]
     return render_template(
         "participation/roster.html",
         circle=circle,
         groups=groups,
         add_form=AddParticipantForm(),
         confirm=ConfirmForm(),
+        targets=targets,
+        offers=overflow.offers_from(circle),
+        can_open=can_create_circle(current_user) and circle.is_live,
     )
 
 

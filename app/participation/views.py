@@ -21,7 +21,7 @@ from app.boundary import back_to, saving
 from app.extensions import db, limiter
 from app.forms import ConfirmForm
 from app.models import Circle, Enrollment, EnrollmentStatus, Meeting, MeetingStatus
-from app.participation import guests, services
+from app.participation import guests, overflow, services
 from app.participation.forms import GuestJoinForm, JoinForm
 from app.timeutil import utcnow
 
@@ -174,6 +174,8 @@ def mine():
         meetings=meetings,
         positions={e.id: services.waitlist_position(e) for e in enrollments},
         checkins={e.id: attendance.open_checkin(e, now) for e in enrollments},
+        offers=overflow.open_offers_for(current_user.email),
+        confirm=ConfirmForm(),
     )
 
 
@@ -207,4 +209,4 @@ def withdraw(enrollment_id: int):
 
 
 # The blueprint's other pages: imported for their routes (they import ``bp`` from here).
-from app.participation import guest_views, roster_views  # noqa: E402, F401
+from app.participation import guest_views, overflow_views, roster_views  # noqa: E402, F401
