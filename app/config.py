@@ -35,6 +35,7 @@ _ENV_SETTINGS: dict[str, type] = {
     "TRUSTED_HOSTS": list,
     "PROXY_COUNT": int,
     "LOG_LEVEL": str,
+    "LOG_FORMAT": str,
     "REMINDER_LEAD_HOURS": int,
     "EVALUATION_WINDOW_DAYS": int,
     "OUTBOX_LEASE_SECONDS": int,
@@ -62,6 +63,7 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "MAX_FORM_PARTS": 1000,
         "MAX_FORM_MEMORY_SIZE": 512 * 1024,
         "BOOKING_HORIZON_DAYS": 730,  # rooms and meetings at most this far ahead
+        "LOG_FORMAT": "text",  # "json": one object per line, for a log collector
         "RATELIMIT_STORAGE_URI": "memory://",
         "RATELIMIT_HEADERS_ENABLED": False,
         "LOGIN_LIMITS": "10 per minute;50 per hour",  # sign-ins per account and address
