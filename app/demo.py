@@ -40,7 +40,7 @@ from app.models import (
     User,
     credential_key,
 )
-from app.pathways.demo import load_pathways
+from app.pathways.demo import load_home_branches, load_pathways
 from app.timeutil import utcnow
 
 DEMO_PASSWORD = "learning-circles-demo"  # noqa: S105  (printed for demo logins)
@@ -226,6 +226,7 @@ def load_demo() -> bool:
     added = new_credentials or added
     added = _load_history(branches, credentials) or added
     added = load_pathways() or added
+    added = load_home_branches() or added
     added = load_evaluations() or added
     return load_interests() or added
 
