@@ -38,6 +38,7 @@ _ENV_SETTINGS: dict[str, type] = {
     "LOG_FORMAT": str,
     "REMINDER_LEAD_HOURS": int,
     "EVALUATION_WINDOW_DAYS": int,
+    "CREDENTIAL_REMINDER_DAYS": int,
     "OUTBOX_LEASE_SECONDS": int,
     "SQLITE_BUSY_TIMEOUT_MS": int,
     "BOOKING_HORIZON_DAYS": int,
@@ -88,6 +89,7 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "PER_PAGE": 25,
         "REMINDER_LEAD_HOURS": 48,
         "EVALUATION_WINDOW_DAYS": 30,  # days after a circle's last meeting its survey stays open
+        "CREDENTIAL_REMINDER_DAYS": 60,  # days before a credential lapses its holder is reminded
         "PROXY_COUNT": 0,  # reverse proxies in front of the app that set X-Forwarded-*
         # Identity of this installation: the name in the header and page titles, and a logo
         # (a file under app/static/, e.g. "branding/logo.svg"; empty: the built-in mark).
