@@ -56,11 +56,13 @@ def outbox_send(every: int) -> None:
     "--lead-hours", type=int, default=None, help="How long before a meeting (default 48)."
 )
 def reminders_send(lead_hours: int | None) -> None:
-    """Queue reminders for meetings starting soon; run it hourly, each is sent once."""
+    """Queue reminders for meetings starting soon and for credentials lapsing within
+    CREDENTIAL_REMINDER_DAYS; run it hourly, each is sent once."""
     import datetime as dt
 
     from flask import current_app
 
+    from app.attendance.renewals import send_reminders as send_credential_reminders
     from app.participation.services import send_reminders
     from app.timeutil import utcnow
 
@@ -68,6 +70,9 @@ def reminders_send(lead_hours: int | None) -> None:
     queued = send_reminders(utcnow(), dt.timedelta(hours=hours))
     db.session.commit()
     click.echo(f"Reminders: {queued} queued.")
+    lapsing = send_credential_reminders(utcnow())
+    db.session.commit()
+    click.echo(f"Credentials lapsing soon: {lapsing} reminded.")
 
 
 @digests_cli.command("send")
