@@ -112,3 +112,35 @@ def test_user_list_search_and_pagination(admin, factory, app):
 def test_unknown_user_is_404(admin):
     assert admin.get("/admin/users/9999").status_code == 404
     assert admin.get("/admin/users?page=99").status_code == 200
+
+
+def test_admin_sets_a_home_branch_the_person_sees_on_their_account(admin, factory, query, app):
+    main = factory.branch("Main")
+    user_id = factory.user("wes@example.org", name="Wes Worker")
+
+    def home():
+        return query(lambda: db.session.get(User, user_id).home_branch_id)
+
+    tampered = [("abc", "Invalid Choice: could not coerce."), ("999999", "Not a valid choice.")]
+    for value, message in tampered:  # refused beside the field, nothing saved
+        response = admin.post(f"/admin/users/{user_id}", data=_user_data(home_branch=value))
+        assert response.status_code == 200
+        assert f'<p class="error" id="home_branch-error">{message}</p>' in response.text
+        assert home() is None
+    response = admin.post(
+        f"/admin/users/{user_id}",
+        data=_user_data(name="Wes Worker", email="wes@example.org", home_branch=str(main)),
+    )
+    assert response.status_code == 302
+    assert home() == main
+    page = admin.get(f"/admin/users/{user_id}").text
+    assert f'<option selected value="{main}">Main</option>' in page
+    admin.post("/logout")
+    login(admin, "wes@example.org")
+    account = admin.get("/account").text
+    assert "<dt>Home branch</dt>\n  <dd>Main</dd>" in account
+    assert 'name="home_branch"' not in account  # read-only for the person
+    admin.post("/logout")
+    login(admin, "admin@example.org")
+    admin.post(f"/admin/users/{user_id}", data=_user_data(email="wes@example.org", home_branch=""))
+    assert home() is None

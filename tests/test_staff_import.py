@@ -152,18 +152,18 @@ def test_every_problem_of_every_row_is_listed_and_nothing_is_saved(admin, factor
     data = _csv(
         HEADER,
         GOOD[0],  # fine
-        ",not-an-email,boss,Atlantis,Mars/Base,xx",  # five problems at once
+        ",not-an-email,boss,Atlantis,Mars/Base,xx,Gotham",  # six problems at once
         "Two,fay@example.org,participant,,,",  # the email is on line 2
         "Three,TAKEN@example.org,facilitator,,,",  # already an account
         "Four,four@example.org,manager,,,",  # a manager without a branch
         "Five,five@example.org,facilitator,Main Library,,",  # a branch for a non-manager
         "X" * 121 + ",six@example.org,participant,,,",  # too long
         "Seven,,participant,,,",  # no email
-        "Eight,eight@example.org,participant,,,,extra",  # a cell too many
+        "Eight,eight@example.org,participant,,,,,extra",  # a cell too many
     )
     response = _upload(admin, data)
     assert response.status_code == 200
-    assert "13 problems: nothing will be saved" in response.text
+    assert "14 problems: nothing will be saved" in response.text
     problems = _problems(response)
     assert [p[:2] for p in problems] == [
         ("3", "name"),
@@ -172,6 +172,7 @@ def test_every_problem_of_every_row_is_listed_and_nothing_is_saved(admin, factor
         ("3", "branch"),
         ("3", "timezone"),
         ("3", "locale"),
+        ("3", "home_branch"),
         ("4", "email"),
         ("5", "email"),
         ("6", "branch"),
@@ -181,6 +182,8 @@ def test_every_problem_of_every_row_is_listed_and_nothing_is_saved(admin, factor
         ("10", "whole row"),
     ]
     by_place = {(p[0], p[1]): p for p in problems}
+    assert by_place[("3", "home_branch")][2:4] == ("Gotham", "No branch has this name.")
+    assert "Main Library" in by_place[("3", "home_branch")][4]
     assert by_place[("3", "name")][2:4] == ("empty", "This field is required.")
     assert by_place[("3", "email")][2:4] == ("not-an-email", "Enter a valid email address.")
     assert by_place[("3", "role")][2:] == (
@@ -211,6 +214,39 @@ def test_every_problem_of_every_row_is_listed_and_nothing_is_saved(admin, factor
     assert 'name="upload"' not in response.text  # no import button
     assert _accounts(query) == 2
     assert _emails_queued(query) == []
+
+
+def test_the_home_branch_column_sets_where_people_work_and_may_be_left_out(
+    admin, main_branch, factory, query
+):
+    kendall = factory.branch("Kendall")
+    preview = _upload(
+        admin,
+        _csv(
+            HEADER,
+            "Wendy Worker,wendy@example.org,participant,,,,main library",
+            "Mo Manager,mo@example.org,manager,Kendall,,,Main Library",
+            "Nell None,nell@example.org,facilitator,,,,",
+        ),
+    )
+    assert "<td>Main Library</td>" in preview.text
+    assert _save(admin, preview).status_code == 302
+    # Without the column (a file made before it existed): accounts without a home branch.
+    legacy = ",".join(CSV_HEADER[:-1])
+    old_file = _upload(admin, _csv(legacy, "Olga Old,olga@example.org,participant,,,"))
+    assert _problems(old_file) == []
+    assert _save(admin, old_file).status_code == 302
+
+    def homes():
+        users = db.session.scalars(sa.select(User).where(User.id != admin.user_id))
+        return {u.email: (u.home_branch_id, [b.id for b in u.managed_branches]) for u in users}
+
+    assert query(homes) == {
+        "wendy@example.org": (main_branch, []),
+        "mo@example.org": (main_branch, [kendall]),
+        "nell@example.org": (None, []),
+        "olga@example.org": (None, []),
+    }
 
 
 def test_importing_the_same_file_again_creates_nothing(admin, main_branch, query):

@@ -1,10 +1,17 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, SearchField, StringField
+from wtforms import BooleanField, SearchField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
-from app.forms import BaseForm, MultiCheckboxField, email_field, strip, timezone_field
+from app.forms import (
+    BaseForm,
+    MultiCheckboxField,
+    email_field,
+    optional_int,
+    strip,
+    timezone_field,
+)
 
 
 class UserForm(BaseForm):
@@ -13,6 +20,11 @@ class UserForm(BaseForm):
     timezone = timezone_field()
     is_facilitator = BooleanField(_l("Facilitator (may run circles)"))
     is_admin = BooleanField(_l("Administrator"))
+    home_branch = SelectField(
+        _l("Home branch"),
+        coerce=optional_int,
+        description=_l("Where the person works: that branch's managers see their progress."),
+    )
     managed_branches = MultiCheckboxField(_l("Branch manager of"), coerce=int)
     active = BooleanField(_l("Active (may sign in)"), default=True)
 

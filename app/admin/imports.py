@@ -4,6 +4,9 @@ create); :func:`apply_import` creates them all or nothing, each with its welcome
 
 An email that already has an account is a problem, not an update: importing the same file
 again creates nothing and says why, line by line.
+
+The last column, ``home_branch`` (where the person works: their managers are that branch's),
+is optional: a file with the first six columns only still imports.
 """
 
 from __future__ import annotations
@@ -29,8 +32,17 @@ from app.models import Branch, User
 from app.timeutil import is_timezone
 
 SALT = "staff-import"
-CSV_HEADER = ("name", "email", "role", "branch", "timezone", "locale")
-EXAMPLE_ROW = ("Ana Example", "ana.example@example.org", "facilitator", "", "America/Chicago", "es")
+CSV_HEADER = ("name", "email", "role", "branch", "timezone", "locale", "home_branch")
+WITHOUT_HOME_BRANCH = CSV_HEADER[:-1]  # files made before the column was added
+EXAMPLE_ROW = (
+    "Ana Example",
+    "ana.example@example.org",
+    "facilitator",
+    "",
+    "America/Chicago",
+    "es",
+    "",
+)
 # The roles an account can have (User.is_admin, is_facilitator, managed_branches); a
 # participant has none of them.
 ROLES = ("participant", "facilitator", "manager", "admin")
@@ -57,6 +69,7 @@ class StaffRow:
     branch: Branch | None  # the branch a manager manages
     timezone: str
     locale: str
+    home_branch: Branch | None = None  # where the person works
 
 
 @dataclass
@@ -73,13 +86,14 @@ def allowed(column: str) -> str:
     if column == "role":
         return _("One of: %(codes)s.", codes=", ".join(ROLES))
     if column == "branch":
-        names = db.session.scalars(
-            sa.select(Branch.name).order_by(Branch.name).limit(BRANCHES_LISTED + 1)
-        ).all()
-        listed = ", ".join(names[:BRANCHES_LISTED]) + ("…" if len(names) > BRANCHES_LISTED else "")
         return _(
             "For a manager, the name of a branch (%(names)s); empty for other roles.",
-            names=listed or _("there are no branches yet"),
+            names=_branch_names() or _("there are no branches yet"),
+        )
+    if column == "home_branch":
+        return _(
+            "Empty, or the name of the branch where the person works (%(names)s).",
+            names=_branch_names() or _("there are no branches yet"),
         )
     if column == "timezone":
         return _(
@@ -96,12 +110,30 @@ def allowed(column: str) -> str:
     return ""
 
 
+def _branch_names() -> str:
+    names = db.session.scalars(
+        sa.select(Branch.name).order_by(Branch.name).limit(BRANCHES_LISTED + 1)
+    ).all()
+    return ", ".join(names[:BRANCHES_LISTED]) + ("…" if len(names) > BRANCHES_LISTED else "")
+
+
+def _header_of(data: bytes) -> tuple[str, ...]:
+    """The columns the file's first row names: all of them, or all but ``home_branch``."""
+    try:
+        first = data.decode("utf-8-sig").splitlines()[0] if data else ""
+    except UnicodeDecodeError:
+        return CSV_HEADER  # read_rows says what is wrong
+    cells = [cell.strip() for cell in first.split(",")]
+    return WITHOUT_HOME_BRANCH if cells == list(WITHOUT_HOME_BRANCH) else CSV_HEADER
+
+
 def plan_import(data: bytes) -> StaffPlan:
     """Check every row of the file. Never raises for what is in the file: every problem is
     in ``plan.problems``."""
     plan = StaffPlan()
     allowed_here = cache(allowed)  # the branch names are looked up once
-    rows = read_rows(data, CSV_HEADER, plan.problems, empty=_("The file has no accounts."))
+    header = _header_of(data)
+    rows = read_rows(data, header, plan.problems, empty=_("The file has no accounts."))
     emails = [row.cells["email"].strip().lower() for row in rows]
     taken = set(db.session.scalars(sa.select(User.email).where(User.email.in_(emails))))
     branches = {b.name.casefold(): b for b in db.session.scalars(sa.select(Branch))}
@@ -117,9 +149,7 @@ def plan_import(data: bytes) -> StaffPlan:
             else:
                 seen[email] = row.line
         if errors:
-            plan.problems.extend(
-                cell_problems(row.line, row.cells, errors, CSV_HEADER, allowed_here)
-            )
+            plan.problems.extend(cell_problems(row.line, row.cells, errors, header, allowed_here))
         elif row.whole:
             plan.rows.append(_planned(row.line, row.cells, branches))
     plan.sort_problems()
@@ -143,6 +173,11 @@ def _check_row(cells: dict[str, str], branches: dict[str, Branch]) -> dict[str, 
         errors["branch"] = [_("A manager needs the branch they manage.")]
     elif branch and role in ROLES and role != "manager":
         errors["branch"] = [_("Only a manager has a branch: leave it empty for this role.")]
+    home = cells.get("home_branch", "")
+    if len(home) > BRANCH_MAX:
+        errors["home_branch"] = [_("At most %(n)d characters.", n=BRANCH_MAX)]
+    elif home and home.casefold() not in branches:
+        errors["home_branch"] = [_("No branch has this name.")]
     if cells["timezone"] and not is_timezone(cells["timezone"]):
         errors["timezone"] = [_("Unknown time zone.")]
     if cells["locale"] and cells["locale"].lower() not in current_app.config["LANGUAGES"]:
@@ -159,6 +194,7 @@ def _planned(line: int, cells: dict[str, str], branches: dict[str, Branch]) -> S
         branch=branches.get(cells["branch"].casefold()) if cells["branch"] else None,
         timezone=cells["timezone"] or DEFAULT_TIMEZONE,
         locale=cells["locale"].lower() or current_app.config["BABEL_DEFAULT_LOCALE"],
+        home_branch=branches.get(cells.get("home_branch", "").casefold()),
     )
 
 
@@ -180,6 +216,7 @@ def apply_import(plan: StaffPlan, acting: User) -> int:
             is_admin=row.role == "admin",
             active=True,
             branch_ids=[row.branch.id] if row.branch else [],
+            home_branch_id=row.home_branch.id if row.home_branch else None,
         )
         user.locale = row.locale
         user.password_hash = placeholder

@@ -34,7 +34,11 @@ def save_user(
     is_admin: bool,
     active: bool,
     branch_ids: list[int],
+    home_branch_id: int | None = None,
 ) -> User:
+    """Create or change an account. ``branch_ids``: the branches the person manages;
+    ``home_branch_id``: where they work, which makes them that branch's managers' own staff
+    (``app.auth.permissions.manages_person``)."""
     if user is acting and (not is_admin or not active):
         raise RuleViolation(
             _("You cannot remove your own administrator role or deactivate yourself."), "is_admin"
@@ -46,6 +50,8 @@ def save_user(
     )
     if len(branches) != len(set(branch_ids)):
         raise RuleViolation(_("Unknown branch."), "managed_branches")
+    if home_branch_id is not None and db.session.get(Branch, home_branch_id) is None:
+        raise RuleViolation(_("Unknown branch."), "home_branch")
     user = user or User(password_hash=None)
     with unique_or_violation(_("Another account already uses that email."), "email"):
         if user.active and not active:
@@ -56,6 +62,7 @@ def save_user(
         user.is_facilitator = is_facilitator
         user.is_admin = is_admin
         user.active = active
+        user.home_branch_id = home_branch_id
         db.session.add(user)
         user.managed_branches = branches
     return user

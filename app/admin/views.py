@@ -37,12 +37,14 @@ def _admins_only() -> None:
 
 def _user_form(user: User | None) -> UserForm:
     form = UserForm(obj=user)
-    form.managed_branches.choices = [
-        SelectChoice(b.id, b.name)
-        for b in db.session.scalars(sa.select(Branch).order_by(Branch.name))
+    branches = list(db.session.scalars(sa.select(Branch).order_by(Branch.name)))
+    form.managed_branches.choices = [SelectChoice(b.id, b.name) for b in branches]
+    form.home_branch.choices = [SelectChoice("", _("No home branch"))] + [
+        SelectChoice(b.id, b.name) for b in branches
     ]
     if user is not None and not form.is_submitted():
         form.managed_branches.data = [b.id for b in user.managed_branches]
+        form.home_branch.data = user.home_branch_id
     return form
 
 
@@ -57,6 +59,7 @@ def _save(form: UserForm, user: User | None) -> User:
         is_admin=form.is_admin.data,
         active=form.active.data,
         branch_ids=form.managed_branches.data or [],
+        home_branch_id=form.home_branch.data,
     )
 
 
