@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
+from app.attendance.demo import load_renewals
 from app.catalog.forms import CourseForm
 from app.catalog.services import import_courses
 from app.circles.services import CircleInput, ScheduleInput, create_circle
@@ -228,6 +229,7 @@ def load_demo() -> bool:
     added = load_pathways() or added
     added = load_home_branches() or added
     added = load_evaluations() or added
+    added = load_renewals() or added
     return load_interests() or added
 
 
