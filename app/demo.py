@@ -41,6 +41,7 @@ from app.models import (
     User,
     credential_key,
 )
+from app.participation.demo import load_waitlist
 from app.pathways.demo import load_home_branches, load_pathways
 from app.timeutil import utcnow
 
@@ -230,6 +231,7 @@ def load_demo() -> bool:
     added = load_home_branches() or added
     added = load_evaluations() or added
     added = load_renewals() or added
+    added = load_waitlist() or added  # after _load_history: its staff join the waitlist
     return load_interests() or added
 
 
