@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from flask_babel import force_locale
 
 from app.demand import services
-from app.demand.demo import INTERESTS
+from app.demand.demo import ANSWERS, INTERESTS
 from app.extensions import db
 from app.labels import when
 from app.models import (
@@ -378,12 +378,19 @@ def test_publishing_invites_the_interested_once_oldest_first(
 
 
 def test_the_demo_has_interests_the_board_shows_and_loads_them_once(app, demo, client, query):
+    # Its interests, and the skill areas its needs-survey answers asked for (each once).
+    wanted = {(email, str(what)) for email, what, *_rest in INTERESTS} | {
+        (email, area)
+        for answers in ANSWERS.values()
+        for email, areas, *_rest in answers
+        for area in areas
+    }
     count = query(lambda: db.session.scalar(sa.select(sa.func.count(Interest.id))))
-    assert count == len(INTERESTS)
+    assert count == len(wanted)
     result = app.test_cli_runner().invoke(args=["demo", "load"])
     assert "Demo data already present." in result.output
     assert query(lambda: db.session.scalar(sa.select(sa.func.count(Interest.id)))) == count
     login(client, "admin@example.org", "learning-circles-demo")
     table = board_rows(client.get("/demand").text)
     assert table[0][:2] == ["Grants 101", "4"]
-    assert ["Any course in Leadership", "2"] in [r[:2] for r in table]
+    assert ["Any course in Leadership", "3"] in [r[:2] for r in table]  # one from the survey
