@@ -123,9 +123,7 @@ class _RequestIdFilter(logging.Filter):
 
 def _configure_logging(app: Flask) -> None:
     handler = logging.StreamHandler()
-    handler.setFormatter(
-        logging.Formatter("%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s")
-    )
+    handler.setFormatter(logs.formatter(app.config["LOG_FORMAT"]))
     handler.addFilter(_RequestIdFilter())
     app.logger.handlers[:] = [handler]
     logs.protect(app.logger, logging.getLogger("werkzeug"))  # werkzeug: the dev server's log

@@ -39,6 +39,9 @@ def migrate(url: str) -> None:
         db.engine.dispose()
 
 
+SERVERS: dict[str, subprocess.Popen] = {}
+
+
 @contextmanager
 def gunicorn(
     database_url: str,
@@ -50,11 +53,14 @@ def gunicorn(
     ratelimit_storage: str | None = None,
     config: str = "gunicorn.conf.py",
     log_to: Path | None = None,
+    env: dict[str, str] | None = None,
 ) -> Iterator[str]:
     """4 processes with 8 threads each, so that a burst of 32 requests is really in flight
     at once (sync workers would take 4 at a time and hide most races). Rate-limit counters
     are shared in a throwaway redis-server unless ``ratelimit_storage`` says otherwise, as
-    the production config (``config``) requires. ``log_to`` keeps the server's output.
+    the production config (``config``) requires. ``log_to`` keeps the server's output;
+    ``env`` adds settings (e.g. ``LOG_FORMAT``). ``SERVERS[base]`` is the master process, for
+    tests that signal it.
 
     ``race_window``: seconds each raced write waits, so that every request of a burst checks
     before any writes (the race is certain, not left to luck). By default 0.15 s for the
@@ -76,12 +82,13 @@ def gunicorn(
                 ratelimit_storage=redis_url,
                 config=config,
                 log_to=log_to,
+                env=env,
             ) as base,
         ):
             yield base
         return
     port = free_port()
-    env = {
+    settings = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "DATABASE_URL": database_url,
         "SECRET_KEY": "live-test-secret-key",
@@ -92,6 +99,7 @@ def gunicorn(
         "LIVE_RACE_WINDOW": str(race_window),
         "LIVE_UNPROTECTED": "0" if protected else "1",
         "LOG_LEVEL": os.environ.get("LIVE_LOG_LEVEL", "WARNING"),
+        **(env or {}),
     }
     with open(log_to, "w+b") if log_to else tempfile.TemporaryFile() as log:
         process = subprocess.Popen(
@@ -114,15 +122,17 @@ def gunicorn(
                 "tests.live_wsgi:app",
             ],
             cwd=ROOT,
-            env=env,
+            env=settings,
             stdout=log,
             stderr=log,
         )
         base = f"127.0.0.1:{port}"
+        SERVERS[base] = process
         try:
             _wait_until_up(base, process)
             yield base
         finally:
+            SERVERS.pop(base, None)
             process.terminate()
             try:
                 process.wait(timeout=10)

@@ -18,6 +18,7 @@ PUBLIC_ENDPOINTS = {
     "static",
     "main.index",
     "main.healthz",
+    "main.readyz",
     "auth.login",
     "auth.forgot_password",
     "auth.reset_password",

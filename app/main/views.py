@@ -1,13 +1,11 @@
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import Blueprint, render_template
 from flask_login import current_user
 
 from app.auth.permissions import can_create_circle, public
 from app.circles.todos import todos_of
-from app.extensions import db
-from app.main import home
+from app.main import health, home
 from app.timeutil import utcnow
 
 bp = Blueprint("main", __name__)
@@ -39,6 +37,15 @@ def index():
 @bp.get("/healthz")
 @public
 def healthz():
-    """For load balancers: the app answers and the database does too."""
-    db.session.execute(sa.text("SELECT 1"))
+    """For load balancers: the process is up (restart it if not). Touches nothing else, so a
+    database outage does not get every app server restarted."""
     return {"status": "ok"}
+
+
+@bp.get("/readyz")
+@public
+def readyz():
+    """For load balancers: send this server requests only while its database and rate-limit
+    store answer (503 names the one that does not)."""
+    body, ready = health.readiness()
+    return body, 200 if ready else 503
