@@ -154,3 +154,32 @@ def test_without_the_grace_period_the_same_request_is_cut_off(fresh_database_url
     status, saved = _booking_during_shutdown(fresh_database_url, env)
     assert status == -1
     assert saved == 0
+
+
+def test_every_command_in_the_deploy_units_exists():
+    """deploy/*.service run flask commands and gunicorn; a renamed command must not leave a
+    unit that fails every night."""
+    import re
+    import shlex
+    from pathlib import Path
+
+    import click
+
+    app = _app(SQLALCHEMY_DATABASE_URI="sqlite://")
+    units = sorted((Path(__file__).parents[1] / "deploy").glob("*.service"))
+    commands = [
+        shlex.split(line.split("=", 1)[1])
+        for unit in units
+        for line in unit.read_text().splitlines()
+        if re.match(r"Exec(Start|StartPre)=", line)
+    ]
+    flask_commands = [c[c.index("wsgi") + 1 :] for c in commands if c[0].endswith("/flask")]
+    assert len(flask_commands) >= 7
+    ctx = click.Context(app.cli)
+    for words in flask_commands:
+        command = app.cli
+        for word in (w for w in words if not w.startswith("-") and not w.isdigit()):
+            command = command.get_command(ctx, word)
+            assert command is not None, words
+        assert not isinstance(command, click.Group), words  # a command, not just its group
+    assert any(c[0].endswith("/gunicorn") and "gunicorn.conf.py" in c for c in commands)
