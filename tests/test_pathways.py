@@ -23,6 +23,8 @@ from app.models import (
     Pathway,
     PathwayMember,
     PathwayStatus,
+    SelfPacedCompletion,
+    SelfPacedStatus,
     User,
 )
 from app.pathways import progress, services
@@ -148,6 +150,22 @@ def test_progress_takes_the_same_number_of_queries_for_3_and_30_people(app, worl
                 outcome(app, place, chis, OutcomeStatus.confirmed)
             with app.app_context():
                 db.session.add(PathwayMember(pathway_id=pathway_id, user_id=user_id))
+                # On their own: Spanish (digital literacy) confirmed for every third; Grant
+                # Writing Basics reported only (does not count) or confirmed (counts once).
+                course, status = [
+                    (world.spanish, SelfPacedStatus.confirmed),
+                    (world.course, SelfPacedStatus.reported),
+                    (world.course, SelfPacedStatus.confirmed),
+                ][i % 3]
+                db.session.add(
+                    SelfPacedCompletion(
+                        user_id=user_id,
+                        course_id=course,
+                        completed_on=dt.date(2026, 10, 1),
+                        evidence="note",
+                        status=status,
+                    )
+                )
                 db.session.commit()
 
     def run():
@@ -157,10 +175,12 @@ def test_progress_takes_the_same_number_of_queries_for_3_and_30_people(app, worl
 
     add_people(3, 0)
     (people, done), few = statements(app, lambda: query(run))
-    assert (people, done) == (3, 2)  # one of three did the course and has CHIS
+    # 1 did the course and has CHIS; 0 did Spanish and 2 Grant Writing on their own.
+    assert (people, done) == (3, 4)
     add_people(27, 3)
     (people, done), many = statements(app, lambda: query(run))
-    assert (people, done) == (30, 30)
+    # 15 odd: course and CHIS; 10 with Spanish on their own; 5 even ones with Grant Writing.
+    assert (people, done) == (30, 45)
     assert len(few) == len(many)
     assert len(many) <= 5  # (BEGIN,) the pathway, its members, its steps, the evidence
 
@@ -272,15 +292,27 @@ def test_who_sees_drafts_admin_pages_and_progress(app, world, client):
     assert client.get(f"/pathways/{draft_id}/progress").status_code == 403
     client.post("/logout")
 
-    login(client, "boss@example.org")  # a branch manager: counts, no names
+    login(client, "boss@example.org")  # manages Main, Pat has no home branch: counts only
     page = client.get(f"/pathways/{draft_id}/progress").text
     assert "1 person follows it" in page
-    assert "<td>Pat</td>" not in page
+    assert ">Pat</a></td>" not in page
+    with app.app_context():  # Pat works at Main: Bo's own staff, shown by name
+        db.session.get(User, world.participant).home_branch_id = world.branch
+        db.session.commit()
+    page = client.get(f"/pathways/{draft_id}/progress").text
+    assert ">Pat</a></td>" in page
+    assert "Your staff, by person" in page
+    client.post("/logout")
+
+    login(client, "far@example.org")  # manages Kendall: Pat is not theirs, counts only
+    page = client.get(f"/pathways/{draft_id}/progress").text
+    assert "1 person follows it" in page
+    assert ">Pat</a></td>" not in page
     client.post("/logout")
 
     login(client, "admin@example.org")
     page = client.get(f"/pathways/{draft_id}/progress").text
-    assert "<td>Pat</td>" in page
+    assert ">Pat</a></td>" in page
     with app.app_context():
         db.session.get(Pathway, draft_id).status = PathwayStatus.draft
         db.session.commit()

@@ -12,7 +12,6 @@ from html import unescape
 from urllib.parse import urlsplit
 
 import pytest
-import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import Circle, Course, Credential, Enrollment, SurveyAnswer, User
@@ -224,18 +223,25 @@ def test_the_record_downloads_as_csv_with_formulas_neutralised(client, record_sc
 PERSON_PAGES = ["/people/{pat}/record", "/people/{pat}/record.csv"]
 
 
+def _home_branch(app, person_id: int, branch_id: int | None) -> None:
+    with app.app_context():
+        db.session.get(User, person_id).home_branch_id = branch_id
+        db.session.commit()
+
+
 @pytest.mark.parametrize(
     ("email", "allowed"),
     [
         ("pat@example.org", True),  # herself
-        ("boss@example.org", True),  # manages Main, where she takes part
+        ("boss@example.org", True),  # manages Main, her home branch
         ("admin@example.org", True),
-        ("far@example.org", False),  # manages Kendall: only a withdrawn place of hers there
+        ("far@example.org", False),  # manages Kendall: not her home branch
         ("lead@example.org", False),  # a facilitator is not her manager
         ("ann@example.org", False),  # another participant
     ],
 )
-def test_who_may_see_a_persons_record(client, record_scene, email, allowed):
+def test_who_may_see_a_persons_record(app, client, world, record_scene, email, allowed):
+    _home_branch(app, record_scene.pat, world.branch)
     login(client, email)
     for path in PERSON_PAGES:
         response = client.get(path.format(pat=record_scene.pat))
@@ -244,20 +250,23 @@ def test_who_may_see_a_persons_record(client, record_scene, email, allowed):
     assert certificate.status_code == (200 if allowed and email != "far@example.org" else 404)
 
 
-def test_a_manager_where_the_person_takes_part_now_sees_the_whole_record(app, client, record_scene):
-    """Far manages Kendall: once Pat holds a place there again, Far is one of her managers and
-    sees her record, certificates of circles at other branches included."""
-    with app.app_context():
-        place = db.session.scalar(
-            sa.select(Enrollment).where(
-                Enrollment.status == "withdrawn", Enrollment.user_id == record_scene.pat
-            )
-        )
-        place.status = "enrolled"
-        db.session.commit()
+def test_a_persons_managers_are_those_of_her_home_branch_not_where_she_takes_part(
+    app, client, world, record_scene
+):
+    """Pat takes part at Main: without a home branch Bo (Main) is not her manager. With
+    Kendall as her home branch, Far (Kendall) sees her whole record, certificates of circles
+    at other branches included, and Bo does not."""
+    login(client, "boss@example.org")
+    assert client.get(f"/people/{record_scene.pat}/record").status_code == 404
+    client.post("/logout")
+    _home_branch(app, record_scene.pat, world.other_branch)
     login(client, "far@example.org")
     assert "Health information circle" in client.get(f"/people/{record_scene.pat}/record").text
     assert client.get(f"/certificates/{record_scene.health}").status_code == 200
+    client.post("/logout")
+    login(client, "boss@example.org")
+    assert client.get(f"/people/{record_scene.pat}/record").status_code == 404
+    assert client.get(f"/people/{record_scene.pat}/record.csv").status_code == 404
 
 
 def test_a_record_page_of_nobody_is_404_and_signed_out_visitors_sign_in(client, record_scene):

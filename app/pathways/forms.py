@@ -1,12 +1,14 @@
-"""The admin's pathway forms: the pathway itself, and one step at a time."""
+"""The admin's pathway forms (the pathway itself, one step at a time), and the self-paced
+completion forms (the person's report, the manager's review)."""
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length
+from wtforms import BooleanField, DateField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length
 
-from app.forms import BaseForm, strip
+from app.forms import BaseForm, optional_int, strip
 from app.labels import CAREER_STAGES, SKILL_AREAS, choices
 from app.models import Course, Credential
 
@@ -46,3 +48,50 @@ class StepForm(BaseForm):
             ],
             str(_l("A credential")): [(f"credential:{c.id}", c.name) for c in credentials],
         }
+
+
+class SelfPacedForm(BaseForm):
+    """ "I finished a course on my own": the course (active catalogue), when, and evidence."""
+
+    course = SelectField(
+        _l("Course"),
+        coerce=optional_int,
+        validators=[InputRequired(_l("Choose the course you finished."))],
+    )
+    completed_on = DateField(
+        _l("The day you finished it"),
+        validators=[InputRequired(_l("Enter the day you finished it."))],
+    )
+    evidence = TextAreaField(
+        _l("Evidence"),
+        filters=[strip],
+        validators=[
+            DataRequired(_l("Add a link to your certificate, or a note on how you finished it.")),
+            Length(max=500),
+        ],
+        description=_l("A link to your certificate or badge, or a short note for your manager."),
+    )
+
+    def offer(self, courses: list[Course]) -> None:
+        self.course.choices = [SelectChoice("", _l("Choose…"))] + [
+            SelectChoice(c.id, c.title) for c in courses
+        ]
+
+
+class ReviewForm(BaseForm):
+    """A manager's answer to a reported self-paced course."""
+
+    decision = RadioField(
+        _l("Your decision"),
+        choices=[
+            SelectChoice("confirm", _l("Confirm: it counts")),
+            SelectChoice("decline", _l("Decline")),
+        ],
+        validators=[InputRequired(_l("Choose confirm or decline."))],
+    )
+    note = TextAreaField(
+        _l("Note to the person"),
+        filters=[strip],
+        validators=[Length(max=300)],
+        description=_l("Required when you decline: say why."),
+    )

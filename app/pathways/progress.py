@@ -4,7 +4,9 @@
   as joining matches places) (``Enrollment`` completed) in a circle on that
   course; a skill-area step by one in a circle on any course of that area;
 - a credential step by a confirmed outcome naming that credential, for one of the person's
-  places (an outcome still waiting for a facilitator does not count yet).
+  places (an outcome still waiting for a facilitator does not count yet);
+- a course or skill-area step also by a course finished on one's own that one of the person's
+  managers confirmed (``SelfPacedCompletion`` confirmed; app/pathways/self_paced.py).
 
 One call works for many people at once, in a fixed number of queries whatever their number:
 the members, the steps, and one query for every (person, step) that has evidence.
@@ -32,6 +34,8 @@ from app.models import (
     Pathway,
     PathwayMember,
     PathwayStep,
+    SelfPacedCompletion,
+    SelfPacedStatus,
     StepKind,
     User,
 )
@@ -83,14 +87,31 @@ class Summary:
     done_by_step: dict[int, int] = field(default_factory=dict)
 
 
-def _evidence(pathway_ids: Collection[int], user_ids: Collection[int] | None) -> sa.Select:
-    """(user id, step id) for every member's step that has evidence: one UNION query."""
-    members = sa.select(PathwayMember.pathway_id, PathwayMember.user_id).where(
-        PathwayMember.pathway_id.in_(pathway_ids)
+def _members(
+    pathway_ids: Collection[int],
+    user_ids: Collection[int] | None,
+    people: sa.ColumnElement[bool] | None,
+) -> sa.Select:
+    """(pathway id, user id) of the members asked for, joined to ``User``."""
+    members = (
+        sa.select(PathwayMember.pathway_id, PathwayMember.user_id)
+        .join(User, User.id == PathwayMember.user_id)
+        .where(PathwayMember.pathway_id.in_(pathway_ids))
     )
     if user_ids is not None:
         members = members.where(PathwayMember.user_id.in_(user_ids))
-    m = members.join(User, User.id == PathwayMember.user_id).add_columns(User.email).subquery()
+    if people is not None:
+        members = members.where(people)
+    return members
+
+
+def _evidence(
+    pathway_ids: Collection[int],
+    user_ids: Collection[int] | None,
+    people: sa.ColumnElement[bool] | None = None,
+) -> sa.Select:
+    """(user id, step id) for every member's step that has evidence: one UNION query."""
+    m = _members(pathway_ids, user_ids, people).add_columns(User.email).subquery()
     # The person's places: by account, or by email as joining matches them.
     theirs = sa.or_(Enrollment.user_id == m.c.user_id, Enrollment.email == m.c.email)
     completed_circles = (
@@ -122,21 +143,41 @@ def _evidence(pathway_ids: Collection[int], user_ids: Collection[int] | None) ->
             ),
         )
     )
-    return sa.union(completed_circles, confirmed_credentials)
+    confirmed_on_their_own = (
+        sa.select(m.c.user_id, PathwayStep.id)
+        .join(PathwayStep, PathwayStep.pathway_id == m.c.pathway_id)
+        .join(
+            SelfPacedCompletion,
+            sa.and_(
+                SelfPacedCompletion.user_id == m.c.user_id,
+                SelfPacedCompletion.status == SelfPacedStatus.confirmed,
+            ),
+        )
+        .join(Course, Course.id == SelfPacedCompletion.course_id)
+        .where(
+            sa.or_(
+                PathwayStep.course_id == SelfPacedCompletion.course_id,
+                PathwayStep.skill_area == Course.skill_area,
+            )
+        )
+    )
+    return sa.union(completed_circles, confirmed_credentials, confirmed_on_their_own)
 
 
 def progress_of(
-    pathways: Iterable[Pathway], user_ids: Collection[int] | None = None
+    pathways: Iterable[Pathway],
+    user_ids: Collection[int] | None = None,
+    people: sa.ColumnElement[bool] | None = None,
 ) -> list[Progress]:
-    """Every member's progress on these pathways (only those in ``user_ids`` if given), by
-    pathway and then by name. Three queries, however many people and pathways."""
+    """Every member's progress on these pathways (only those in ``user_ids`` if given, and
+    only those ``people`` (a filter on ``User``) selects), by pathway and then by name. Three
+    queries, however many people and pathways."""
     by_id = {p.id: p for p in pathways}
     if not by_id:
         return []
-    members = sa.select(PathwayMember.pathway_id, User).join(User, User.id == PathwayMember.user_id)
-    members = members.where(PathwayMember.pathway_id.in_(by_id))
-    if user_ids is not None:
-        members = members.where(PathwayMember.user_id.in_(user_ids))
+    members = _members(list(by_id), user_ids, people).with_only_columns(
+        PathwayMember.pathway_id, User
+    )
     rows = db.session.execute(members.order_by(User.name, User.id)).all()
     steps: dict[int, list[PathwayStep]] = defaultdict(list)
     for step in db.session.scalars(
@@ -148,7 +189,8 @@ def progress_of(
         steps[step.pathway_id].append(step)
     done = set()
     if rows:
-        done = {(u, s) for u, s in db.session.execute(_evidence(list(by_id), user_ids))}
+        evidence = _evidence(list(by_id), user_ids, people)
+        done = {(u, s) for u, s in db.session.execute(evidence)}
     found = [
         Progress(
             pathway_id,

@@ -1,5 +1,6 @@
 """Pathways by career stage: staff browse, follow and leave them and see their progress;
-admins draft, change, publish and retire them; managers and admins see progress."""
+admins draft, change, publish and retire them; managers and admins see progress (per person
+for their own staff). Courses finished on one's own: self_paced_views.py."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ from app.attendance.credentials import offered_credentials
 from app.auth.permissions import (
     can_manage_pathways,
     can_see_pathway,
-    can_see_pathway_people,
     can_see_pathway_progress,
+    pathway_people,
+    self_paced_reviewers_see,
 )
 from app.boundary import back_to, saving
 from app.catalog.services import search_courses
@@ -67,6 +69,7 @@ def index():
         pathways_by_id={p.id: p for p in followed},
         can_manage=can_manage_pathways(current_user),
         can_see_progress=can_see_pathway_progress(current_user),
+        can_review=self_paced_reviewers_see(current_user) is not None,
     )
 
 
@@ -119,12 +122,13 @@ def pathway_progress(pathway_id: int):
     item = _pathway_or_404(pathway_id)
     if not can_see_pathway_progress(current_user):
         abort(403)
-    people = can_see_pathway_people(current_user)
+    people = pathway_people(current_user)
     return render_template(
         "pathways/progress.html",
         pathway=item,
         summary=progress.summary(item),
-        people=progress.progress_of([item]) if people else None,
+        people=None if people is None else progress.progress_of([item], people=people),
+        everyone=current_user.is_admin,
     )
 
 
@@ -231,3 +235,7 @@ def retire(pathway_id: int):
         action=_("Retire pathway"),
         cancel_url=url_for("pathways.pathway", pathway_id=item.id),
     )
+
+
+# The blueprint's other pages: imported for their routes (they import ``bp`` from here).
+from app.pathways import self_paced_views  # noqa: E402, F401

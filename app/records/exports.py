@@ -27,7 +27,8 @@ RECORD_HEADER = [
 
 
 def record_csv(record: Record, tz: str) -> tuple[list[str], list[list]]:
-    """A row per circle and per outcome, then the totals. Dates are ISO days in ``tz``."""
+    """A row per circle, per outcome and per confirmed self-paced course, then the totals.
+    Dates are ISO days in ``tz``."""
     zone = ZoneInfo(tz)
     rows: list[list] = []
     for c in record.circles:
@@ -50,6 +51,19 @@ def record_csv(record: Record, tz: str) -> tuple[list[str], list[list]]:
         )
     for o in (*record.credentials, *record.grants, *record.promotions, *record.other):
         rows.append(_outcome_row(o))
+    for row in record.self_paced:
+        reviewer = row.reviewed_by.name if row.reviewed_by else ""
+        rows.append(
+            [
+                str(_l("Self-paced course")),
+                row.course.title,
+                row.course.provider,
+                str(_l("self-paced, confirmed by %(name)s", name=reviewer)),
+                row.completed_on.isoformat(),
+                str(_l("yes")),
+                *[""] * 6,
+            ]
+        )
     rows.append(
         [
             str(_l("Total")),

@@ -4,8 +4,9 @@ A **record** lists the circles a person took part in (places enrolled or complet
 account or by email as joining does), with the meetings held so far, those attended and the
 hours (the length of each meeting the person was marked present at, as the reports count
 hours); then their confirmed outcomes: credentials and certificates with CE hours, grants
-(also those won by a whole circle they took part in), promotions. Four queries, however many
-circles.
+(also those won by a whole circle they took part in), promotions; and the courses they
+finished on their own that a manager confirmed (app/pathways/self_paced.py). Five queries,
+however many circles.
 
 The **impact report** compares a period with the previous one of the same length for circles
 at some branches: credentials earned (confirmed, by the day achieved), CE hours, grant
@@ -37,9 +38,12 @@ from app.models import (
     Outcome,
     OutcomeKind,
     OutcomeStatus,
+    SelfPacedCompletion,
+    SelfPacedStatus,
     SurveyAnswer,
     User,
 )
+from app.pathways import self_paced
 from app.reports.services import CREDENTIAL_KINDS, PARTICIPATING
 from app.reports.sql import seconds_between
 
@@ -87,6 +91,7 @@ class Record:
     grants: list[OutcomeLine]
     promotions: list[OutcomeLine]
     other: list[OutcomeLine]
+    self_paced: list[SelfPacedCompletion] = field(default_factory=list)  # confirmed ones
 
     @property
     def seconds(self) -> int:
@@ -151,6 +156,7 @@ def build_record(person: User, now: dt.datetime) -> Record:
         grants=kinds[OutcomeKind.grant],
         promotions=kinds[OutcomeKind.promotion],
         other=kinds[OutcomeKind.other],
+        self_paced=self_paced.of(person, SelfPacedStatus.confirmed),
     )
 
 
