@@ -455,7 +455,10 @@ def can_run_needs_survey(user: User) -> bool:
 
 def needs_comments_of(user: User) -> sa.ColumnElement[bool] | None:
     """Whose needs-survey comments (free text, personal) the user may read on the demand
-    board, as a filter on ``NeedsAnswer``: admins everyone's; others none (None)."""
-    if user.is_authenticated and user.is_admin:
+    board, as a filter on the answer's ``User``: admins everyone's, managers their own
+    staff's (``own_staff``); others none (None)."""
+    if not user.is_authenticated:
+        return None
+    if user.is_admin:
         return sa.true()
-    return None
+    return own_staff(user) if user.managed_branches else None
