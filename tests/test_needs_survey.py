@@ -297,7 +297,7 @@ def test_a_closed_survey_takes_no_answer(client, world, app, query, how):
 
 @pytest.fixture
 def two_years(app, world, factory):
-    """Last year: 3 answers; this year: 4, one with a comment."""
+    """Last year: 3 answers; this year: 5, two with a comment (one from Bo Boss's staff)."""
     people = [factory.user(f"s{i}@example.org", name=f"Staff {i}") for i in range(5)]
     last_year_survey(
         app,
@@ -312,6 +312,14 @@ def two_years(app, world, factory):
     answer(app, this, people[1], ["grant_writing"], "advance", "virtual")
     answer(app, this, people[3], ["grant_writing", "technology"], "advance", "on_demand")
     answer(app, this, people[4], ["leadership"], "lead", "in_person", comments="More on budgets")
+    answer(app, this, world.participant, ["outreach"], comments="Saturday circles?")
+
+    def at_main():  # Staff 4 works at Main Library, which Bo Boss manages
+        db.session.get(User, people[4]).home_branch_id = world.branch
+        db.session.commit()
+
+    with app.app_context():
+        at_main()
     return people
 
 
@@ -319,32 +327,43 @@ def test_the_board_compares_this_year_with_last(client, world, two_years):
     login(client, "admin@example.org")
     page = client.get("/demand").text
     year = today().year
-    assert f"4 answers in {year}; 3 in {year - 1}." in text(page)
+    assert f"5 answers in {year}; 3 in {year - 1}." in text(page)
     assert table_rows(page, "Skill areas asked for") == {
         "Skill area": [str(year), str(year - 1), "Change"],
         "Grant writing": ["3", "0", "+3"],
         "Leadership": ["2", "2", "0"],
         "Technology": ["1", "1", "0"],
-        "Outreach": ["0", "1", "−1"],
+        "Outreach": ["1", "1", "0"],
     }
     goals = table_rows(page, "Career goals, this year")
     assert goals["Take on leadership"] == ["2", "1", "+1"]
-    assert goals["Grow in my current role"] == ["0", "2", "−2"]
+    assert goals["Grow in my current role"] == ["1", "2", "−1"]
     assert goals["Move up: a new role or a promotion"] == ["2", "0", "+2"]
     formats = table_rows(page, "Preferred formats, this year")
-    assert formats["Online, at set times"] == ["2", "2", "0"]
+    assert formats["Online, at set times"] == ["3", "2", "+1"]
     assert formats["On demand, at my own pace"] == ["1", "0", "+1"]
     assert formats["In person"] == ["1", "1", "0"]
     assert "Staff 4" in page
     assert "More on budgets" in page
+    assert "Saturday circles?" in page
 
 
-@pytest.mark.parametrize("email", ["boss@example.org", "lead@example.org"])
-def test_comments_are_for_admins_only(client, world, two_years, email):
+@pytest.mark.parametrize(
+    ("email", "reads"),
+    [
+        ("boss@example.org", ["More on budgets"]),  # their own staff's only
+        ("far@example.org", []),
+        ("lead@example.org", []),
+    ],
+)
+def test_comments_are_for_admins_and_their_own_staffs_managers(
+    client, world, two_years, email, reads
+):
     login(client, email)
     page = client.get("/demand").text
     assert "Grant writing" in table_rows(page, "Skill areas asked for")  # the counts, yes
-    assert "More on budgets" not in page
+    shown = [c for c in ("More on budgets", "Saturday circles?") if c in page]
+    assert shown == reads
 
 
 def test_without_last_years_survey_the_change_is_not_shown(client, world, app, factory):

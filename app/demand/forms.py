@@ -83,5 +83,7 @@ class NeedsAnswerForm(BaseForm):
         _l("Anything else we should know? (optional)"),
         filters=[strip],
         validators=[Length(max=1000)],
-        description=_l("Up to 1000 characters. Admins read it, with your name."),
+        description=_l(
+            "Up to 1000 characters. Admins and your branch's managers read it, with your name."
+        ),
     )
