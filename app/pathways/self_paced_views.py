@@ -34,7 +34,7 @@ def self_paced_mine():
     form.offer(list(db.session.scalars(self_paced.reportable_courses())))
     status = 200
     if form.validate_on_submit():
-        data = self_paced.Report(form.course.data, form.completed_on.data, form.evidence.data)
+        data = self_paced.Report(form.course.data, form.completed_on.data, form.evidence.data or "")
         with saving(form) as saved:
             row = self_paced.report(_me(), data, local_today(current_user.timezone))
         if saved:
@@ -80,7 +80,9 @@ def self_paced_item(completion_id: int):
     if form is not None and form.validate_on_submit():
         confirm = form.decision.data == "confirm"
         with saving(form) as saved:
-            self_paced.review(row, by=_me(), confirm=confirm, note=form.note.data, now=utcnow())
+            self_paced.review(
+                row, by=_me(), confirm=confirm, note=form.note.data or "", now=utcnow()
+            )
         if saved:
             message = _("Confirmed: it counts on %(name)s's pathways.", name=row.user.name)
             if not confirm:
