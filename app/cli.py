@@ -8,7 +8,7 @@ import time
 
 import click
 from flask import Flask
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from app.extensions import db
 
@@ -131,6 +131,7 @@ def feeds_prune(keep_days: int) -> None:
 @click.command("seed-scale")
 @click.option("--scale", type=click.FloatRange(min=0.001, max=10), default=1.0, show_default=True)
 @click.option("--seed", "seed_value", type=int, default=2026, show_default=True)
+@with_appcontext
 def seed_scale(scale: float, seed_value: int) -> None:
     """Load the statewide dataset (issue 15) into an empty database: 50 branches, 20,000
     people, 2,000 circles at scale 1. Same seed and day, same data."""
