@@ -39,6 +39,8 @@ def _input(form: CredentialForm) -> rules.CredentialInput:
         kind=form.kind.data,
         awarding_body=form.awarding_body.data or "",
         ce_hours=form.ce_hours.data,
+        renewal_months=form.renewal_months.data,
+        renewal_ce_hours=form.renewal_ce_hours.data,
     )
 
 

@@ -18,6 +18,7 @@ from app.models import AuditEvent, Credential, CredentialKind, Outcome, User, cr
 from app.rules import RuleViolation, unique_or_violation
 
 MAX_CE_HOURS = Decimal(1000)
+MAX_RENEWAL_MONTHS = 120
 KINDS = frozenset(k.value for k in CredentialKind)
 
 
@@ -27,6 +28,8 @@ class CredentialInput:
     kind: str
     awarding_body: str = ""
     ce_hours: Decimal | None = None
+    renewal_months: int | None = None  # None: it never lapses
+    renewal_ce_hours: Decimal | None = None  # CE hours to earn within the period to renew it
 
 
 def check_hours(value: Decimal | None, field: str = "ce_hours") -> Decimal | None:
@@ -38,6 +41,20 @@ def check_hours(value: Decimal | None, field: str = "ce_hours") -> Decimal | Non
     if value != value.quantize(Decimal("0.01")):
         raise RuleViolation(_("Use at most two decimal places."), field)
     return value
+
+
+def check_renewal(months: int | None, hours: Decimal | None) -> tuple[int | None, Decimal | None]:
+    """A renewal period of whole months, 1 to 120 (or none: it never lapses), and the CE hours
+    renewing asks for, which need a period to be earned within."""
+    if months is not None and not 1 <= months <= MAX_RENEWAL_MONTHS:
+        raise RuleViolation(_("Enter whole months from 1 to 120, like 36."), "renewal_months")
+    hours = check_hours(hours, "renewal_ce_hours")
+    if hours is not None and months is None:
+        raise RuleViolation(
+            _("Enter the renewal period too: the CE hours are earned within it."),
+            "renewal_ce_hours",
+        )
+    return months, hours
 
 
 def uses(credential: Credential) -> int:
@@ -91,6 +108,7 @@ def save_credential(
     if data.kind not in KINDS:
         raise RuleViolation(_("Choose whether it is a credential or a certificate."), "kind")
     hours = check_hours(data.ce_hours)
+    months, renewal_hours = check_renewal(data.renewal_months, data.renewal_ce_hours)
     same = db.session.scalar(sa.select(Credential).filter_by(name_key=credential_key(name)))
     message = _("“%(name)s” is already on the list.", name=name)
     if same is not None and same is not credential:
@@ -105,6 +123,7 @@ def save_credential(
     credential.kind = data.kind
     credential.awarding_body = " ".join(data.awarding_body.split())
     credential.ce_hours = hours
+    credential.renewal_months, credential.renewal_ce_hours = months, renewal_hours
     with unique_or_violation(message, "name"):  # two admins adding the same name at once
         db.session.flush()
     _audit(by, "add" if added else "edit", credential)

@@ -55,6 +55,19 @@ class NumberField(DecimalField):
         self.data = value
 
 
+class MonthsField(IntegerField):
+    """Whole months as digits ("36"); anything else is a clear error, not "not an integer"."""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        text = (valuelist[0] if valuelist else "").strip()
+        self.data = None
+        if not text:
+            return
+        if not (text.isascii() and text.isdigit()) or len(text) > 4:
+            raise ValueError(_l("Enter whole months from 1 to 120, like 36."))
+        self.data = int(text)
+
+
 class OutcomeForm(BaseForm):
     """What a participant reports about themself. A credential or certificate is chosen from
     the admin's list (``credential_id``, its choices set by the view); the other kinds have a
@@ -141,5 +154,20 @@ class CredentialForm(BaseForm):
         _l("Continuing-education hours"),
         validators=[Optional()],
         description=_l("What earning it takes or gives; outcomes start from this."),
+        render_kw={"inputmode": "decimal"},
+    )
+    renewal_months = MonthsField(
+        _l("Renewal period in months"),
+        validators=[Optional()],
+        description=_l(
+            "It lapses this long after it is earned, e.g. 36 for three years. "
+            "Empty: it never lapses."
+        ),
+        render_kw={"inputmode": "numeric"},
+    )
+    renewal_ce_hours = NumberField(
+        _l("CE hours to renew"),
+        validators=[Optional()],
+        description=_l("Continuing education to earn within the period to renew it. Empty: none."),
         render_kw={"inputmode": "decimal"},
     )
