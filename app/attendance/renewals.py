@@ -6,7 +6,7 @@ A person's confirmed outcome naming it lapses that many months after the day it 
 later outcome of the same person and credential renewed it. When the credential asks for
 ``renewal_ce_hours``, what counts towards them is what the learning record counts as CE hours:
 those of the person's other confirmed credentials and certificates (their own and their
-circles' as a whole), achieved from the day they earned it up to the day it lapses.
+circles' as a whole), achieved after the day they earned it and before the day it lapses.
 
 ``standings`` works on outcomes already loaded (a record's: no queries of its own);
 ``send_reminders`` finds whom to remind in one query however many people there are, and
@@ -129,7 +129,7 @@ def standings(held: Sequence[Held], today: dt.date, soon: int) -> dict[int, Stan
                     _hours(o.ce_hours)
                     for o in held
                     if o.outcome_id != outcome.outcome_id
-                    and outcome.achieved_on <= o.achieved_on <= lapses_on
+                    and outcome.achieved_on < o.achieved_on < lapses_on
                 ),
                 Decimal("0.00"),
             )
@@ -228,13 +228,14 @@ def _due(now: dt.datetime, soon: int) -> list[tuple[int, Standing]]:
                 due.append((outcome_id, standing))
     if not due:
         return []
-    sent = set(
-        db.session.execute(
+    sent = {
+        (outcome_id, lapses_on)
+        for outcome_id, lapses_on in db.session.execute(
             sa.select(CredentialReminder.outcome_id, CredentialReminder.lapses_on).where(
                 CredentialReminder.outcome_id.in_([o for o, _ in due])
             )
-        ).tuples()
-    )
+        )
+    }
     return sorted(
         ((o, s) for o, s in due if (o, s.lapses_on) not in sent), key=lambda pair: pair[0]
     )

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 
+from app.attendance.renewals import Standing
 from app.records.services import Impact, ImpactFigures, OutcomeLine, Record
 from app.reports.tables import OUTCOME_KINDS, Chart, Column, Table, csv_value
 
@@ -23,6 +24,10 @@ RECORD_HEADER = [
     _l("CE hours"),
     _l("Amount (USD)"),
     _l("Funder"),
+    _l("Lapses on"),
+    _l("Standing"),
+    _l("CE hours since earned"),
+    _l("CE hours to renew"),
 ]
 
 
@@ -80,7 +85,8 @@ def record_csv(record: Record, tz: str) -> tuple[list[str], list[list]]:
             "",
         ]
     )
-    return [str(h) for h in RECORD_HEADER], rows
+    width = len(RECORD_HEADER)
+    return [str(h) for h in RECORD_HEADER], [row + [""] * (width - len(row)) for row in rows]
 
 
 def _outcome_row(o: OutcomeLine) -> list:
@@ -97,6 +103,20 @@ def _outcome_row(o: OutcomeLine) -> list:
         csv_value(o.ce_hours, "decimal"),
         csv_value(o.amount_cents, "money"),
         o.funder,
+        *_standing_cells(o.standing),
+    ]
+
+
+def _standing_cells(s: Standing | None) -> list:
+    """When a credential lapses, where it stands and its CE hours (a renewed one: only that)."""
+    if s is None:
+        return ["", "", "", ""]
+    renewed = s.state == "renewed"
+    return [
+        s.lapses_on.isoformat(),
+        s.label,
+        "" if renewed or s.ce_required is None else s.ce_earned,
+        "" if renewed else csv_value(s.ce_required, "decimal"),
     ]
 
 

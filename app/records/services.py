@@ -20,9 +20,11 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
+from app.attendance import renewals
 from app.extensions import db
 from app.models import (
     Attendance,
@@ -81,6 +83,17 @@ class OutcomeLine:
     amount_cents: int | None
     circle_title: str
     whole_circle: bool  # won by the circle together (a grant), not by this person alone
+    # For credentials that lapse (app/attendance/renewals.py): the outcome, its credential's
+    # renewal period and CE hours, and (set by ``build_record``) its standing.
+    outcome_id: int = 0
+    credential_id: int | None = None
+    renewal_months: int | None = None
+    renewal_ce_hours: Decimal | None = None
+    standing: renewals.Standing | None = None
+
+    @property
+    def own(self) -> bool:
+        return not self.whole_circle
 
 
 @dataclass
@@ -146,6 +159,7 @@ def build_record(person: User, now: dt.datetime) -> Record:
             by_enrollment[enrollment_id].seconds = seconds
     lines.sort(key=lambda c: c.first or now, reverse=True)
     outcomes = _outcomes(list(by_enrollment), list(by_circle)) if lines else []
+    _add_standings(person, [o for o in outcomes if o.kind in CREDENTIAL_KINDS], now)
     kinds: dict[str, list[OutcomeLine]] = defaultdict(list)
     for outcome in outcomes:
         kinds["credentials" if outcome.kind in CREDENTIAL_KINDS else outcome.kind].append(outcome)
@@ -158,6 +172,14 @@ def build_record(person: User, now: dt.datetime) -> Record:
         other=kinds[OutcomeKind.other],
         self_paced=self_paced.of(person, SelfPacedStatus.confirmed),
     )
+
+
+def _add_standings(person: User, credentials: list[OutcomeLine], now: dt.datetime) -> None:
+    """When each of the person's credentials lapses, on the person's own calendar."""
+    today = now.astimezone(ZoneInfo(person.timezone)).date()
+    found = renewals.standings(credentials, today, renewals.soon_days())
+    for line in credentials:
+        line.standing = found.get(line.outcome_id)
 
 
 def _circle_lines(person: User) -> list[CircleLine]:
@@ -229,6 +251,10 @@ def _outcomes(enrollment_ids: list[int], circle_ids: list[int]) -> list[OutcomeL
             Outcome.amount_cents,
             Circle.title,
             whole,
+            Outcome.id,
+            Outcome.credential_id,
+            Credential.renewal_months,
+            Credential.renewal_ce_hours,
         )
         .join(Circle, Circle.id == Outcome.circle_id)
         .outerjoin(Credential, Credential.id == Outcome.credential_id)
@@ -252,8 +278,9 @@ def _outcomes(enrollment_ids: list[int], circle_ids: list[int]) -> list[OutcomeL
             cents,
             circle,
             bool(is_whole),
+            *renewal,
         )
-        for kind, name, body, day, ce, funder, cents, circle, is_whole in rows
+        for kind, name, body, day, ce, funder, cents, circle, is_whole, *renewal in rows
     ]
 
 
