@@ -76,14 +76,14 @@ def overflow_circles(original: Circle, now: dt.datetime) -> list[Circle]:
 
 
 def offers_from(original: Circle) -> list[OverflowOffer]:
-    """Every offer made to the waitlist of ``original``, newest first (for its roster)."""
+    """Every offer made to the waitlist of ``original``, in the order made (for its roster)."""
     return list(
         db.session.scalars(
             sa.select(OverflowOffer)
             .join(Enrollment, Enrollment.id == OverflowOffer.enrollment_id)
             .where(Enrollment.circle_id == original.id)
             .options(so.joinedload(OverflowOffer.enrollment), so.joinedload(OverflowOffer.circle))
-            .order_by(OverflowOffer.offered_at.desc(), OverflowOffer.id.desc())
+            .order_by(OverflowOffer.id)
         )
     )
 
