@@ -68,7 +68,7 @@ def generate(scale: float = 1.0, seed: int = 2026, today: dt.date | None = None)
     courses = make_courses(data, rng, _scaled(400, scale, 20), now)
     cal = Calendar(base, WEEKS)
     circles = make_circles(data, rng, cal, branches, courses, _scaled(2000, scale, 30), now)
-    make_events(data, rng, cal, branches, _scaled(7000, scale, 20), _scaled(150, scale, 3))
+    make_events(data, rng, cal, branches, _scaled(7000, scale, 20), _scaled(150, scale, 3), now)
     places = Places(data, rng, users, seed)
     for circle in circles:
         taken = places.sign_up(circle, now)

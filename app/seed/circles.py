@@ -180,7 +180,8 @@ def _circle(data, rng, branch, course, fmt, room, people, spans, weekday, now) -
     title = course.title
     if rng.random() < 0.6:
         title = f"{course.title} ({season} {local_first.year})"
-    created = first - dt.timedelta(days=rng.randint(20, 60))
+    # Planned weeks ahead, but never in the future: the data is as it stands today.
+    created = min(first - dt.timedelta(days=rng.randint(20, 60)), now - dt.timedelta(days=1))
     public = rng.random() < 0.15
     row = {
         "title": title,
@@ -272,7 +273,7 @@ def _book(
     )
 
 
-def make_events(data, rng, cal: Calendar, branches, count: int, blocks: int) -> None:
+def make_events(data, rng, cal: Calendar, branches, count: int, blocks: int, now) -> None:
     """Staff events in windows no circle took, and whole days rooms are out of use."""
     weights = [b.weight for b in branches]
     made = tries = 0
@@ -298,7 +299,7 @@ def make_events(data, rng, cal: Calendar, branches, count: int, blocks: int) -> 
             ends,
             rng.choice(EVENTS),
             rng.choice(branch.managers),
-            starts - dt.timedelta(days=14),
+            min(starts - dt.timedelta(days=14), now),
             BookingKind.event,
             active=rng.random() > 0.05,
         )
@@ -321,6 +322,6 @@ def make_events(data, rng, cal: Calendar, branches, count: int, blocks: int) -> 
             ends,
             "Maintenance",
             (branch.managers or [None])[0],
-            starts - dt.timedelta(days=30),
+            min(starts - dt.timedelta(days=30), now),
             BookingKind.block,
         )
