@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import Course, OutboxMessage, SelfPacedCompletion, SelfPacedStatus, User
+from app.models import Branch, Course, OutboxMessage, SelfPacedCompletion, SelfPacedStatus, User
 from app.pathways import self_paced
 from app.rules import RuleViolation
 from app.timeutil import local_today, utcnow
@@ -256,3 +256,24 @@ def test_nobody_reviews_their_own_and_two_reviews_at_once_decide_once(app, world
         with pytest.raises(RuleViolation, match="already reviewed"):
             self_paced.review(stale, by=admin, confirm=False, note="no", now=utcnow())
         db.session.rollback()
+
+
+def test_the_demo_gives_staff_home_branches_and_maria_a_course_to_confirm(app, demo, client, query):
+    second = app.test_cli_runner().invoke(args=["demo", "load"])
+    assert second.exit_code == 0, second.output
+    homes = query(
+        lambda: dict(
+            db.session.execute(
+                sa.select(User.email, Branch.slug).join(Branch, Branch.id == User.home_branch_id)
+            ).all()
+        )
+    )
+    assert homes["participant@example.org"] == "main-library"
+    assert homes["staff06@example.org"] == "coral-gables"
+    assert len(homes) == 11
+    assert query(lambda: db.session.scalar(sa.select(sa.func.count(SelfPacedCompletion.id)))) == 1
+    login(client, "manager@example.org", "learning-circles-demo")
+    queue = client.get("/pathways/confirmations").text
+    assert "Chen Wei: Improving Communication Skills" in queue
+    progress_page = client.get("/pathways/").text
+    assert "Self-paced courses to confirm" in progress_page
