@@ -12,6 +12,8 @@ Everyone signs in with ``PASSWORD`` (e.g. admin@statelibrary.example.org)."""
 from __future__ import annotations
 
 import datetime as dt
+import enum
+import json
 import random
 from collections.abc import Callable
 
@@ -93,6 +95,29 @@ def _is_empty() -> bool:
     )
 
 
+def _copy(table: sa.Table, columns: list[str], rows: list[dict]) -> None:
+    """PostgreSQL's COPY, several times faster than INSERTs of the same rows, on the
+    session's connection (so in its transaction). Values go as the column types take them."""
+    from psycopg import sql as psql
+
+    as_json = {c.name for c in table.c if isinstance(c.type, sa.JSON)}
+
+    def value(column: str, raw):
+        if raw is None:
+            return None
+        if column in as_json:
+            return json.dumps(raw)
+        return raw.value if isinstance(raw, enum.Enum) else raw
+
+    statement = psql.SQL("COPY {} ({}) FROM STDIN").format(
+        psql.Identifier(table.name), psql.SQL(", ").join(map(psql.Identifier, columns))
+    )
+    connection = db.session.connection().connection.driver_connection
+    with connection.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row([value(c, row.get(c)) for c in columns])
+
+
 def load(data: Dataset, progress: Callable[[str, int], None] | None = None) -> None:
     """Insert the rows, parents first, in the session's transaction (the caller commits)."""
     if not _is_empty():
@@ -101,18 +126,25 @@ def load(data: Dataset, progress: Callable[[str, int], None] | None = None) -> N
             "seed-scale loads only into an empty database. Create a new one "
             "(e.g. DATABASE_URL=sqlite:////tmp/scale.sqlite flask db upgrade) and run it there."
         )
+    postgresql = db.engine.dialect.name == "postgresql"
     for table in db.metadata.sorted_tables:
         rows = data.rows.get(table.name)
         if not rows:
             continue
-        keys = set().union(*(r.keys() for r in rows))
-        insert = sa.insert(table)
-        for start in range(0, len(rows), CHUNK):
-            chunk = [{k: r.get(k) for k in keys} for r in rows[start : start + CHUNK]]
-            db.session.execute(insert, chunk)
+        columns = table.c.keys()
+        missing = set(columns).difference(*(r.keys() for r in rows))
+        if missing:  # every value is given: none comes from a default at load time
+            raise ValueError(f"{table.name}: no value for {sorted(missing)}")
+        if postgresql:
+            _copy(table, columns, rows)
+        else:
+            insert = sa.insert(table)
+            for start in range(0, len(rows), CHUNK):
+                chunk = [{k: r.get(k) for k in columns} for r in rows[start : start + CHUNK]]
+                db.session.execute(insert, chunk)
         if progress:
             progress(table.name, len(rows))
-    if db.engine.dialect.name == "postgresql":
+    if postgresql:
         for table in db.metadata.sorted_tables:
             if "id" in table.c and data.rows.get(table.name):
                 sequence = sa.func.pg_get_serial_sequence(f'"{table.name}"', "id")

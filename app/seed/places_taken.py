@@ -201,6 +201,7 @@ class Places:
                 confirmed_by_id=lead if confirmed else None,
                 created_at=last,
                 updated_at=last,
+                evidence_url="",
                 **{"credential_id": None, "ce_hours": None, "funder": "", "amount_cents": None}
                 | extra,
             )
