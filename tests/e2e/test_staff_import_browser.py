@@ -26,7 +26,7 @@ from tests.e2e.helpers import (
 pytestmark = pytest.mark.e2e
 
 BAD_ROW = "Manny Manager,manny@example.org,boss,Nowhere Branch,,"
-FIXED_ROW = "Manny Manager,manny@example.org,manager,Main Library,,"
+FIXED_ROW = "Manny Manager,manny@example.org,manager,Main Library,,,Main Library"
 
 
 def upload(page: Page, lines: list[str]) -> None:
@@ -69,7 +69,7 @@ def test_admin_downloads_template_fixes_a_bad_row_previews_and_imports(page: Pag
     assert download.suggested_filename == "staff-template.csv"
     with open(download.path(), encoding="utf-8-sig", newline="") as file:
         template = [",".join(row) for row in csv.reader(file)]
-    assert template[0] == "name,email,role,branch,timezone,locale"
+    assert template[0] == "name,email,role,branch,timezone,locale,home_branch"
     assert len(template) == 2
 
     upload(page, [*template, BAD_ROW])
@@ -107,6 +107,12 @@ def test_admin_downloads_template_fixes_a_bad_row_previews_and_imports(page: Pag
         ]
     )
     assert managed == [branch_id]
+    home = query(
+        lambda: db.session.scalar(
+            sa.select(User.home_branch_id).filter_by(email="manny@example.org")
+        )
+    )
+    assert home == branch_id
     welcomes = query(lambda: sorted(db.session.scalars(sa.select(OutboxMessage.body))))
     assert len(welcomes) == 2
     assert all("/password/reset/" in body for body in welcomes)
