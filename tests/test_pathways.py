@@ -30,7 +30,7 @@ from app.models import (
 from app.pathways import progress, services
 from app.timeutil import utcnow
 from tests.conftest import csrf_token, login
-from tests.factories import enroll
+from tests.factories import enroll, next_weekday
 from tests.test_home import statements
 
 CHIS = "NNLM CHIS Level 1"
@@ -345,3 +345,34 @@ def test_the_demo_has_three_pathways_with_people_at_different_points(app, demo, 
     assert upcoming
     assert stages == {"new_staff", "emerging_managers", "experienced_staff"}
     assert len(done) >= 3  # people at different points, from none done onwards
+
+
+def test_the_next_step_lists_online_circles_and_those_at_home_first(app, world, factory):
+    """Branches have no coordinates: the person's home branch stands for "nearest". Without
+    one the circles come by their first meeting."""
+    pathway_id, _chis = build_pathway(app, world)
+    hall = factory.room(world.other_branch, "Hall", capacity=20)
+    week = next_weekday(1)
+    soonest = world.circle(
+        branch_id=world.other_branch, room_id=hall, title="At Kendall", meeting_count=1
+    )
+    at_home = world.circle(title="At Main", first_date=week + dt.timedelta(days=7), meeting_count=1)
+    online = world.circle(
+        title="Online",
+        format="virtual",
+        room_id=None,
+        join_url="https://meet.example.org/grants",
+        first_date=week + dt.timedelta(days=14),
+        meeting_count=1,
+    )
+
+    def listed(home_branch: int | None) -> list[int]:
+        with app.app_context():
+            pat = db.session.get(User, world.participant)
+            pat.home_branch_id = home_branch
+            step = db.session.get(Pathway, pathway_id).steps[0]
+            return [c.id for c in progress.circles_for(step, pat, utcnow())]
+
+    assert listed(world.branch) == [at_home, online, soonest]
+    assert listed(world.other_branch) == [soonest, online, at_home]
+    assert listed(None) == [soonest, at_home, online]

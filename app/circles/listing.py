@@ -12,6 +12,7 @@ from app.extensions import db
 from app.models import (
     Audience,
     Circle,
+    CircleFormat,
     CircleStatus,
     Course,
     Facilitation,
@@ -64,7 +65,15 @@ def list_circles(viewer: User, now: dt.datetime, **filters) -> sa.Select[tuple[C
         .where(Meeting.circle_id == Circle.id, Meeting.status == MeetingStatus.scheduled)
         .scalar_subquery()
     )
-    return query.order_by(first_meeting, Circle.id)
+    order = [first_meeting, Circle.id]
+    if filters.get("near_branch"):
+        # Those the viewer can reach first: online, or at their own branch (branches have no
+        # coordinates, so "nearest" is the viewer's home branch).
+        reachable = sa.or_(
+            Circle.format != CircleFormat.in_person, Circle.branch_id == filters["near_branch"]
+        )
+        order.insert(0, sa.case((reachable, 0), else_=1))
+    return query.order_by(*order)
 
 
 def circles_of(user: User) -> sa.Select[tuple[Circle]]:

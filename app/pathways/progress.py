@@ -216,13 +216,13 @@ def summary(pathway: Pathway) -> Summary:
 
 def circles_for(step: PathwayStep, viewer: User, now: dt.datetime, limit: int = 3) -> list[Circle]:
     """Upcoming circles with a seat left that would complete the step (the public circle list
-    with its "open seats" filter): none for a credential, earned outside circles."""
+    with its "open seats" filter), those online or at the viewer's home branch first: none
+    for a credential, earned outside circles."""
     if step.kind == StepKind.credential:
         return []
+    near = {"open_seats": True, "near_branch": getattr(viewer, "home_branch_id", None)}
     if step.kind == StepKind.skill_area:
-        query = listing.list_circles(viewer, now, skill_area=step.skill_area, open_seats=True)
+        query = listing.list_circles(viewer, now, skill_area=step.skill_area, **near)
     else:
-        query = listing.list_circles(viewer, now, open_seats=True).where(
-            Circle.course_id == step.course_id
-        )
+        query = listing.list_circles(viewer, now, **near).where(Circle.course_id == step.course_id)
     return list(db.session.scalars(query.limit(limit)).unique())
