@@ -277,3 +277,22 @@ def test_the_demo_gives_staff_home_branches_and_maria_a_course_to_confirm(app, d
     assert "Chen Wei: Improving Communication Skills" in queue
     progress_page = client.get("/pathways/").text
     assert "Self-paced courses to confirm" in progress_page
+
+
+def test_the_home_page_tells_reviewers_how_many_wait_until_they_are_reviewed(
+    app, world, client, staffed, query
+):
+    waiting = "1 course finished on their own waits for your confirmation."
+    login(client, "pat@example.org")
+    assert report(client, world.course, local_today("America/New_York")).status_code == 302
+    assert waiting not in client.get("/").text  # not to the person who reported it
+    client.post("/logout")
+    login(client, "far@example.org")  # manages Kendall: Pat is not their staff
+    assert "waits for your confirmation" not in client.get("/").text
+    client.post("/logout")
+    login(client, "boss@example.org")
+    home = client.get("/").text
+    assert waiting in home
+    assert 'href="/pathways/confirmations"' in home
+    review(client, only_id(query), "confirm")
+    assert "waits for your confirmation" not in client.get("/").text

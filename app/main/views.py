@@ -3,9 +3,10 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 from flask_login import current_user
 
-from app.auth.permissions import can_create_circle, public
+from app.auth.permissions import can_create_circle, public, self_paced_reviewers_see
 from app.circles.todos import todos_of
 from app.main import health, home
+from app.pathways import self_paced
 from app.timeutil import utcnow
 
 bp = Blueprint("main", __name__)
@@ -31,6 +32,7 @@ def index():
         meetings=home.next_meetings(me, now),
         todos=todos_of(me, now),
         can_create=can_create_circle(me),
+        to_confirm=self_paced.waiting_count(self_paced_reviewers_see(me), me),
     )
 
 

@@ -113,21 +113,36 @@ def _with_people():
     )
 
 
+def _queue(people: sa.ColumnElement[bool], reviewer: User) -> sa.Select:
+    return (
+        sa.select(SelfPacedCompletion)
+        .join(User, User.id == SelfPacedCompletion.user_id)
+        .where(
+            SelfPacedCompletion.status == SelfPacedStatus.reported,
+            SelfPacedCompletion.user_id != reviewer.id,
+            people,
+        )
+    )
+
+
 def waiting(people: sa.ColumnElement[bool], reviewer: User) -> list[SelfPacedCompletion]:
     """The reported ones of the people ``people`` (a filter on ``User``) selects but the
     reviewer's own, oldest first: a reviewer's queue, in one query."""
     return list(
         db.session.scalars(
-            sa.select(SelfPacedCompletion)
-            .join(User, User.id == SelfPacedCompletion.user_id)
-            .where(
-                SelfPacedCompletion.status == SelfPacedStatus.reported,
-                SelfPacedCompletion.user_id != reviewer.id,
-                people,
-            )
+            _queue(people, reviewer)
             .options(*_with_people())
             .order_by(SelfPacedCompletion.created_at, SelfPacedCompletion.id)
         )
+    )
+
+
+def waiting_count(people: sa.ColumnElement[bool] | None, reviewer: User) -> int:
+    """How long the reviewer's queue is (0 for someone who reviews nobody's)."""
+    if people is None:
+        return 0
+    return db.session.scalar(
+        sa.select(sa.func.count()).select_from(_queue(people, reviewer).subquery())
     )
 
 
