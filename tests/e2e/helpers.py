@@ -1,11 +1,14 @@
 """Helpers shared by the browser tests: the axe-core check, the sideways-scroll check, the
-flash messages and signing in."""
+flash messages, the outbox, signing in and out."""
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Locator, Page, expect
 
+from app.extensions import db
+from app.models import OutboxMessage
 from tests.conftest import PASSWORD
 
 AXE = Axe()
@@ -25,6 +28,27 @@ def assert_no_horizontal_scroll(page: Page) -> None:
     )
     assert scroll_width <= client_width, (
         f"{page.url} scrolls sideways: {scroll_width}px of content in {client_width}px"
+    )
+
+
+def check_page(page: Page) -> None:
+    """What every page of a journey passes: axe clean, and no sideways scroll (on a phone)."""
+    assert_accessible(page)
+    assert_no_horizontal_scroll(page)
+
+
+def sign_out(page: Page) -> None:
+    page.get_by_role("banner").get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("banner").get_by_role("link", name="Sign in")).to_be_visible()
+
+
+def outbox(query) -> list[tuple[str, str, str]]:
+    """Every email queued so far: (to, subject, body), oldest first (``query``: the fixture)."""
+    return query(
+        lambda: [
+            (m.to, m.subject, m.body)
+            for m in db.session.scalars(sa.select(OutboxMessage).order_by(OutboxMessage.id))
+        ]
     )
 
 

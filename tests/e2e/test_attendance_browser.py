@@ -14,8 +14,7 @@ from app.extensions import db
 from app.models import Attendance, AttendanceChange, AttendanceSheet, Enrollment, Meeting
 from tests.e2e.helpers import (
     PHONE,
-    assert_accessible,
-    assert_no_horizontal_scroll,
+    check_page,
     flash,
     sign_in,
 )
@@ -33,11 +32,6 @@ PEOPLE = [
     "Gus Larsen",
     "Hana Kim",
 ]
-
-
-def check_page(page: Page) -> None:
-    assert_accessible(page)
-    assert_no_horizontal_scroll(page)
 
 
 @pytest.mark.browser_context_args(viewport=PHONE)

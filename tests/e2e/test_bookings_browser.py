@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from playwright.sync_api import Locator, Page, expect
 
 from app.extensions import db
-from app.models import Booking, Circle, Closure, Meeting, OutboxMessage, Room, User
+from app.models import Booking, Circle, Closure, Meeting, Room, User
 from app.rooms import bookings
 from app.timeutil import local_today
 from tests.e2e.helpers import (
@@ -21,6 +21,7 @@ from tests.e2e.helpers import (
     assert_accessible,
     assert_no_horizontal_scroll,
     flash,
+    outbox,
     sign_in,
 )
 from tests.factories import next_weekday
@@ -56,15 +57,6 @@ def stored_bookings(query) -> list[tuple[int, str, str, str]]:
         lambda: [
             (b.room_id, b.title, f"{b.starts_at.astimezone(NY):%Y-%m-%d %H:%M}", b.status)
             for b in db.session.scalars(sa.select(Booking).order_by(Booking.id))
-        ]
-    )
-
-
-def outbox(query) -> list[tuple[str, str, str]]:
-    return query(
-        lambda: [
-            (m.to, m.subject, m.body)
-            for m in db.session.scalars(sa.select(OutboxMessage).order_by(OutboxMessage.id))
         ]
     )
 

@@ -16,8 +16,7 @@ from app.timeutil import local_today
 from tests.e2e.helpers import (
     DESKTOP,
     PHONE,
-    assert_accessible,
-    assert_no_horizontal_scroll,
+    check_page,
     flash,
     sign_in,
 )
@@ -28,11 +27,6 @@ pytestmark = pytest.mark.e2e
 def shown(day: dt.date) -> str:
     """A day as pages show it in English (app.labels.when): "Thu, Dec 31, 2026"."""
     return f"{day:%a, %b} {day.day}, {day.year}"
-
-
-def check(page: Page) -> None:
-    assert_accessible(page)
-    assert_no_horizontal_scroll(page)
 
 
 @pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["desktop", "phone"])
@@ -48,7 +42,7 @@ def test_admin_adds_a_holiday_for_every_branch(page: Page, factory, query, size)
     page.goto("/branches/")
     page.get_by_role("link", name="Closure at every branch").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Add a closure at every branch")
-    check(page)
+    check_page(page)
 
     page.get_by_label("First day").fill(last.isoformat())
     page.get_by_label("Last day").fill(first.isoformat())
@@ -56,19 +50,19 @@ def test_admin_adds_a_holiday_for_every_branch(page: Page, factory, query, size)
     page.get_by_role("button", name="Add closure").click()
     expect(page.get_by_text("The last day cannot be before the first day.")).to_be_visible()
     expect(page.get_by_label("Last day")).to_have_attribute("aria-invalid", "true")
-    check(page)
+    check_page(page)
 
     page.get_by_label("First day").fill(first.isoformat())
     page.get_by_label("Last day").fill(last.isoformat())
     page.get_by_role("button", name="Add closure").click()
     expect(page).to_have_url("/branches/")
     expect(flash(page)).to_contain_text("Closure added at 2 branches: 6 branch days.")
-    check(page)
+    check_page(page)
 
     page.goto(f"/branches/{main}")
     closures = page.get_by_role("region", name="Upcoming closures").get_by_role("listitem")
     expect(closures).to_have_count(1)
     expect(closures).to_contain_text(f"{shown(first)} – {shown(last)} — Winter holiday")
-    check(page)
+    check_page(page)
     stored = query(lambda: db.session.scalars(sa.select(Closure.date)).all())
     assert sorted(stored) == sorted([first, first + dt.timedelta(days=1), last] * 2)

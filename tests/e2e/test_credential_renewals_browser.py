@@ -17,8 +17,7 @@ from app.timeutil import local_today
 from tests.e2e.helpers import (
     DESKTOP,
     PHONE,
-    assert_accessible,
-    assert_no_horizontal_scroll,
+    check_page,
     flash,
     sign_in,
 )
@@ -27,11 +26,6 @@ from tests.factories import World, enroll
 pytestmark = pytest.mark.e2e
 
 CHIS = "NNLM CHIS Level 1"
-
-
-def check_page(page: Page) -> None:
-    assert_accessible(page)
-    assert_no_horizontal_scroll(page)
 
 
 @pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["desktop", "phone"])

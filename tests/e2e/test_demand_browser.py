@@ -14,8 +14,7 @@ from app.demo import DEMO_PASSWORD
 from tests.e2e.helpers import (
     DESKTOP,
     PHONE,
-    assert_accessible,
-    assert_no_horizontal_scroll,
+    check_page,
     flash,
     sign_in,
 )
@@ -23,11 +22,6 @@ from tests.e2e.helpers import (
 pytestmark = pytest.mark.e2e
 
 COURSE = "Grants 101"
-
-
-def check_page(page: Page) -> None:
-    assert_accessible(page)
-    assert_no_horizontal_scroll(page)
 
 
 @pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["desktop", "phone"])

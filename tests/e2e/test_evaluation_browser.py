@@ -15,19 +15,13 @@ from app.timeutil import utcnow
 from tests.e2e.helpers import (
     DESKTOP,
     PHONE,
-    assert_accessible,
-    assert_no_horizontal_scroll,
+    check_page,
     flash,
     sign_in,
 )
 from tests.factories import World, build_attendance_setting
 
 pytestmark = pytest.mark.e2e
-
-
-def check_page(page: Page) -> None:
-    assert_accessible(page)
-    assert_no_horizontal_scroll(page)
 
 
 @pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["desktop", "phone"])

@@ -9,17 +9,17 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.helpers import DESKTOP, PHONE, assert_accessible, assert_no_horizontal_scroll, flash
+from tests.e2e.helpers import (
+    DESKTOP,
+    PHONE,
+    check_page,
+    flash,
+)
 from tests.factories import World, build_attendance_setting
 from tests.mail import send_outbox
 from tests.test_evaluation import end_circle, invite
 
 pytestmark = pytest.mark.e2e
-
-
-def check_page(page: Page) -> None:
-    assert_accessible(page)
-    assert_no_horizontal_scroll(page)
 
 
 @pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["desktop", "phone"])

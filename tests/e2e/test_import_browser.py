@@ -14,8 +14,7 @@ from app.models import Course
 from tests.e2e.helpers import (
     DESKTOP,
     PHONE,
-    assert_accessible,
-    assert_no_horizontal_scroll,
+    check_page,
     flash,
     sign_in,
     upload_csv,
@@ -44,11 +43,6 @@ def upload(page: Page, lines: list[str]) -> None:
     upload_csv(page, "courses.csv", lines)
 
 
-def check(page: Page) -> None:
-    assert_accessible(page)
-    assert_no_horizontal_scroll(page)
-
-
 def problems(page: Page) -> list[list[str]]:
     rows = page.get_by_role("table", name="Problems in the file").get_by_role("row")
     return [
@@ -65,7 +59,7 @@ def test_admin_sees_every_problem_fixes_them_previews_and_saves(page: Page, fact
     expect(page.get_by_role("link", name="Download a template")).to_have_attribute(
         "href", "/courses/import/template.csv"
     )
-    check(page)
+    check_page(page)
 
     upload(page, BAD)
     expect(page.get_by_role("heading", name="6 problems: nothing will be saved")).to_be_visible()
@@ -79,22 +73,22 @@ def test_admin_sees_every_problem_fixes_them_previews_and_saves(page: Page, fact
     ]
     assert problems(page)[3][4] == "true or false (yes/no, y/n and 1/0 work too)."
     expect(page.get_by_role("button", name="Save")).to_have_count(0)
-    check(page)
+    check_page(page)
 
     page.set_viewport_size(PHONE)
-    check(page)  # the wide table scrolls inside its box, not the page
+    check_page(page)  # the wide table scrolls inside its box, not the page
     page.set_viewport_size(DESKTOP)
 
     upload(page, GOOD)
     expect(page.get_by_text("2 new, 0 updated (matched by link).")).to_be_visible()
     expect(page.get_by_role("cell", name="Weeding the Collection")).to_be_visible()
-    check(page)
+    check_page(page)
     page.set_viewport_size(PHONE)
-    check(page)
+    check_page(page)
     assert query(lambda: db.session.scalar(sa.select(sa.func.count(Course.id)))) == 0
 
     page.get_by_role("button", name="Save 2 new and 0 updated courses").click()
     expect(flash(page).first).to_contain_text("Import done: 2 added, 0 updated.")
-    check(page)
+    check_page(page)
     hours = query(lambda: {c.title: str(c.hours) for c in db.session.scalars(sa.select(Course))})
     assert hours == {"Informática básica": "1.50", "Weeding the Collection": "0.50"}

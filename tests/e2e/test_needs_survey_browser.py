@@ -19,22 +19,13 @@ from app.timeutil import local_today
 from tests.e2e.helpers import (
     DESKTOP,
     PHONE,
-    assert_accessible,
-    assert_no_horizontal_scroll,
+    check_page,
     flash,
     sign_in,
+    sign_out,
 )
 
 pytestmark = pytest.mark.e2e
-
-
-def check_page(page: Page) -> None:
-    assert_accessible(page)
-    assert_no_horizontal_scroll(page)
-
-
-def sign_out(page: Page) -> None:
-    page.get_by_role("banner").get_by_role("button", name="Sign out").click()
 
 
 @pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["desktop", "phone"])

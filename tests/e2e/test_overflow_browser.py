@@ -21,8 +21,7 @@ from app.participation.demo import TITLE
 from tests.e2e.helpers import (
     DESKTOP,
     PHONE,
-    assert_accessible,
-    assert_no_horizontal_scroll,
+    check_page,
     flash,
     sign_in,
 )
@@ -30,11 +29,6 @@ from tests.e2e.helpers import (
 pytestmark = pytest.mark.e2e
 
 SECOND = f"{TITLE} (second cohort)"
-
-
-def check_page(page: Page) -> None:
-    assert_accessible(page)
-    assert_no_horizontal_scroll(page)
 
 
 def expect_step(page: Page, title: str) -> None:

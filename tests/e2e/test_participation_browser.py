@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 
 from app.extensions import db
-from app.models import AuditEvent, Circle, Enrollment, Meeting, OutboxMessage, User
+from app.models import AuditEvent, Circle, Enrollment, Meeting, User
 from app.participation import services
 from app.timeutil import utcnow
 from tests.e2e.helpers import (
@@ -23,6 +23,7 @@ from tests.e2e.helpers import (
     assert_accessible,
     assert_no_horizontal_scroll,
     flash,
+    outbox,
     sign_in,
 )
 
@@ -60,15 +61,6 @@ def places(query, circle_id: int) -> tuple[list[tuple[str, str, int | None]], in
         )
 
     return query(read)
-
-
-def outbox(query) -> list[tuple[str, str, str]]:
-    return query(
-        lambda: [
-            (m.to, m.subject, m.body)
-            for m in db.session.scalars(sa.select(OutboxMessage).order_by(OutboxMessage.id))
-        ]
-    )
 
 
 def meeting_times(query, circle_id: int) -> list[str]:

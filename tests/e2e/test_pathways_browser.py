@@ -13,8 +13,7 @@ from app.demo import DEMO_PASSWORD
 from tests.e2e.helpers import (
     DESKTOP,
     PHONE,
-    assert_accessible,
-    assert_no_horizontal_scroll,
+    check_page,
     flash,
     sign_in,
 )
@@ -23,11 +22,6 @@ pytestmark = pytest.mark.e2e
 
 NAME = "Grant writers and team leads"
 GRANT_CIRCLE = "Grant writing circle: the NNLM proposal toolkit"
-
-
-def check_page(page: Page) -> None:
-    assert_accessible(page)
-    assert_no_horizontal_scroll(page)
 
 
 def open_pathways(page: Page, email: str) -> None:

@@ -17,8 +17,7 @@ from app.models import Booking, BookingStatus, Circle, Facilitation, Meeting, Ou
 from tests.e2e.helpers import (
     DESKTOP,
     PHONE,
-    assert_accessible,
-    assert_no_horizontal_scroll,
+    check_page,
     flash,
     sign_in,
 )
@@ -29,11 +28,6 @@ pytestmark = pytest.mark.e2e
 SIZES = pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["desktop", "phone"])
 CHIS = "Consumer Health Information Specialization (CHIS) circle"
 ONLINE = "Leading People and Teams (emerging managers)"
-
-
-def check_page(page: Page) -> None:
-    assert_accessible(page)
-    assert_no_horizontal_scroll(page)
 
 
 def circle_id(query, title: str) -> int:

@@ -19,8 +19,7 @@ from app.models import Circle, Closure, OpeningHours
 from tests.e2e.helpers import (
     DESKTOP,
     PHONE,
-    assert_accessible,
-    assert_no_horizontal_scroll,
+    check_page,
     flash,
     sign_in,
 )
@@ -31,11 +30,6 @@ pytestmark = pytest.mark.e2e
 COURSE = "Weeding the Library Collection (WebJunction)"
 TITLE = "Weeding circle"
 ROOM = "Meeting Room A"
-
-
-def check(page: Page) -> None:
-    assert_accessible(page)
-    assert_no_horizontal_scroll(page)
 
 
 def expect_step(page: Page, title: str) -> None:
@@ -50,7 +44,7 @@ def test_a_facilitator_plans_a_circle_that_ends_with_a_booked_room(
     sign_in(page, "facilitator@example.org", DEMO_PASSWORD)
     page.goto("/circles/new")
     expect_step(page, "Course")
-    check(page)
+    check_page(page)
     page.get_by_label("Course").select_option(label=COURSE)
     page.get_by_role("button", name="Next: where and when").click()
 
@@ -87,7 +81,7 @@ def test_a_facilitator_plans_a_circle_that_ends_with_a_booked_room(
     expect(room.locator("option")).to_have_text(
         ["No room yet", "Auditorium (120)", "Computer Lab (20)", f"{ROOM} (12)"]
     )
-    check(page)
+    check_page(page)
 
     first = next_weekday(3, weeks_ahead=1)  # a Thursday
     page.get_by_label("First meeting").fill(first.isoformat())
@@ -98,21 +92,21 @@ def test_a_facilitator_plans_a_circle_that_ends_with_a_booked_room(
     expect(rooms.locator("tbody tr").filter(has_text=ROOM)).to_contain_text("all 4 meetings")
     expect(page.get_by_label("First meeting")).to_have_value(first.isoformat())
     room.select_option(label=f"{ROOM} (12)")
-    check(page)
+    check_page(page)
     page.get_by_role("button", name="Next: details").click()
 
     # Details, then the review: the room will be booked.
     expect_step(page, "Details")
     page.get_by_label("Title").fill(TITLE)
     page.get_by_label("Seats").fill("10")
-    check(page)
+    check_page(page)
     page.get_by_role("button", name="Next: review").click()
     expect_step(page, "Review")
     main = page.get_by_role("main")
     expect(main).to_contain_text(f"Main Library, {ROOM} · In person")
     expect(main).to_contain_text(f"{ROOM} will be booked for every meeting.")
     expect(main.locator("ol.schedule > li")).to_have_count(4)
-    check(page)
+    check_page(page)
     page.get_by_label("Publish now (people can see and join it)").check()
     page.get_by_role("button", name="Create circle").click()
 
@@ -125,7 +119,7 @@ def test_a_facilitator_plans_a_circle_that_ends_with_a_booked_room(
     expect(cells).to_have_count(4)
     for n in range(4):
         expect(cells.nth(n)).to_contain_text(ROOM)
-    check(page)
+    check_page(page)
 
     def booked() -> list[tuple[str | None, str | None]]:
         circle = db.session.scalars(sa.select(Circle).filter_by(title=TITLE)).one()
@@ -162,7 +156,7 @@ def test_a_reason_every_room_shares_is_named_once_with_the_way_out(
     expect(closed.get_by_role("link", name=re.compile(r"^Move the meeting of"))).to_have_count(4)
     expect(page.get_by_role("main")).not_to_contain_text("Outside opening hours")
     expect(page.get_by_role("button", name="Book", exact=True)).to_have_count(0)
-    check(page)
+    check_page(page)
 
     closed.get_by_role("link", name=re.compile(r"^Move the meeting of")).first.click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Move a meeting")
@@ -182,4 +176,4 @@ def test_a_reason_every_room_shares_is_named_once_with_the_way_out(
     clashes = page.get_by_role("alert")
     expect(clashes.get_by_role("link", name="Move this meeting")).to_have_count(3)
     expect(clashes.get_by_role("link", name="Pick another room")).to_have_count(0)
-    check(page)
+    check_page(page)

@@ -13,19 +13,13 @@ from app.demo import DEMO_PASSWORD
 from tests.e2e.helpers import (
     DESKTOP,
     PHONE,
-    assert_accessible,
-    assert_no_horizontal_scroll,
+    check_page,
     sign_in,
 )
 
 pytestmark = pytest.mark.e2e
 
 CHIS = "CHIS cohort (spring)"
-
-
-def check_page(page: Page) -> None:
-    assert_accessible(page)
-    assert_no_horizontal_scroll(page)
 
 
 @pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["desktop", "phone"])

@@ -22,8 +22,7 @@ from app.timeutil import local_today, utcnow
 from tests.e2e.helpers import (
     DESKTOP,
     PHONE,
-    assert_accessible,
-    assert_no_horizontal_scroll,
+    check_page,
     flash,
     sign_in,
 )
@@ -33,11 +32,6 @@ pytestmark = pytest.mark.e2e
 SIZES = pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["desktop", "phone"])
 NY = ZoneInfo("America/New_York")
 NOTE = "The stage is being repaired. Meeting Room A is free then."
-
-
-def check_page(page: Page) -> None:
-    assert_accessible(page)
-    assert_no_horizontal_scroll(page)
 
 
 def short_day(day: dt.date) -> str:

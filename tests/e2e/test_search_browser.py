@@ -13,8 +13,7 @@ from app.demo import DEMO_PASSWORD
 from tests.e2e.helpers import (
     DESKTOP,
     PHONE,
-    assert_accessible,
-    assert_no_horizontal_scroll,
+    check_page,
     sign_in,
 )
 
@@ -33,28 +32,23 @@ def type_search(page: Page, path: str, words: str) -> None:
     expect(page).to_have_url(re.compile(rf"[?&]q={words}"))
 
 
-def check(page: Page) -> None:
-    assert_accessible(page)
-    assert_no_horizontal_scroll(page)
-
-
 def test_unaccented_words_find_accented_courses_circles_and_people(page: Page, demo):
     page.set_viewport_size(DESKTOP)
     type_search(page, "/courses/", "informatica")
     main = page.get_by_role("main")
     expect(main.get_by_role("link", name=COURSE, exact=True)).to_be_visible()
-    check(page)
+    check_page(page)
     type_search(page, "/circles/", "INFORMATICA")
     expect(page.get_by_role("main").get_by_role("link", name=CIRCLE)).to_be_visible()
-    check(page)
+    check_page(page)
 
     page.set_viewport_size(PHONE)  # the filters may be folded away: follow the same link
     page.goto("/courses/?q=informatica+basica")
     expect(page.get_by_role("main").get_by_role("link", name=COURSE, exact=True)).to_be_visible()
-    check(page)
+    check_page(page)
     page.goto("/circles/?q=espanol")
     expect(page.get_by_role("main").get_by_role("link", name=CIRCLE)).to_be_visible()
-    check(page)
+    check_page(page)
 
     page.set_viewport_size(DESKTOP)
     sign_in(page, "admin@example.org", DEMO_PASSWORD)
@@ -62,8 +56,8 @@ def test_unaccented_words_find_accented_courses_circles_and_people(page: Page, d
     main = page.get_by_role("main")
     expect(main.get_by_text("Ana Álvarez")).to_be_visible()
     expect(main.get_by_text("Gabriel Pérez")).to_have_count(0)
-    check(page)
+    check_page(page)
     page.set_viewport_size(PHONE)
     page.goto("/admin/users?q=PEREZ")
     expect(page.get_by_role("main").get_by_text("Gabriel Pérez")).to_be_visible()
-    check(page)
+    check_page(page)

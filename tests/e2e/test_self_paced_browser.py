@@ -10,36 +10,20 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from app.demo import DEMO_PASSWORD
 from app.timeutil import local_today
 from tests.e2e.helpers import (
     DESKTOP,
     PHONE,
-    assert_accessible,
-    assert_no_horizontal_scroll,
+    check_page,
     flash,
-    sign_in,
+    sign_out,
 )
+from tests.e2e.test_pathways_browser import open_pathways
 
 pytestmark = pytest.mark.e2e
 
 COURSE = "Evaluating Internet Health Information: A Tutorial from the National Library of Medicine"
 PATHWAY = "New staff essentials"
-
-
-def check_page(page: Page) -> None:
-    assert_accessible(page)
-    assert_no_horizontal_scroll(page)
-
-
-def open_pathways(page: Page, email: str) -> None:
-    sign_in(page, email, DEMO_PASSWORD)
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Pathways").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Pathways")
-
-
-def sign_out(page: Page) -> None:
-    page.get_by_role("banner").get_by_role("button", name="Sign out").click()
 
 
 def steps_done(page: Page) -> int:
