@@ -8,11 +8,16 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import re
+import shlex
 import signal
 import threading
 import time
+from pathlib import Path
 
+import click
 import pytest
+import yaml
 
 from app import create_app
 from app.timeutil import local_today
@@ -156,25 +161,16 @@ def test_without_the_grace_period_the_same_request_is_cut_off(fresh_database_url
     assert saved == 0
 
 
-def test_every_command_in_the_deploy_units_exists():
-    """deploy/*.service run flask commands and gunicorn; a renamed command must not leave a
-    unit that fails every night."""
-    import re
-    import shlex
-    from pathlib import Path
+ROOT = Path(__file__).parents[1]
 
-    import click
 
+def _flask_commands(commands: list[list[str]]) -> list[list[str]]:
+    """The words after ``flask --app wsgi`` of each flask command line."""
+    return [c[c.index("wsgi") + 1 :] for c in commands if Path(c[0]).name == "flask"]
+
+
+def _assert_commands_exist(flask_commands: list[list[str]]) -> None:
     app = _app(SQLALCHEMY_DATABASE_URI="sqlite://")
-    units = sorted((Path(__file__).parents[1] / "deploy").glob("*.service"))
-    commands = [
-        shlex.split(line.split("=", 1)[1])
-        for unit in units
-        for line in unit.read_text().splitlines()
-        if re.match(r"Exec(Start|StartPre)=", line)
-    ]
-    flask_commands = [c[c.index("wsgi") + 1 :] for c in commands if c[0].endswith("/flask")]
-    assert len(flask_commands) >= 7
     ctx = click.Context(app.cli)
     for words in flask_commands:
         command = app.cli
@@ -182,4 +178,45 @@ def test_every_command_in_the_deploy_units_exists():
             command = command.get_command(ctx, word)
             assert command is not None, words
         assert not isinstance(command, click.Group), words  # a command, not just its group
+
+
+def test_every_command_in_the_deploy_units_exists():
+    """deploy/*.service run flask commands and gunicorn; a renamed command must not leave a
+    unit that fails every night."""
+    commands = [
+        shlex.split(line.split("=", 1)[1])
+        for unit in sorted((ROOT / "deploy").glob("*.service"))
+        for line in unit.read_text().splitlines()
+        if re.match(r"Exec(Start|StartPre)=", line)
+    ]
+    flask_commands = _flask_commands(commands)
+    assert len(flask_commands) >= 7
+    _assert_commands_exist(flask_commands)
     assert any(c[0].endswith("/gunicorn") and "gunicorn.conf.py" in c for c in commands)
+
+
+def test_the_compose_file_runs_the_commands_the_tests_run():
+    """compose.yaml (``docker compose config`` needs Docker, which CI lacks): its app servers
+    run the Dockerfile's command, two of them behind the proxy's upstream, after the
+    migrations; its jobs are flask commands that exist."""
+    compose = yaml.safe_load((ROOT / "compose.yaml").read_text())
+    services = compose["services"]
+    cmd = re.search(r"^CMD (\[.*\])$", (ROOT / "Dockerfile").read_text(), re.M)
+    dockerfile_cmd = json.loads(cmd.group(1))
+    servers = [name for name, s in services.items() if s.get("command") == dockerfile_cmd]
+    assert servers == ["app1", "app2"]
+    nginx = (ROOT / "deploy" / "nginx.conf").read_text()
+    bind = dockerfile_cmd[dockerfile_cmd.index("-b") + 1].rsplit(":", 1)[1]
+    assert re.findall(r"server (\w+):(\d+)", nginx) == [(s, bind) for s in servers]
+    for name in servers:
+        assert services[name]["depends_on"]["migrate"]["condition"] == (
+            "service_completed_successfully"
+        )
+        assert services[name]["environment"]["PROXY_COUNT"] == "1"  # nginx is the one proxy
+    assert services["migrate"]["command"][-2:] == ["db", "upgrade"]
+    lines = [services[n]["command"] for n in ("migrate", "outbox")]
+    loop = services["jobs"]["command"][-1]
+    lines += [shlex.split(part) for part in re.findall(r"flask [^;]+", loop)]
+    flask_commands = _flask_commands(lines)
+    assert len(flask_commands) == 7
+    _assert_commands_exist(flask_commands)
