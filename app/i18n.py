@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from babel import support
 from flask import Flask, current_app, has_request_context, request
-from flask_babel import get_locale
+from flask_babel import Domain, _get_current_context, get_locale
 from flask_login import current_user
 
 from app.extensions import babel
@@ -24,8 +25,27 @@ def select_timezone() -> str | None:
     return None
 
 
+class _RequestDomain(Domain):
+    """Flask-Babel's message domain, with the catalogue looked up once per request (a page
+    translates a hundred strings or more; each lookup asked the locale again and spelled
+    it out). It is kept where Flask-Babel itself expects it, ``babel_translations`` in the
+    request's Babel context, which ``refresh()`` and ``force_locale()`` (an email in its
+    reader's language) clear whenever the locale changes."""
+
+    def get_translations(self) -> support.NullTranslations:
+        ctx = _get_current_context()
+        if ctx is None:
+            return support.NullTranslations()
+        translations = getattr(ctx, "babel_translations", None)
+        if translations is None:
+            translations = ctx.babel_translations = super().get_translations()
+        return translations
+
+
 def init_i18n(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    # Babel.domain_instance is a cached property: the one domain every gettext goes through.
+    babel.domain_instance = _RequestDomain(domain=app.config.get("BABEL_DOMAIN", "messages"))
 
     @app.context_processor
     def _locale() -> dict:
