@@ -6,6 +6,7 @@ the facilitator's dashboard; the ``circles`` blueprint. Its other pages are in
 from __future__ import annotations
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -32,12 +33,21 @@ from app.extensions import db
 from app.forms import ConfirmForm
 from app.labels import COURSE_LANGUAGES
 from app.links import external_url, subscribe_links
-from app.models import Branch, Circle
+from app.models import Branch, Circle, Facilitation, Meeting
 from app.participation import services as participation
 from app.participation.forms import JoinForm
 from app.timeutil import utcnow
 
 bp = Blueprint("circles", __name__)
+
+# What a circle's page shows of it, loaded with it (not one query per meeting's booking).
+CIRCLE_PAGE = (
+    so.joinedload(Circle.course),
+    so.joinedload(Circle.branch),
+    so.joinedload(Circle.room),
+    so.selectinload(Circle.meetings).selectinload(Meeting.bookings),
+    so.selectinload(Circle.facilitations).joinedload(Facilitation.user),
+)
 
 
 def _viewer_timezone(circle: Circle) -> str:
@@ -81,7 +91,7 @@ def index():
 @bp.get("/circles/<int:circle_id>")
 @public
 def circle(circle_id: int):
-    item = visible_circle_or_404(circle_id)
+    item = visible_circle_or_404(circle_id, *CIRCLE_PAGE)
     now = utcnow()
     mine = (
         participation.place_of(item, current_user.email) if current_user.is_authenticated else None

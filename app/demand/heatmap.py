@@ -24,8 +24,6 @@ from app.models import (
     Course,
     Interest,
     InterestStatus,
-    Pathway,
-    PathwayStatus,
     SkillArea,
 )
 from app.pathways import progress
@@ -66,14 +64,9 @@ class HeatMap:
 def _pathway_need() -> Counter:
     """People on a published pathway whose next step is a course or a skill area: by the
     pathway's stage and the step's area."""
-    pathways = {
-        p.id: p
-        for p in db.session.scalars(
-            sa.select(Pathway).where(Pathway.status == PathwayStatus.published)
-        )
-    }
+    pathways, everyone = progress.published_progress()
     need: Counter = Counter()
-    for p in progress.progress_of(list(pathways.values())):
+    for p in everyone:
         step = p.next_step
         area = (
             None if step is None else (step.course.skill_area if step.course else step.skill_area)

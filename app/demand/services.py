@@ -29,8 +29,6 @@ from app.models import (
     InterestStatus,
     Meeting,
     MeetingStatus,
-    Pathway,
-    PathwayStatus,
     SkillArea,
     TimeOfDay,
     User,
@@ -166,11 +164,8 @@ def _waitlists(filters: Filters, now: dt.datetime) -> dict[int, int]:
 def _pathway_need() -> tuple[Counter, Counter]:
     """People following a published pathway whose next step is a course or a skill area:
     (by course id, by skill area)."""
-    pathways = db.session.scalars(
-        sa.select(Pathway).where(Pathway.status == PathwayStatus.published)
-    )
     courses, areas = Counter(), Counter()
-    for p in progress.progress_of(list(pathways)):
+    for p in progress.published_progress()[1]:
         step = p.next_step
         if step is not None and step.course_id is not None:
             courses[step.course_id] += 1

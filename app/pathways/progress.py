@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from flask import g
 
 from app.circles import listing
 from app.extensions import db
@@ -33,6 +34,7 @@ from app.models import (
     OutcomeStatus,
     Pathway,
     PathwayMember,
+    PathwayStatus,
     PathwayStep,
     SelfPacedCompletion,
     SelfPacedStatus,
@@ -162,6 +164,20 @@ def _evidence(
         )
     )
     return sa.union(completed_circles, confirmed_credentials, confirmed_on_their_own)
+
+
+def published_progress() -> tuple[dict[int, Pathway], list[Progress]]:
+    """The published pathways by id and every member's progress on them, worked out once per
+    request (the demand board counts from it twice: its rows and its heat map)."""
+    if "published_progress" not in g:
+        pathways = {
+            p.id: p
+            for p in db.session.scalars(
+                sa.select(Pathway).where(Pathway.status == PathwayStatus.published)
+            )
+        }
+        g.published_progress = pathways, progress_of(list(pathways.values()))
+    return g.published_progress
 
 
 def progress_of(
