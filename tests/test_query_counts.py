@@ -5,29 +5,13 @@ never more than ten."""
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import re
-from dataclasses import dataclass
 
-import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from app.extensions import db
-from app.models import (
-    Branch,
-    Circle,
-    CircleStatus,
-    Enrollment,
-    EnrollmentStatus,
-    FeedScope,
-    FeedToken,
-    Meeting,
-    Pathway,
-    Room,
-    User,
-)
-from app.seed import KNOWN, PASSWORD, seed
+from app.seed import PASSWORD, seed
+from bench.pages import ADMIN, MANAGER, Picked, pages, pick
 from tests.conftest import _empty_all_tables, login
 from tests.test_home import statements
 
@@ -45,73 +29,6 @@ CEILING = {
 TODAY = dt.datetime.now(dt.UTC).date()
 # What a connection says to run a transaction, not a question to the database.
 NOT_QUERIES = {"BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE"}
-ACTIVE = (EnrollmentStatus.enrolled, EnrollmentStatus.completed)
-ADMIN, MANAGER, FACILITATOR = (email for email, *_ in KNOWN)
-
-
-@dataclass
-class Picked:
-    """What the pages are about, chosen the same way on every dataset."""
-
-    branch: int
-    room: int
-    circle: int
-    course: int
-    pathway: int
-    lead: str
-    branch_feed: str
-    personal_feed: str
-
-
-def _feed(scope: FeedScope, user_id: int | None = None, target: int | None = None) -> str:
-    """Give the first live link of this kind a secret we know; return the secret."""
-    query = sa.select(FeedToken).where(FeedToken.scope == scope, FeedToken.revoked_at.is_(None))
-    if user_id is not None:
-        query = query.where(FeedToken.user_id == user_id, FeedToken.target_id == target)
-    else:  # the person with the most places (a feed with meetings, rooms and leads)
-        places = (
-            sa.select(sa.func.count(Enrollment.id))
-            .where(Enrollment.user_id == FeedToken.user_id, Enrollment.status.in_(ACTIVE))
-            .scalar_subquery()
-        )
-        query = query.order_by(places.desc())
-    token = db.session.scalars(query.order_by(FeedToken.id).limit(1)).one()
-    raw = f"known-{scope.value}-secret"
-    token.token_hash = hashlib.sha256(raw.encode()).hexdigest()
-    return raw
-
-
-def _pick() -> Picked:
-    manager = db.session.scalar(sa.select(User).where(User.email == MANAGER))
-    branch = db.session.scalar(
-        sa.select(Branch).where(Branch.managers.any(User.id == manager.id)).order_by(Branch.id)
-    )
-    busiest = (
-        sa.select(Circle)
-        .where(
-            Circle.status == CircleStatus.published,
-            Circle.room_id.is_not(None),
-            Circle.meetings.any(Meeting.ends_at > dt.datetime.now(dt.UTC)),
-        )
-        .order_by(Circle.enrolled_count.desc(), Circle.id)
-        .limit(1)
-    )
-    circle = db.session.scalars(busiest).one()
-    lead = circle.facilitations[0].user.email
-    picked = Picked(
-        branch=branch.id,
-        room=db.session.scalar(
-            sa.select(Room.id).where(Room.branch_id == branch.id).order_by(Room.id).limit(1)
-        ),
-        circle=circle.id,
-        course=circle.course_id,
-        pathway=db.session.scalar(sa.select(sa.func.min(Pathway.id))),
-        lead=lead,
-        branch_feed=_feed(FeedScope.branch, manager.id, branch.id),
-        personal_feed=_feed(FeedScope.personal),
-    )
-    db.session.commit()
-    return picked
 
 
 def _get(app: Flask, client: FlaskClient, path: str, status: int = 200, **headers):
@@ -152,26 +69,19 @@ def _counts(app: Flask, scale: float) -> dict[str, int]:
     with app.app_context():
         _empty_all_tables()
         seed(scale, 2026, TODAY)
-        picked = _pick()
+        picked = pick(dt.datetime.now(dt.UTC))
     app.config["PER_PAGE"] = 2  # a later page of the list even on the small data
-    admin, manager = _signed_in(app, ADMIN), _signed_in(app, MANAGER)
-    lead, anyone = _signed_in(app, picked.lead), app.test_client()
-    week = f"date={TODAY.isoformat()}&room={picked.room}"
-    listed = r'href="/circles/\d+"'
-    return {
-        "home": _count(app, lead, "/", listed),
-        "circle list filtered": _count(app, admin, "/circles/?format=in_person", listed),
-        "circle list page 3": _count(app, admin, "/circles/?format=in_person&page=3", listed),
-        "circle": _count(app, lead, f"/circles/{picked.circle}", "Roster"),
-        "course": _count(app, admin, f"/courses/{picked.course}", listed),
-        "week grid": _count(app, manager, f"/branches/{picked.branch}/calendar?{week}"),
-        "facilitator dashboard": _count(app, lead, "/facilitate/", listed),
-        "branch report": _count(app, manager, f"/reports/?branch={picked.branch}"),
-        "admin report": _count(app, admin, "/reports/"),
-        "demand board": _count(app, admin, "/demand"),
-        "pathway progress": _count(app, admin, f"/pathways/{picked.pathway}/progress"),
-        **_feeds(app, anyone, picked),
+    clients = {
+        "admin": _signed_in(app, ADMIN),
+        "manager": _signed_in(app, MANAGER),
+        "lead": _signed_in(app, picked.lead),
+        "anyone": app.test_client(),
     }
+    counts = {
+        page.name: _count(app, clients[page.who], page.path, page.shows)
+        for page in pages(picked, TODAY)
+    }
+    return counts | _feeds(app, clients["anyone"], picked)
 
 
 def test_pages_ask_as_many_queries_on_more_data_and_at_most_ten(app):
