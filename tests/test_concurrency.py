@@ -76,6 +76,22 @@ def _overlaps(spans) -> int:
     return sum(1 for a, b in itertools.pairwise(spans) if b[0] < a[1])
 
 
+def _book(client: Client, token: str, branch_id: int, room_id: int, day: dt.date, i: int) -> int:
+    """Request ``i`` for the room on ``day``: 10:00 + i minutes, one hour long, so that every
+    request overlaps every other. The answer's status."""
+    start = dt.datetime.combine(day, dt.time(10)) + dt.timedelta(minutes=i)
+    form = {
+        "csrf_token": token,
+        "room_id": room_id,
+        "title": f"Request {i}",
+        "date": day.isoformat(),
+        "start_time": start.strftime("%H:%M"),
+        "end_time": (start + dt.timedelta(hours=1)).strftime("%H:%M"),
+        "repeat": "0",
+    }
+    return client.post(f"/branches/{branch_id}/bookings/new", form).status
+
+
 def _race(url: str, *, protected: bool) -> tuple[list[int], int, int]:
     branch_id, room_id = _seed(url)
     day = local_today("America/New_York") + dt.timedelta(days=2)
@@ -85,24 +101,7 @@ def _race(url: str, *, protected: bool) -> tuple[list[int], int, int]:
         token = staff.csrf(f"/branches/{branch_id}/bookings/new")
 
         def send(i: int) -> int:
-            # Every request overlaps every other: 10:00 + i minutes, one hour long.
-            start = dt.datetime.combine(day, dt.time(10)) + dt.timedelta(minutes=i)
-            return (
-                Client(base, staff.cookie)
-                .post(
-                    f"/branches/{branch_id}/bookings/new",
-                    {
-                        "csrf_token": token,
-                        "room_id": room_id,
-                        "title": f"Request {i}",
-                        "date": day.isoformat(),
-                        "start_time": start.strftime("%H:%M"),
-                        "end_time": (start + dt.timedelta(hours=1)).strftime("%H:%M"),
-                        "repeat": "0",
-                    },
-                )
-                .status
-            )
+            return _book(Client(base, staff.cookie), token, branch_id, room_id, day, i)
 
         statuses = burst(send, REQUESTS)
     bookings = _active_bookings(url)
