@@ -19,6 +19,7 @@ from flask import Flask
 _ENV_SETTINGS: dict[str, type] = {
     "SECRET_KEY": str,
     "DATABASE_URL": str,
+    "DATABASE_PGBOUNCER": bool,
     "RATELIMIT_STORAGE_URI": str,
     "MAIL_BACKEND": str,
     "MAIL_SERVER": str,
@@ -53,6 +54,7 @@ def defaults(instance_path: str) -> dict[str, Any]:
     return {
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{Path(instance_path) / 'circles.sqlite'}",
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "DATABASE_PGBOUNCER": False,  # true behind PgBouncer in transaction mode
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": False,
@@ -116,6 +118,8 @@ def load(app: Flask, overrides: dict[str, Any] | None) -> None:
         app.config.from_mapping(overrides)
     if app.config.get("DATABASE_URL"):
         app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
+    if app.config.get("DATABASE_PGBOUNCER"):
+        _behind_pgbouncer(app)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
     _base_url(app)
@@ -141,6 +145,24 @@ def _base_url(app: Flask) -> None:
     config["BASE_URL"] = base.rstrip("/")
     trusted = [parts.hostname, *(config.get("TRUSTED_HOSTS") or [])]
     config["TRUSTED_HOSTS"] = list(dict.fromkeys(trusted))
+
+
+def _behind_pgbouncer(app: Flask) -> None:
+    """PgBouncer in transaction mode hands each transaction to whichever server connection is
+    free, so a statement psycopg prepared on one is missing on the next (PgBouncer before 1.21
+    does not track them): psycopg must never prepare. The app keeps no other state in a
+    database session (no SET, advisory locks, LISTEN or temporary tables)."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if url.get_backend_name() != "postgresql" or url.get_driver_name() != "psycopg":
+        raise RuntimeError(
+            "DATABASE_PGBOUNCER is for PostgreSQL through psycopg 3: set DATABASE_URL="
+            f"postgresql+psycopg://..., not {url.drivername}://..."
+        )
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    options["connect_args"] = {**options.get("connect_args", {}), "prepare_threshold": None}
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 
 def _identity(app: Flask) -> None:
