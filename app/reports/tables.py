@@ -3,11 +3,13 @@ so the three can never disagree."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from flask_babel import format_currency, format_decimal, format_percent
+from babel import Locale, numbers
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
@@ -53,15 +55,17 @@ class Table:
     chart: Chart | None = None
 
     def display_rows(self) -> list[list[str]]:
+        locale = get_locale()  # asked once per table, not once per cell
         return [
-            [display(v, c.kind) for v, c in zip(row, self.columns, strict=True)]
+            [display(v, c.kind, locale) for v, c in zip(row, self.columns, strict=True)]
             for row in self.rows
         ]
 
     def display_total(self) -> list[str] | None:
         if self.total is None:
             return None
-        return [display(v, c.kind) for v, c in zip(self.total, self.columns, strict=True)]
+        locale = get_locale()
+        return [display(v, c.kind, locale) for v, c in zip(self.total, self.columns, strict=True)]
 
     def csv_header(self) -> list[str]:
         return [str(c.label) for c in self.columns]
@@ -88,17 +92,25 @@ class Table:
         return draw(f"chart-{self.name}", str(self.chart.title), str(self.chart.description), data)
 
 
-def display(value, kind: str) -> str:
-    """A cell as the page shows it, in the reader's language."""
+def display(value, kind: str, locale: Locale | None = None) -> str:
+    """A cell as the page shows it, in the reader's language (``locale``, else the request's)."""
     if kind == "text":
         return str(value)
     if value is None:
         return str(_l("n/a"))
+    return _number(locale or get_locale(), kind, type(value), value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _number(locale: Locale, kind: str, _type: type, value) -> str:
+    """Babel parses and applies a CLDR pattern for each number (a dashboard shows about 200,
+    many the same): each is formatted once per language. The type is in the key because
+    equal numbers of different types (1, 1.0, Decimal("1.00")) may be written differently."""
     if kind == "rate":
-        return format_percent(value, "#,##0.0%")
+        return numbers.format_percent(value, "#,##0.0%", locale=locale)
     if kind == "money":
-        return format_currency(Decimal(value) / 100, "USD")
-    return format_decimal(value)
+        return numbers.format_currency(Decimal(value) / 100, "USD", locale=locale)
+    return numbers.format_decimal(value, locale=locale)
 
 
 def csv_value(value, kind: str) -> str:
