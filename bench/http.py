@@ -30,6 +30,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +44,7 @@ from tests.live import Client, free_port, redis_server
 ROOT = Path(__file__).resolve().parent.parent
 LUA = ROOT / "bench" / "latency.lua"
 RESULTS = ROOT / "bench" / "results-http.md"
+READY: dict[str, str] = {}  # server address: a cheap path that answers 200
 SECRET = "bench-http-secret-key-bench-http-secret-key"  # noqa: S105  (throwaway servers)
 
 
@@ -71,6 +73,7 @@ class Result:
     p50: float = 0.0
     p95: float = 0.0
     p99: float = 0.0
+    alone: float = 0.0  # ms of one request on an idle server
     problem: str = ""
 
 
@@ -173,6 +176,7 @@ def gunicorn(app: str, url: str, redis_url: str, workers: int, ready: str) -> It
                     log.seek(0)
                     raise SystemExit(f"{app} did not start:\n{log.read().decode()[-3000:]}")
                 time.sleep(0.2)
+            READY[base] = ready
             yield base
         finally:
             process.terminate()
@@ -292,7 +296,7 @@ class Load:
     threads: int
     connections: int
     duration: int
-    warmup: int
+    workers: int
 
 
 def wrk(base: str, endpoint: Endpoint, load: Load, seconds: int) -> Result:
@@ -321,14 +325,36 @@ def wrk(base: str, endpoint: Endpoint, load: Load, seconds: int) -> Result:
     )
 
 
+def get(base: str, endpoint: Endpoint) -> int:
+    return fetch(base, endpoint.path, endpoint.cookie, endpoint.headers)[0]
+
+
+def settle(base: str) -> None:
+    """Wait until the requests wrk left queued are served: a cheap page answers at once."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        started = time.perf_counter()
+        fetch(base, READY[base])
+        if time.perf_counter() - started < 0.05:
+            return
+        time.sleep(0.2)
+
+
 def measure(base: str, endpoint: Endpoint, load: Load) -> Result:
-    """One checked request (its status), a short warm-up of every worker, then the run."""
-    status, _headers, _body = fetch(base, endpoint.path, endpoint.cookie, endpoint.headers)
+    """One checked request (its status), every worker warmed up by a small burst, one request
+    on the idle server (its time), then wrk; afterwards the queue left behind is drained."""
+    status = get(base, endpoint)
     if status != endpoint.expect:
         return Result(endpoint, problem=f"HTTP {status} (expected {endpoint.expect})")
-    if load.warmup:
-        wrk(base, endpoint, load, load.warmup)
-    return wrk(base, endpoint, load, load.duration)
+    with ThreadPoolExecutor(load.workers * 2) as pool:
+        list(pool.map(lambda _i: get(base, endpoint), range(load.workers * 2)))
+    started = time.perf_counter()
+    get(base, endpoint)
+    alone = (time.perf_counter() - started) * 1000
+    result = wrk(base, endpoint, load, load.duration)
+    result.alone = alone
+    settle(base)
+    return result
 
 
 def baseline(results: list[Result]) -> float:
@@ -342,16 +368,16 @@ def baseline(results: list[Result]) -> float:
 TARGETS = {"page": ("floor", 0.7), "200": ("hello", 0.4), "304": ("hello", 0.5)}
 
 
-def table(title: str, rows: list[Result], hello: float, floor: float) -> str:
+def table(title: str, rows: list[Result], hello: float, floor: float, duration: int) -> str:
     lines = [
         f"### {title}",
         "",
-        "| endpoint | req/s | p50 ms | p95 ms | p99 ms | × hello | × floor | target |",
-        "|---|---:|---:|---:|---:|---:|---:|---|",
+        "| endpoint | req/s | p50 ms | p95 ms | p99 ms | alone ms | × hello | × floor | target |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in rows:
         if r.problem and not r.rps:
-            lines.append(f"| {r.endpoint.name} | {r.problem} | | | | | | MISS |")
+            lines.append(f"| {r.endpoint.name} | {r.problem} | | | | | | | MISS |")
             continue
         x_hello = r.rps / hello if hello else 0.0
         x_floor = r.rps / floor if floor else 0.0
@@ -361,19 +387,23 @@ def table(title: str, rows: list[Result], hello: float, floor: float) -> str:
             ratio = x_floor if against == "floor" else x_hello
             mark = f"{'ok' if ratio >= least else 'MISS'} (≥ {least}× {against})"
         if r.problem:
-            mark += f" {r.problem}"
+            mark += f"; {r.problem}"
+        latencies = f"{r.p50:.1f} | {r.p95:.1f} | {r.p99:.1f}"
+        if not r.rps:
+            latencies = f"none finished in {duration} s | |"
+        rps = f"{r.rps:.{0 if r.rps >= 100 else 1}f}"
         lines.append(
-            f"| {r.endpoint.name} | {r.rps:.0f} | {r.p50:.1f} | {r.p95:.1f} | {r.p99:.1f} "
+            f"| {r.endpoint.name} | {rps} | {latencies} | {r.alone:.0f} "
             f"| {x_hello:.2f} | {x_floor:.2f} | {mark} |"
         )
     return "\n".join(lines)
 
 
-def run_dataset(data: Dataset, load: Load, workers: int) -> str:
+def run_dataset(data: Dataset, load: Load) -> str:
     with ExitStack() as stack:
         redis_url = stack.enter_context(redis_server())
         serve = [
-            stack.enter_context(gunicorn(app, data.url, redis_url, workers, ready))
+            stack.enter_context(gunicorn(app, data.url, redis_url, load.workers, ready))
             for app, ready in (
                 ("bench.baselines:hello", "/"),
                 ("bench.baselines:floor", "/"),
@@ -391,7 +421,7 @@ def run_dataset(data: Dataset, load: Load, workers: int) -> str:
     hello, floor = baseline([before[0], after[0]]), baseline([before[1], after[1]])
     for base_row, rps in ((before[0], hello), (before[1], floor)):
         base_row.rps = rps  # the rows show the mean the ratios use
-    return table(data.name, [*before, *pages], hello, floor)
+    return table(data.name, [*before, *pages], hello, floor, load.duration)
 
 
 def main() -> None:
@@ -399,8 +429,7 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=1.0, help="statewide data scale")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--db", default="sqlite,postgresql,demo", help="datasets to run")
-    parser.add_argument("--duration", type=int, default=5, help="seconds of wrk per page")
-    parser.add_argument("--warmup", type=int, default=1, help="seconds of warm-up per page")
+    parser.add_argument("--duration", type=int, default=3, help="seconds of wrk per page")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
@@ -410,7 +439,7 @@ def main() -> None:
             raise SystemExit(
                 f"{tool} is missing: apt-get install {package} (bench/http.py needs it)"
             )
-    load = Load(args.threads, args.connections, args.duration, args.warmup)
+    load = Load(args.threads, args.connections, args.duration, args.workers)
     kinds = {
         "sqlite": ("sqlite", False),
         "postgresql": ("postgresql", False),
@@ -429,7 +458,7 @@ def main() -> None:
                 "example.org" if demo else "statelibrary.example.org",
                 DEMO_PASSWORD if demo else SEED_PASSWORD,
             )
-            tables.append(run_dataset(data, load, args.workers))
+            tables.append(run_dataset(data, load))
         print(tables[-1] + "\n", flush=True)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     RESULTS.write_text(
