@@ -65,7 +65,8 @@ class Enrollment(TimestampMixin, db.Model):
         sa.ForeignKey("user.id", ondelete="SET NULL"), index=True
     )
     name: so.Mapped[str] = so.mapped_column(sa.String(120))
-    email: so.Mapped[str] = so.mapped_column(sa.String(254))
+    # Indexed: places are matched by account or by email (pathway evidence, guests).
+    email: so.Mapped[str] = so.mapped_column(sa.String(254), index=True)
     status: so.Mapped[EnrollmentStatus] = so.mapped_column(enum_column(EnrollmentStatus, 12))
     waitlist_seq: so.Mapped[int | None]
     goals: so.Mapped[str] = so.mapped_column(sa.Text, default="")

@@ -114,37 +114,40 @@ def _evidence(
 ) -> sa.Select:
     """(user id, step id) for every member's step that has evidence: one UNION query."""
     m = _members(pathway_ids, user_ids, people).add_columns(User.email).subquery()
-    # The person's places: by account, or by email as joining matches them.
-    theirs = sa.or_(Enrollment.user_id == m.c.user_id, Enrollment.email == m.c.email)
-    completed_circles = (
-        sa.select(m.c.user_id, PathwayStep.id)
-        .join(PathwayStep, PathwayStep.pathway_id == m.c.pathway_id)
-        .join(
-            Enrollment,
-            sa.and_(theirs, Enrollment.status == EnrollmentStatus.completed),
-        )
-        .join(Circle, Circle.id == Enrollment.circle_id)
-        .join(Course, Course.id == Circle.course_id)
-        .where(
-            sa.or_(
-                PathwayStep.course_id == Circle.course_id,
-                PathwayStep.skill_area == Course.skill_area,
+    # The person's places: by account, or by email as joining matches them. One arm each (an
+    # OR in the join would compare every member with every place; apart, each uses an index).
+    arms = []
+    for theirs in (Enrollment.user_id == m.c.user_id, Enrollment.email == m.c.email):
+        completed_circles = (
+            sa.select(m.c.user_id, PathwayStep.id)
+            .join(PathwayStep, PathwayStep.pathway_id == m.c.pathway_id)
+            .join(
+                Enrollment,
+                sa.and_(theirs, Enrollment.status == EnrollmentStatus.completed),
+            )
+            .join(Circle, Circle.id == Enrollment.circle_id)
+            .join(Course, Course.id == Circle.course_id)
+            .where(
+                sa.or_(
+                    PathwayStep.course_id == Circle.course_id,
+                    PathwayStep.skill_area == Course.skill_area,
+                )
             )
         )
-    )
-    confirmed_credentials = (
-        sa.select(m.c.user_id, PathwayStep.id)
-        .join(PathwayStep, PathwayStep.pathway_id == m.c.pathway_id)
-        .join(Enrollment, theirs)
-        .join(
-            Outcome,
-            sa.and_(
-                Outcome.enrollment_id == Enrollment.id,
-                Outcome.credential_id == PathwayStep.credential_id,
-                Outcome.status == OutcomeStatus.confirmed,
-            ),
+        confirmed_credentials = (
+            sa.select(m.c.user_id, PathwayStep.id)
+            .join(PathwayStep, PathwayStep.pathway_id == m.c.pathway_id)
+            .join(Enrollment, theirs)
+            .join(
+                Outcome,
+                sa.and_(
+                    Outcome.enrollment_id == Enrollment.id,
+                    Outcome.credential_id == PathwayStep.credential_id,
+                    Outcome.status == OutcomeStatus.confirmed,
+                ),
+            )
         )
-    )
+        arms += [completed_circles, confirmed_credentials]
     confirmed_on_their_own = (
         sa.select(m.c.user_id, PathwayStep.id)
         .join(PathwayStep, PathwayStep.pathway_id == m.c.pathway_id)
@@ -163,7 +166,7 @@ def _evidence(
             )
         )
     )
-    return sa.union(completed_circles, confirmed_credentials, confirmed_on_their_own)
+    return sa.union(*arms, confirmed_on_their_own)
 
 
 def published_progress() -> tuple[dict[int, Pathway], list[Progress]]:
