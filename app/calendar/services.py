@@ -4,6 +4,7 @@ feed links, and a cache of rendered feeds keyed by that fingerprint."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -32,7 +33,7 @@ from app.models import (
     Room,
     User,
 )
-from app.timeutil import utcnow
+from app.timeutil import UTCDateTime, utcnow
 
 WINDOW_BACK = dt.timedelta(days=90)
 TOUCH_EVERY = dt.timedelta(hours=1)
@@ -41,84 +42,110 @@ CACHE_KEEP = dt.timedelta(days=2)
 PRUNE_BATCH = 100  # stale rendered feeds removed each time one is cached
 
 
-@dataclass(frozen=True)
-class Feed:
-    """What a feed holds: meetings matching ``meetings`` (a condition on Meeting/Circle)
-    and bookings matching ``bookings`` (a condition on Booking/Room)."""
-
-    key: str
-    name: str
-    filename: str
-    meetings: sa.ColumnElement[bool] | None = None
-    bookings: sa.ColumnElement[bool] | None = None
-    private: bool = True
-
-
 # --- what each feed holds -----------------------------------------------------------------------
 
+# The conditions take the feed's target (a circle, meeting, branch, room or person) as a bound
+# parameter, so that the statements built on them are built once, not once per request.
+_TARGET = sa.bindparam("target", type_=sa.Integer)
+_SINCE = sa.bindparam("since", type_=UTCDateTime)
 _LIVE = Circle.status != CircleStatus.draft
+
+# Per kind of feed: which meetings (a condition on Meeting/Circle) and which bookings (on
+# Booking/Room) it holds.
+_MEETINGS: dict[str, sa.ColumnElement[bool]] = {
+    "circle": sa.and_(Meeting.circle_id == _TARGET, _LIVE),
+    "meeting": Meeting.id == _TARGET,
+    "branch": sa.and_(Circle.branch_id == _TARGET, _LIVE),
+    "facilitator": Meeting.circle_id.in_(
+        sa.select(Facilitation.circle_id).where(Facilitation.user_id == _TARGET)
+    ),
+    "personal": sa.and_(
+        Meeting.circle_id.in_(
+            sa.select(Enrollment.circle_id).where(
+                Enrollment.user_id == _TARGET,
+                Enrollment.status.in_([EnrollmentStatus.enrolled, EnrollmentStatus.completed]),
+            )
+        ),
+        _LIVE,
+    ),
+}
+_BOOKINGS: dict[str, sa.ColumnElement[bool]] = {
+    "branch": sa.and_(Room.branch_id == _TARGET, Booking.kind != BookingKind.meeting),
+    "room": Booking.room_id == _TARGET,
+}
+
+
+@dataclass(frozen=True)
+class Feed:
+    """A feed: its kind (circle, meeting, branch, room, facilitator, personal) and target's
+    id say which meetings and bookings it holds."""
+
+    kind: str
+    target: int
+    name: str
+    filename: str
+    private: bool = True
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind}-{self.target}"
+
+    @property
+    def meetings(self) -> sa.ColumnElement[bool] | None:
+        return _MEETINGS.get(self.kind)
+
+    @property
+    def bookings(self) -> sa.ColumnElement[bool] | None:
+        return _BOOKINGS.get(self.kind)
+
+    def params(self, since: dt.datetime) -> dict:
+        return {"target": self.target, "since": since}
 
 
 def circle_feed(circle: Circle) -> Feed:
     return Feed(
-        key=f"circle-{circle.id}",
+        "circle",
+        circle.id,
         name=circle.title,
         filename=f"circle-{circle.id}.ics",
-        meetings=sa.and_(Meeting.circle_id == circle.id, _LIVE),
         private=circle.audience != "public",
     )
 
 
 def meeting_feed(meeting: Meeting) -> Feed:
     return Feed(
-        key=f"meeting-{meeting.id}",
+        "meeting",
+        meeting.id,
         name=meeting.circle.title,
         filename=f"meeting-{meeting.id}.ics",
-        meetings=Meeting.id == meeting.id,
         private=meeting.circle.audience != "public",
     )
 
 
 def branch_feed(branch: Branch) -> Feed:
     return Feed(
-        key=f"branch-{branch.id}",
+        "branch",
+        branch.id,
         name=_("%(branch)s: circles and room bookings", branch=branch.name),
         filename=f"branch-{branch.slug}.ics",
-        meetings=sa.and_(Circle.branch_id == branch.id, _LIVE),
-        bookings=sa.and_(Room.branch_id == branch.id, Booking.kind != BookingKind.meeting),
     )
 
 
 def room_feed(room: Room) -> Feed:
     return Feed(
-        key=f"room-{room.id}",
+        "room",
+        room.id,
         name=_("%(room)s at %(branch)s", room=room.name, branch=room.branch.name),
         filename=f"room-{room.id}.ics",
-        bookings=Booking.room_id == room.id,
     )
 
 
 def facilitator_feed(user: User) -> Feed:
-    mine = sa.select(Facilitation.circle_id).where(Facilitation.user_id == user.id)
-    return Feed(
-        key=f"facilitator-{user.id}",
-        name=_("Circles I facilitate"),
-        filename="facilitating.ics",
-        meetings=Meeting.circle_id.in_(mine),
-    )
+    return Feed("facilitator", user.id, name=_("Circles I facilitate"), filename="facilitating.ics")
 
 
 def personal_feed(user: User) -> Feed:
-    joined = sa.select(Enrollment.circle_id).where(
-        Enrollment.user_id == user.id,
-        Enrollment.status.in_([EnrollmentStatus.enrolled, EnrollmentStatus.completed]),
-    )
-    return Feed(
-        key=f"personal-{user.id}",
-        name=_("My learning circles"),
-        filename="my-circles.ics",
-        meetings=sa.and_(Meeting.circle_id.in_(joined), _LIVE),
-    )
+    return Feed("personal", user.id, name=_("My learning circles"), filename="my-circles.ics")
 
 
 # --- fingerprint, render, cache -----------------------------------------------------------------
@@ -133,67 +160,101 @@ def _window(now: dt.datetime) -> dt.datetime:
 def _names_version() -> list[sa.ScalarSelect]:
     """When a branch, room or course last changed: their names appear in events."""
     return [
-        sa.select(sa.func.max(model.updated_at)).scalar_subquery()
+        sa.select(sa.func.max(model.updated_at)).correlate(None).scalar_subquery()
         for model in (Branch, Room, Course)
     ]
 
 
-def fingerprint(feed: Feed, links: Links, now: dt.datetime) -> tuple[str, dt.datetime | None]:
-    """(ETag, Last-Modified) from a few aggregate queries: no calendar is built. The ETag also
-    keys the cache of rendered bytes, so it covers everything that shapes them: the rows, the
-    names shown in events, the feed's (translated) name and the links."""
-    since = _window(now)
-    parts = [PRODID, feed.key, feed.name, links.host, links.circle_url(0), since.isoformat()]
-    stamps: list[dt.datetime] = []
-    names = _names_version()  # asked once, by whichever query comes first
-    if feed.meetings is not None:
-        in_feed = sa.and_(feed.meetings, Meeting.ends_at >= since)
-        count, last_meeting, last_circle, *versions = db.session.execute(
+def _facilitators(in_feed: sa.ColumnElement[bool]) -> sa.ScalarSelect:
+    """Who facilitates the feed's circles, and in which role, as one string (their names
+    appear in events; a facilitation has no timestamp to ask instead). Each name is prefixed
+    with its length, so that no two lists can read the same."""
+    text = sa.String()
+    row = sa.func.coalesce(
+        sa.cast(Facilitation.circle_id, text)
+        + ":"
+        + sa.cast(Facilitation.user_id, text)
+        + ":"
+        + sa.cast(Facilitation.role, text)
+        + ":"
+        + sa.cast(sa.func.length(User.name), text)
+        + ":"
+        + User.name,
+        "",
+    )
+    circles = sa.select(Meeting.circle_id).join(Circle, Circle.id == Meeting.circle_id)
+    rows = (
+        sa.select(row.label("row"))
+        .select_from(Facilitation)
+        .join(User, User.id == Facilitation.user_id)
+        .where(Facilitation.circle_id.in_(circles.where(in_feed)))
+        .order_by(Facilitation.circle_id, Facilitation.user_id)
+        .subquery()
+    )
+    return sa.select(sa.func.aggregate_strings(rows.c.row, "|")).correlate(None).scalar_subquery()
+
+
+@functools.cache
+def _fingerprint_query(kind: str) -> sa.Select:
+    """One statement of aggregates for a kind of feed (built once; the target and the
+    window's start are its parameters)."""
+    sources: list[sa.Subquery] = []
+    extra: list[sa.ColumnElement] = []
+    if kind in _MEETINGS:
+        in_feed = sa.and_(_MEETINGS[kind], Meeting.ends_at >= _SINCE)
+        meetings = (
             sa.select(
-                sa.func.count(Meeting.id),
-                sa.func.max(Meeting.updated_at),
-                sa.func.max(Circle.updated_at),
-                *names,
+                sa.func.count(Meeting.id).label("meetings"),
+                sa.func.max(Meeting.updated_at).label("meeting_changed"),
+                sa.func.max(Circle.updated_at).label("circle_changed"),
             )
             .join(Circle, Circle.id == Meeting.circle_id)
             .where(in_feed)
-        ).one()
-        parts += [str(count), str(last_meeting), str(last_circle), *map(str, versions)]
-        stamps += [s for s in (last_meeting, last_circle) if s]
-        names = []
-        facilitators = db.session.execute(
-            sa.select(Facilitation.circle_id, Facilitation.user_id, Facilitation.role, User.name)
-            .join(User, User.id == Facilitation.user_id)
-            .where(
-                Facilitation.circle_id.in_(
-                    sa.select(Meeting.circle_id)
-                    .join(Circle, Circle.id == Meeting.circle_id)
-                    .where(in_feed)
-                )
-            )
-            .order_by(Facilitation.circle_id, Facilitation.user_id)
         )
-        parts += [repr(tuple(row)) for row in facilitators]
-    if feed.bookings is not None:
-        count, last_booking, *versions = db.session.execute(
-            sa.select(sa.func.count(Booking.id), sa.func.max(Booking.updated_at), *names)
+        sources.append(meetings.subquery("m"))
+        extra.append(_facilitators(in_feed).label("facilitators"))
+    if kind in _BOOKINGS:
+        bookings = (
+            sa.select(
+                sa.func.count(Booking.id).label("bookings"),
+                sa.func.max(Booking.updated_at).label("booking_changed"),
+            )
             .join(Room, Room.id == Booking.room_id)
-            .where(feed.bookings, Booking.ends_at >= since)
-        ).one()
-        parts += [str(count), str(last_booking), *map(str, versions)]
-        stamps += [last_booking] if last_booking else []
+            .where(_BOOKINGS[kind], Booking.ends_at >= _SINCE)
+        )
+        sources.append(bookings.subquery("b"))
+    # Each aggregate is one row: joined on true, they make one row of one statement.
+    joined = sources[0] if len(sources) == 1 else sources[0].join(sources[1], sa.true())
+    return sa.select(*joined.c, *_names_version(), *extra).select_from(joined)
+
+
+def fingerprint(feed: Feed, links: Links, now: dt.datetime) -> tuple[str, dt.datetime | None]:
+    """(ETag, Last-Modified) from ONE query of aggregates: no calendar is built. The ETag
+    also keys the cache of rendered bytes, so it covers everything that shapes them: the
+    rows, the names shown in events, the facilitators, the feed's (translated) name and the
+    links. A 304 costs this query and whatever access check came before it."""
+    since = _window(now)
+    parts = [PRODID, feed.key, feed.name, links.host, links.circle_url(0), since.isoformat()]
+    row = db.session.execute(_fingerprint_query(feed.kind), feed.params(since)).one()
+    parts += map(str, row)
+    mapping = row._mapping
+    stamps = [
+        mapping[name]
+        for name in ("meeting_changed", "circle_changed", "booking_changed")
+        if mapping.get(name) is not None
+    ]
     etag = hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
     return etag, max(stamps) if stamps else None
 
 
 def render(feed: Feed, links: Links, now: dt.datetime) -> bytes:
-    since = _window(now)
+    params = feed.params(_window(now))
     events = []
     if feed.meetings is not None:
         meetings = db.session.scalars(
             sa.select(Meeting)
             .join(Circle, Circle.id == Meeting.circle_id)
-            .where(feed.meetings, Meeting.ends_at >= since)
+            .where(feed.meetings, Meeting.ends_at >= _SINCE)
             .options(
                 so.selectinload(Meeting.bookings).joinedload(Booking.room),
                 so.joinedload(Meeting.circle).options(
@@ -203,16 +264,18 @@ def render(feed: Feed, links: Links, now: dt.datetime) -> bytes:
                     so.selectinload(Circle.facilitations).joinedload(Facilitation.user),
                 ),
             )
-            .order_by(Meeting.starts_at, Meeting.id)
+            .order_by(Meeting.starts_at, Meeting.id),
+            params,
         )
         events.extend(meeting_events(meetings, links))
     if feed.bookings is not None:
         bookings = db.session.scalars(
             sa.select(Booking)
             .join(Room, Room.id == Booking.room_id)
-            .where(feed.bookings, Booking.ends_at >= since)
+            .where(feed.bookings, Booking.ends_at >= _SINCE)
             .options(so.joinedload(Booking.room).joinedload(Room.branch))
-            .order_by(Booking.starts_at, Booking.id)
+            .order_by(Booking.starts_at, Booking.id),
+            params,
         )
         events.extend(booking_event(b, links.host) for b in bookings)
     return build_calendar(events, name=feed.name).to_ical()
