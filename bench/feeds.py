@@ -7,6 +7,11 @@ a repeat request served from the feed cache, and of a 304 answer. Run: make benc
 
 from __future__ import annotations
 
+import sys
+
+if not __package__:  # `python bench/feeds.py`: bench/http.py would hide the stdlib's http
+    sys.path.pop(0)
+
 import datetime as dt
 import statistics
 import tempfile

@@ -9,6 +9,11 @@ Run: .venv/bin/python -m bench.seed_scale [--scale 1.0] [--seed 2026] [--db sqli
 
 from __future__ import annotations
 
+import sys
+
+if not __package__:  # `python bench/seed_scale.py`: bench/http.py would hide the stdlib's http
+    sys.path.pop(0)
+
 import argparse
 import shutil
 import tempfile
