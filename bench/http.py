@@ -334,6 +334,9 @@ def main() -> None:
         "postgresql": ("postgresql", False),
         "demo": ("sqlite", True),
     }
+    unknown = set(args.db.split(",")) - kinds.keys()
+    if unknown:
+        parser.error(f"--db: unknown {', '.join(sorted(unknown))} (choose from {', '.join(kinds)})")
     tables = []
     for name in args.db.split(","):
         kind, demo = kinds[name]
