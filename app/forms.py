@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from flask import current_app, has_request_context
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -24,6 +25,7 @@ from app.edges import (
     INT_MAX,
     date_in_range,
 )
+from app.i18n import wtforms_translations
 from app.security import is_web_url
 from app.timeutil import is_timezone, timezone_choices
 from app.widgets import faster
@@ -58,6 +60,11 @@ class BaseForm(FlaskForm):
             elif isinstance(field, DateTimeField):  # also DateField, TimeField
                 field.validators = [*field.validators, _date_within_range]
             return field
+
+        def get_translations(self, form):
+            if has_request_context() and current_app.config.get("WTF_I18N_ENABLED", True):
+                return wtforms_translations()  # the same messages, read once per language
+            return super().get_translations(form)
 
 
 class ConfirmForm(BaseForm):

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import functools
+
 from babel import support
-from flask import Flask, current_app, has_request_context, request
-from flask_babel import Domain, _get_current_context, get_locale
+from flask import Flask, current_app, g, has_request_context, request
+from flask_babel import Domain, _get_current_context, get_locale, get_translations
+from flask_babel.speaklater import LazyString
 from flask_login import current_user
+from wtforms.i18n import messages_path
 
 from app.extensions import babel
 
@@ -42,10 +46,51 @@ class _RequestDomain(Domain):
         return translations
 
 
+def translations() -> support.NullTranslations:
+    """The catalogue of the request (or of the force_locale block) in one lookup, once
+    _RequestDomain has kept it; Flask-Babel's own path asks the context three times."""
+    try:
+        found = g._flask_babel.babel_translations
+    except (AttributeError, RuntimeError):  # not kept yet, or outside any app context
+        found = None
+    return found if found is not None else get_translations()
+
+
+def gettext(string: str, **variables) -> str:
+    """Flask-Babel's gettext, through translations()."""
+    text = translations().ugettext(string)
+    return text % variables if variables else text
+
+
+def lazy_gettext(string: str, **variables) -> LazyString:
+    """Flask-Babel's lazy_gettext, through translations(): for labels read on every page."""
+    return LazyString(gettext, string, **variables)
+
+
+def wtforms_translations() -> support.NullTranslations:
+    """WTForms' own messages ("Not a valid choice.") in the request's language. Flask-WTF
+    read and parsed the catalogue file again for each request with a form; it is read once
+    per language."""
+    return _wtforms_catalogue(str(get_locale()))
+
+
+@functools.cache
+def _wtforms_catalogue(locale: str) -> support.NullTranslations:
+    return support.Translations.load(messages_path(), [locale], domain="wtforms")
+
+
 def init_i18n(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     # Babel.domain_instance is a cached property: the one domain every gettext goes through.
     babel.domain_instance = _RequestDomain(domain=app.config.get("BABEL_DOMAIN", "messages"))
+    # What Flask-Babel installs for templates' _() and ngettext(), through translations().
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: translations().ugettext(s),
+        ngettext=lambda s, p, n: translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: translations().unpgettext(c, s, p, n),
+    )
 
     @app.context_processor
     def _locale() -> dict:

@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime, format_skeleton, get_time_format
 from flask_babel import get_locale
-from flask_babel import lazy_gettext as _l
 from wtforms.fields.choices import SelectChoice
 
+from app.i18n import lazy_gettext as _l  # read on every page: the quicker lookup
 from app.models import (
     AttendanceStatus,
     Audience,

@@ -16,6 +16,11 @@ from wtforms.widgets import Select
 
 class FastSelect(Select):
     @classmethod
+    def _dispatch_render_option(cls):
+        # WTForms inspects render_option's signature on every render (for pre-3.3 overrides).
+        return cls.render_option
+
+    @classmethod
     def render_option(cls, choice, **kwargs) -> Markup:
         value, label = choice.value, choice.label
         if kwargs or choice.render_kw or isinstance(value, bool):
