@@ -10,9 +10,9 @@ from decimal import Decimal
 
 from babel import Locale, numbers
 from flask_babel import get_locale
-from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
+from app.i18n import lazy_gettext as _l  # many per dashboard: the quicker lookup
 from app.labels import SKILL_AREAS
 from app.reports import svg
 from app.reports.services import Dashboard, Figures
