@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from babel import Locale, numbers
+from babel import numbers
 from flask_babel import get_locale
 from markupsafe import Markup
 
@@ -55,17 +55,17 @@ class Table:
     chart: Chart | None = None
 
     def display_rows(self) -> list[list[str]]:
-        locale = get_locale()  # asked once per table, not once per cell
+        language = _language()  # asked once per table, not once per cell
         return [
-            [display(v, c.kind, locale) for v, c in zip(row, self.columns, strict=True)]
+            [display(v, c.kind, language) for v, c in zip(row, self.columns, strict=True)]
             for row in self.rows
         ]
 
     def display_total(self) -> list[str] | None:
         if self.total is None:
             return None
-        locale = get_locale()
-        return [display(v, c.kind, locale) for v, c in zip(self.total, self.columns, strict=True)]
+        language = _language()
+        return [display(v, c.kind, language) for v, c in zip(self.total, self.columns, strict=True)]
 
     def csv_header(self) -> list[str]:
         return [str(c.label) for c in self.columns]
@@ -92,17 +92,23 @@ class Table:
         return draw(f"chart-{self.name}", str(self.chart.title), str(self.chart.description), data)
 
 
-def display(value, kind: str, locale: Locale | None = None) -> str:
-    """A cell as the page shows it, in the reader's language (``locale``, else the request's)."""
+def display(value, kind: str, language: str | None = None) -> str:
+    """A cell as the page shows it, in the reader's language (``language``, a locale
+    identifier such as "es", else the request's)."""
     if kind == "text":
         return str(value)
     if value is None:
         return str(_l("n/a"))
-    return _number(locale or get_locale(), kind, type(value), value)
+    return _number(language or _language(), kind, type(value), value)
+
+
+def _language() -> str | None:
+    locale = get_locale()
+    return str(locale) if locale is not None else None
 
 
 @functools.lru_cache(maxsize=4096)
-def _number(locale: Locale, kind: str, _type: type, value) -> str:
+def _number(locale: str | None, kind: str, _type: type, value) -> str:
     """Babel parses and applies a CLDR pattern for each number (a dashboard shows about 200,
     many the same): each is formatted once per language. The type is in the key because
     equal numbers of different types (1, 1.0, Decimal("1.00")) may be written differently."""
