@@ -15,6 +15,11 @@ time; PAGE is one of the names in the table.)
 
 from __future__ import annotations
 
+import sys
+
+if not __package__:  # run as a file (make bench): bench/http.py would hide the stdlib's http
+    sys.path.pop(0)
+
 import argparse
 import cProfile
 import pstats
