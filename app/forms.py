@@ -28,7 +28,7 @@ from app.edges import (
 from app.i18n import wtforms_translations
 from app.security import is_web_url
 from app.timeutil import is_timezone, timezone_choices
-from app.widgets import faster
+from app.widgets import faster, faster_label
 
 CONTROL_MESSAGE = _l("Remove the control character (an invisible one, perhaps pasted).")
 
@@ -55,6 +55,7 @@ class BaseForm(FlaskForm):
         def bind_field(self, form, unbound_field, options):
             field = super().bind_field(form, unbound_field, options)
             field.widget = faster(field.widget)  # the same HTML, cheaper (app/widgets.py)
+            field.label = faster_label(field.label)
             if isinstance(field, StringField):
                 field.validators = [*field.validators, _no_control_characters]
             elif isinstance(field, DateTimeField):  # also DateField, TimeField

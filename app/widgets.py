@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from flask_babel.speaklater import LazyString
 from markupsafe import Markup, escape
+from wtforms.fields.core import Label
 from wtforms.widgets import Select
 from wtforms.widgets.core import clean_key
 
@@ -60,8 +61,26 @@ class FastSelect(Select):
         return Markup(f'<option {selected}value="{quoted}">{escape(label or value)}</option>')  # noqa: S704
 
 
+class FastLabel(Label):
+    """WTForms' <label>, its attributes written by html_params above."""
+
+    def __call__(self, text=None, **kwargs) -> Markup:
+        if "for_" in kwargs:
+            kwargs["for"] = kwargs.pop("for_")
+        else:
+            kwargs.setdefault("for", self.field_id)
+        attributes = html_params(**kwargs)
+        attributes = f" {attributes}" if attributes else ""
+        return Markup(f"<label{attributes}>{escape(text or self.text)}</label>")  # noqa: S704
+
+
 SELECT = FastSelect()
 SELECT_MULTIPLE = FastSelect(multiple=True)
+
+
+def faster_label(label: Label) -> Label:
+    """The cheap twin of a field's WTForms label."""
+    return FastLabel(label.field_id, label.text) if type(label) is Label else label
 
 
 def faster(widget):
