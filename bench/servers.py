@@ -20,6 +20,12 @@ from tests.live import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 READY: dict[str, str] = {}  # server address: a cheap path that answers 200
+
+
+class NotServing(RuntimeError):
+    """A dataset could not be built or a server did not start: that dataset is skipped."""
+
+
 SECRET = "bench-http-secret-key-bench-http-secret-key"  # noqa: S105  (throwaway servers)
 
 
@@ -39,7 +45,7 @@ def flask_cli(url: str, *args: str) -> None:
         [sys.executable, "-m", "flask", *args], cwd=ROOT, env=env, capture_output=True, text=True
     )
     if done.returncode:
-        raise SystemExit(f"flask {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
+        raise NotServing(f"flask {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
 
 
 def build(url: str, demo: bool, scale: float, seed: int) -> float:
@@ -122,7 +128,7 @@ def gunicorn(app: str, url: str, redis_url: str, workers: int, ready: str) -> It
                     pass
                 if process.poll() is not None or time.monotonic() > deadline:
                     log.seek(0)
-                    raise SystemExit(f"{app} did not start:\n{log.read().decode()[-3000:]}")
+                    raise NotServing(f"{app} did not start:\n{log.read().decode()[-3000:]}")
                 time.sleep(0.2)
             READY[base] = ready
             yield base
