@@ -24,12 +24,13 @@ from urllib.parse import parse_qsl
 
 import flask
 from flask import Flask, request
-from flask_babel import lazy_gettext as _l
 from werkzeug import formparser
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter
 from werkzeug.utils import cached_property
 from werkzeug.wsgi import LimitedStream
+
+from app.i18n import lazy_gettext as _l
 
 INT_MAX = 2**31 - 1  # PostgreSQL's integer, the type of every id
 MAX_PAGE = 100_000

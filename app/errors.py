@@ -7,7 +7,6 @@ import sqlite3
 import time
 
 from flask import Flask, Response, g, jsonify, render_template, request
-from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
@@ -15,6 +14,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 
 from app.extensions import db, limiter
+from app.i18n import lazy_gettext as _l
 
 MESSAGES = {
     400: (_l("Bad request"), _l("The request could not be understood.")),

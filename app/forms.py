@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import current_app, has_request_context
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     DateTimeField,
@@ -25,6 +24,7 @@ from app.edges import (
     INT_MAX,
     date_in_range,
 )
+from app.i18n import lazy_gettext as _l
 from app.i18n import wtforms_translations
 from app.security import is_web_url
 from app.timeutil import is_timezone, timezone_choices

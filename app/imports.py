@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 
 from flask import current_app
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -29,6 +28,7 @@ from wtforms.validators import DataRequired
 
 from app.csvio import read_csv
 from app.forms import BaseForm
+from app.i18n import lazy_gettext as _l
 from app.rules import RuleViolation
 
 MAX_BYTES = 1024 * 1024  # a larger file is refused with a clear message

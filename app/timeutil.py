@@ -10,9 +10,9 @@ import sqlalchemy as sa
 from babel.dates import format_date, format_time, get_timezone_name
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from wtforms.fields.choices import SelectChoice
 
+from app.i18n import lazy_gettext as _l
 from app.rules import RuleViolation
 
 UTC = dt.UTC

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, SearchField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -12,6 +11,7 @@ from app.forms import (
     strip,
     timezone_field,
 )
+from app.i18n import lazy_gettext as _l
 
 
 class UserForm(BaseForm):

@@ -18,7 +18,6 @@ from functools import cache
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 from werkzeug.security import generate_password_hash
 from wtforms import StringField
@@ -27,6 +26,7 @@ from wtforms.validators import DataRequired, Length
 from app.admin import services
 from app.extensions import db
 from app.forms import BaseForm, email_field, strip
+from app.i18n import lazy_gettext as _l
 from app.imports import Plan, cell_problems, read_rows, refuse_problems
 from app.models import Branch, User
 from app.timeutil import is_timezone

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
-from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     DateField,
@@ -15,6 +14,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from app.forms import BaseForm, MultiCheckboxField, optional_int, strip, validate_web_url
+from app.i18n import lazy_gettext as _l
 from app.labels import OUTCOME_KINDS, choices
 from app.models import CredentialKind
 

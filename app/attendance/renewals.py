@@ -27,11 +27,11 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from dateutil.relativedelta import relativedelta
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from app.attendance import notifications
 from app.extensions import db
+from app.i18n import lazy_gettext as _l
 from app.models import (
     Circle,
     CircleStatus,

@@ -1,12 +1,12 @@
 from __future__ import annotations
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from wtforms import PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from app.forms import BaseForm, email_field, new_password_fields, strip, timezone_field
+from app.i18n import lazy_gettext as _l
 
 
 class LoginForm(BaseForm):

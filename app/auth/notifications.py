@@ -8,9 +8,8 @@ built from ``BASE_URL`` (``app.links``), never from the request.
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
-
 from app.emails import Reader, send
+from app.i18n import lazy_gettext as _l
 from app.links import external_url
 from app.models import User
 

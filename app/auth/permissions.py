@@ -12,10 +12,10 @@ from typing import NoReturn, TypeVar
 
 import sqlalchemy as sa
 from flask import Flask, abort, current_app, has_request_context, request
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app.extensions import db, login_manager
+from app.i18n import lazy_gettext as _l
 from app.models import (
     Audience,
     Branch,

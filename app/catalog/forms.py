@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
-from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, SearchField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from app.forms import BaseForm, strip, validate_web_url
+from app.i18n import lazy_gettext as _l
 from app.labels import CAREER_STAGES, COURSE_FORMATS, COURSE_LANGUAGES, SKILL_AREAS, choices
 from app.models import CareerStage, CourseFormat
 from app.text import hours_text

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     DateField,
@@ -24,6 +23,7 @@ from app.forms import (
     validate_timezone,
     validate_web_url,
 )
+from app.i18n import lazy_gettext as _l
 from app.labels import AUDIENCES, CIRCLE_FORMATS, SKILL_AREAS, WEEKDAY_NAMES, choices
 from app.models import Audience, CircleFormat
 from app.timeutil import timezone_choices

@@ -9,11 +9,11 @@ import datetime as dt
 from itertools import groupby
 from typing import TYPE_CHECKING
 
-from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
 
 from app.circles.meetings import future_meetings
 from app.emails import Reader, send
+from app.i18n import lazy_gettext as _l
 from app.links import external_url
 from app.models import Circle, User
 

@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
 from wtforms import IntegerField, SelectField, TimeField
@@ -22,6 +21,7 @@ from app.circles.meetings import future_meetings
 from app.circles.views import bp
 from app.extensions import db
 from app.forms import BaseForm, optional_int
+from app.i18n import lazy_gettext as _l
 from app.labels import WEEKDAY_NAMES, when
 from app.models import Circle, Room
 from app.timeutil import utcnow

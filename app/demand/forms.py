@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from wtforms import DateField, RadioField, SelectField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
 from app.forms import BaseForm, MultiCheckboxField, optional_int, strip
+from app.i18n import lazy_gettext as _l
 from app.labels import SKILL_AREAS, choices
 from app.models import CareerGoal, InterestFormat, TimeOfDay
 

@@ -3,9 +3,8 @@ Each reads it in their own language and time zone; links come from ``BASE_URL``.
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
-
 from app.emails import Reader, send
+from app.i18n import lazy_gettext as _l
 from app.links import external_url
 from app.models import Circle, Interest
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from wtforms import RadioField, SelectField
 from wtforms.validators import Optional
 
 from app.forms import BaseForm, MultiCheckboxField, email_field, optional_int, timezone_field
+from app.i18n import lazy_gettext as _l
 from app.labels import CAREER_STAGES, CIRCLE_FORMATS, SKILL_AREAS, choices
 from app.models import CareerStage, CircleFormat, DigestFrequency
 

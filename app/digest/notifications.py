@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask_babel import lazy_gettext as _l
-
 from app.emails import Reader, send
+from app.i18n import lazy_gettext as _l
 from app.links import external_url
 from app.models import Circle, DigestSubscription
 

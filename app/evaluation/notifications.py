@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from flask_babel import lazy_gettext as _l
-
 from app.emails import Reader, send
+from app.i18n import lazy_gettext as _l
 from app.links import external_url
 
 if TYPE_CHECKING:

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from app.forms import BaseForm, email_field, strip
+from app.i18n import lazy_gettext as _l
 
 
 class JoinForm(BaseForm):

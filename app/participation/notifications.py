@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask_babel import lazy_gettext as _l
-
 from app.calendar.feeds import meetings_ics
 from app.emails import Reader, send
+from app.i18n import lazy_gettext as _l
 from app.links import external_url, feed_links
 from app.models import Circle, Enrollment, GuestSignup, Meeting, OverflowOffer, User
 from app.participation.places import enrolled_in, waitlist_position, waitlisted_in

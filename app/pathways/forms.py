@@ -3,12 +3,12 @@ completion forms (the person's report, the manager's review)."""
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, DateField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length
 
 from app.forms import BaseForm, optional_int, strip
+from app.i18n import lazy_gettext as _l
 from app.labels import CAREER_STAGES, SKILL_AREAS, choices
 from app.models import Course, Credential
 

@@ -3,9 +3,8 @@ finished on their own. In their own language; links come from ``BASE_URL``."""
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
-
 from app.emails import Reader, send
+from app.i18n import lazy_gettext as _l
 from app.links import external_url
 from app.models import SelfPacedCompletion, SelfPacedStatus
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from flask_babel import lazy_gettext as _l
-
 from app.attendance.renewals import Standing
+from app.i18n import lazy_gettext as _l
 from app.records.services import Impact, ImpactFigures, OutcomeLine, Record
 from app.reports.tables import OUTCOME_KINDS, Chart, Column, Table, csv_value
 

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     DateField,
@@ -26,6 +25,7 @@ from wtforms.validators import (
 )
 
 from app.forms import BaseForm, MultiCheckboxField, optional_int, strip, timezone_field
+from app.i18n import lazy_gettext as _l
 from app.models import RoomFeature
 from app.rooms.services import MAX_CLOSURE_DAYS
 

@@ -3,9 +3,8 @@ the owner's language and time zone and queued in the outbox."""
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
-
 from app.emails import Reader, send
+from app.i18n import lazy_gettext as _l
 from app.models import Booking, User
 
 
