@@ -29,6 +29,7 @@ import pytest
 import redis
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
+from sqlalchemy.engine import make_url
 
 from app.extensions import db
 from app.models import FeedCache, Meeting
@@ -41,15 +42,19 @@ from tests.test_concurrency import _active_bookings, _book, _overlaps, _seed, _s
 pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 
 SERVER = {"workers": 2, "threads": 4}
+SERVERS_NAME = "circles-two-servers"
 
 
 @pytest.fixture(scope="module")
 def server_pair(database_url) -> Iterator[tuple[str, str, str, str]]:
     """Servers A and B on the (migrated) database under test and one Redis, for the module."""
+    # Named, so that their connections are told apart from the test process's own.
+    named = make_url(database_url).update_query_dict({"application_name": SERVERS_NAME})
+    served = named.render_as_string(hide_password=False)
     with (
         redis_server() as redis_url,
-        gunicorn(database_url, ratelimit_storage=redis_url, **SERVER) as a,
-        gunicorn(database_url, ratelimit_storage=redis_url, **SERVER) as b,
+        gunicorn(served, ratelimit_storage=redis_url, **SERVER) as a,
+        gunicorn(served, ratelimit_storage=redis_url, **SERVER) as b,
     ):
         yield database_url, a, b, redis_url
 
@@ -95,8 +100,9 @@ def _server_connections(url: str) -> int:
         count = conn.execute(
             sa.text(
                 "SELECT count(*) FROM pg_stat_activity"
-                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            )
+                " WHERE datname = current_database() AND application_name = :name"
+            ),
+            {"name": SERVERS_NAME},
         ).scalar_one()
     engine.dispose()
     return count
