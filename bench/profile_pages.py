@@ -32,10 +32,10 @@ import sqlalchemy as sa
 from flask import Flask, render_template_string
 from flask_migrate import upgrade
 
-from app import create_app
 from app.demo import DEMO_PASSWORD as PASSWORD
 from app.extensions import db
 from app.models import Circle, Course, User
+from bench.servers import bench_app
 
 FLOOR = """<!doctype html><title>Courses</title><table>
 <tr><th>Title</th><th>Provider</th><th>Skill area</th><th>Language</th></tr>
@@ -63,15 +63,7 @@ def baselines(url: str) -> Flask:
 
 def build(folder: Path) -> tuple[Flask, str]:
     url = f"sqlite:///{folder / 'demo.sqlite'}"
-    app = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": url,
-            "SECRET_KEY": "bench-" + "x" * 32,
-            "BASE_URL": "http://localhost",
-            "WTF_CSRF_ENABLED": False,
-            "RATELIMIT_ENABLED": False,
-        }
-    )
+    app = bench_app(url)
     with app.app_context():
         upgrade()
     result = app.test_cli_runner().invoke(args=["demo", "load"])

