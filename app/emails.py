@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from flask import current_app, render_template
 from flask_babel import force_locale
 
-from app.models import OutboxMessage, User
+from app.models import Enrollment, OutboxMessage, User
 from app.outbox import queue_email
 
 
@@ -25,6 +25,15 @@ class Reader:
     @classmethod
     def of(cls, user: User) -> Reader:
         return cls(email=user.email, timezone=user.timezone, locale=user.locale)
+
+    @classmethod
+    def of_place(cls, place: Enrollment) -> Reader:
+        """Whoever holds a place in a circle, at the place's address: with their account's
+        zone and language, a guest's in the circle's zone."""
+        user = place.user
+        if user is not None:
+            return cls(email=place.email, timezone=user.timezone, locale=user.locale)
+        return cls(email=place.email, timezone=place.circle.timezone)
 
 
 def language(locale: str | None) -> str:

@@ -22,7 +22,7 @@ def credential_lapsing(outcome: Outcome, standing: Standing, account: User | Non
         reader, name = Reader.of(account), account.name
         record_url = external_url("records.mine")
     else:
-        reader = Reader(email=place.email, timezone=place.circle.timezone)
+        reader = Reader.of_place(place)
         name, record_url = place.name, None
     send(
         reader,

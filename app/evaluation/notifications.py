@@ -34,7 +34,5 @@ def invitation(user: User, circle: Circle, window: Window) -> None:
 
 def guest_invitation(enrollment: Enrollment, window: Window, token: str) -> None:
     """A guest has no account to sign in with: their link carries a signed token instead."""
-    circle = enrollment.circle
-    reader = Reader(email=enrollment.email, timezone=circle.timezone)
     survey_url = external_url("evaluation.guest_survey", token=token)
-    _invite(reader, enrollment.name, circle, window, survey_url)
+    _invite(Reader.of_place(enrollment), enrollment.name, enrollment.circle, window, survey_url)

@@ -24,13 +24,6 @@ def circle_ics(circle: Circle) -> str:
     return meetings_ics(circle.meetings, circle, feed_links())
 
 
-def _reader(enrollment: Enrollment) -> Reader:
-    user = enrollment.user
-    if user is not None:
-        return Reader(email=enrollment.email, timezone=user.timezone, locale=user.locale)
-    return Reader(email=enrollment.email, timezone=enrollment.circle.timezone)
-
-
 def lead_address(circle: Circle) -> str | None:
     """The lead facilitator's email: the Reply-To of what the circle's people are sent."""
     return next((f.user.email for f in circle.facilitations if f.is_lead), None)
@@ -50,7 +43,7 @@ def _manage_url(enrollment: Enrollment) -> str | None:
 def _email(enrollment: Enrollment, subject, kind: str, ics: str | None = None, **context) -> None:
     circle = enrollment.circle
     send(
-        _reader(enrollment),
+        Reader.of_place(enrollment),
         subject,
         f"participation/email/{kind}.txt",
         ics=ics,
@@ -196,7 +189,7 @@ def message(
     Answers go to whoever wrote it."""
     for enrollment in recipients:
         send(
-            _reader(enrollment),
+            Reader.of_place(enrollment),
             f"[{circle.title}] {subject}",
             "participation/email/message.txt",
             reply_to=sender.email,
@@ -212,7 +205,7 @@ def overflow_offered(offer: OverflowOffer, token: str) -> None:
     links to accept or decline (``token`` exists only here; only its hash is stored)."""
     place, circle = offer.enrollment, offer.circle
     send(
-        _reader(place),
+        Reader.of_place(place),
         _l("A seat for you in “%(title)s”", title=circle.title),
         "participation/email/overflow_offer.txt",
         reply_to=lead_address(circle),
