@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import http.client
 import os
+import pwd
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -19,6 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from flask_migrate import upgrade
+from sqlalchemy.engine import make_url
 
 from app import create_app
 from app.extensions import db
@@ -224,37 +227,90 @@ def burst(send, count: int) -> list[int]:
     return [r if r is not None else -1 for r in results]
 
 
+def _serving(process: subprocess.Popen, port: int, name: str, log: Path | None = None) -> None:
+    """Wait until ``process`` accepts connections on ``port`` (10 s at most)."""
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                said = log.read_text() if log is not None and log.exists() else ""
+                raise RuntimeError(f"{name} did not start. {said}") from None
+            time.sleep(0.05)
+
+
 @contextmanager
 def redis_server() -> Iterator[str]:
     """A throwaway redis-server on 127.0.0.1 (Debian package redis-server)."""
     port = free_port()
+    command = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
     with tempfile.TemporaryDirectory() as data:
         process = subprocess.Popen(
-            [
-                "redis-server",
-                "--port",
-                str(port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--dir",
-                data,
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            [*command, "--dir", data], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
         try:
-            deadline = time.monotonic() + 10
-            while True:
-                try:
-                    with socket.create_connection(("127.0.0.1", port), timeout=1):
-                        break
-                except OSError:
-                    if process.poll() is not None or time.monotonic() > deadline:
-                        raise RuntimeError("redis-server did not start") from None
-                    time.sleep(0.05)
+            _serving(process, port, "redis-server")
             yield f"redis://127.0.0.1:{port}/0"
         finally:
             process.terminate()
             process.wait(timeout=10)
+
+
+PGBOUNCER = "/usr/sbin/pgbouncer"  # Debian package pgbouncer (not on a non-root PATH)
+
+
+@contextmanager
+def pgbouncer(database_url: str, pool_size: int = 2) -> Iterator[str]:
+    """PgBouncer (Debian package pgbouncer) in transaction mode on 127.0.0.1 in front of the
+    PostgreSQL server of ``database_url``, with at most ``pool_size`` server connections per
+    database: the same URL through it. As root it runs as the embedded server's user (it
+    refuses to run as root)."""
+    target = make_url(database_url)
+    # The embedded server is reached on a Unix socket: its folder is the "host" argument and
+    # its port is in the socket's name.
+    server_host = target.query.get("host") or target.host
+    server_port = target.port
+    if server_port is None:
+        socket_file = next(Path(server_host).glob(".s.PGSQL.*"))
+        server_port = int(socket_file.suffix.removeprefix("."))
+    port = free_port()
+    folder = Path(tempfile.mkdtemp(prefix="pgbouncer-"))
+    folder.chmod(0o755)
+    (folder / "users.txt").write_text(f'"{target.username}" ""\n')
+    switch_user = "user = embedded_postgres" if os.geteuid() == 0 else ""
+    (folder / "pgbouncer.ini").write_text(
+        f"""[databases]
+* = host={server_host} port={server_port}
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = {port}
+unix_socket_dir =
+auth_type = trust
+auth_file = {folder / "users.txt"}
+pool_mode = transaction
+default_pool_size = {pool_size}
+max_client_conn = 200
+logfile = {folder / "pgbouncer.log"}
+pidfile = {folder / "pgbouncer.pid"}
+{switch_user}
+"""
+    )
+    if switch_user:
+        owner = pwd.getpwnam("embedded_postgres")
+        for path in (folder, *folder.iterdir()):
+            os.chown(path, owner.pw_uid, owner.pw_gid)
+    process = subprocess.Popen(
+        [PGBOUNCER, str(folder / "pgbouncer.ini")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        _serving(process, port, "pgbouncer", folder / "pgbouncer.log")
+        through = target.set(host="127.0.0.1", port=port).difference_update_query(["host"])
+        yield through.render_as_string(hide_password=False)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        shutil.rmtree(folder, ignore_errors=True)

@@ -92,10 +92,15 @@ def _book(client: Client, token: str, branch_id: int, room_id: int, day: dt.date
     return client.post(f"/branches/{branch_id}/bookings/new", form).status
 
 
-def _race(url: str, *, protected: bool) -> tuple[list[int], int, int]:
+def _race(
+    url: str, *, protected: bool, requests: int = REQUESTS, served: str | None = None, **server
+) -> tuple[list[int], int, int]:
+    """``requests`` overlapping bookings of one room at once; the app is served from
+    ``served`` (e.g. the same database through PgBouncer) if given, ``server`` goes to
+    tests.live.gunicorn (workers, threads, env)."""
     branch_id, room_id = _seed(url)
     day = local_today("America/New_York") + dt.timedelta(days=2)
-    with gunicorn(url, protected=protected) as base:
+    with gunicorn(served or url, protected=protected, **server) as base:
         staff = Client(base)
         staff.login("staff@example.org", PASSWORD)
         token = staff.csrf(f"/branches/{branch_id}/bookings/new")
@@ -103,7 +108,7 @@ def _race(url: str, *, protected: bool) -> tuple[list[int], int, int]:
         def send(i: int) -> int:
             return _book(Client(base, staff.cookie), token, branch_id, room_id, day, i)
 
-        statuses = burst(send, REQUESTS)
+        statuses = burst(send, requests)
     bookings = _active_bookings(url)
     return statuses, len(bookings), _overlaps(bookings)
 
