@@ -64,15 +64,13 @@ class HeatMap:
 def _pathway_need() -> Counter:
     """People on a published pathway whose next step is a course or a skill area: by the
     pathway's stage and the step's area."""
-    pathways, everyone = progress.published_progress()
+    found = progress.published_next_steps()
     need: Counter = Counter()
-    for p in everyone:
-        step = p.next_step
-        area = (
-            None if step is None else (step.course.skill_area if step.course else step.skill_area)
-        )
+    for step_id, count in found.waiting.items():
+        step = found.steps[step_id]
+        area = step.course.skill_area if step.course else step.skill_area
         if area is not None:
-            need[(pathways[p.pathway_id].career_stage, area)] += 1
+            need[(found.pathways[step.pathway_id].career_stage, area)] += count
     return need
 
 

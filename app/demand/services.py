@@ -106,15 +106,15 @@ def interests_of(user: User) -> list[Interest]:
 
 @dataclass
 class Row:
-    """One course or skill area on the board. ``people``: who asked, oldest first, or None
-    for a viewer who sees counts only."""
+    """One course or skill area on the board. ``people``: the names of who asked, oldest
+    first, or None for a viewer who sees counts only."""
 
     course: Course | None = None
     skill_area: SkillArea | None = None
     interested: int = 0
     waitlisted: int = 0
     pathway_need: int = 0
-    people: list[User] | None = None
+    people: list[str] | None = None
 
     @property
     def rank(self) -> tuple:
@@ -165,12 +165,13 @@ def _pathway_need() -> tuple[Counter, Counter]:
     """People following a published pathway whose next step is a course or a skill area:
     (by course id, by skill area)."""
     courses, areas = Counter(), Counter()
-    for p in progress.published_progress()[1]:
-        step = p.next_step
-        if step is not None and step.course_id is not None:
-            courses[step.course_id] += 1
-        elif step is not None and step.skill_area is not None:
-            areas[step.skill_area] += 1
+    found = progress.published_next_steps()
+    for step_id, count in found.waiting.items():
+        step = found.steps[step_id]
+        if step.course_id is not None:
+            courses[step.course_id] += count
+        elif step.skill_area is not None:
+            areas[step.skill_area] += count
     return courses, areas
 
 
@@ -216,13 +217,13 @@ def _add_people(rows: dict[tuple, Row], filters: Filters, people: sa.ColumnEleme
     for found in rows.values():
         found.people = []
     query = (
-        sa.select(Interest.course_id, Interest.skill_area, User)
+        sa.select(Interest.course_id, Interest.skill_area, User.name)
         .join(User, User.id == Interest.user_id)
         .where(*filters.where(), people)
         .order_by(Interest.created_at, Interest.id)
     )
-    for course_id, area, user in db.session.execute(query):
-        rows[(course_id, area)].people.append(user)
+    for course_id, area, name in db.session.execute(query):
+        rows[(course_id, area)].people.append(name)
 
 
 # --- starting a circle from demand -------------------------------------------------------------

@@ -15,13 +15,15 @@ the members, the steps, and one query for every (person, step) that has evidence
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import g
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.circles import listing
 from app.extensions import db
@@ -57,8 +59,9 @@ class Progress:
     user: User
     steps: list[StepProgress]
 
-    @property
+    @cached_property
     def required(self) -> list[StepProgress]:
+        """(Worked out once: a page reads it for the count, the total and the next step.)"""
         return [s for s in self.steps if not s.step.optional]
 
     @property
@@ -169,18 +172,84 @@ def _evidence(
     return sa.union(*arms, confirmed_on_their_own)
 
 
-def published_progress() -> tuple[dict[int, Pathway], list[Progress]]:
-    """The published pathways by id and every member's progress on them, worked out once per
-    request (the demand board counts from it twice: its rows and its heat map)."""
-    if "published_progress" not in g:
+def _steps(pathway_ids: Collection[int]) -> dict[int, list[PathwayStep]]:
+    """The pathways' steps in order, with their courses and credentials: one query."""
+    steps: dict[int, list[PathwayStep]] = defaultdict(list)
+    for step in db.session.scalars(
+        sa.select(PathwayStep)
+        .where(PathwayStep.pathway_id.in_(pathway_ids))
+        .options(so.joinedload(PathwayStep.course), so.joinedload(PathwayStep.credential))
+        .order_by(PathwayStep.position, PathwayStep.id)
+    ):
+        steps[step.pathway_id].append(step)
+    return steps
+
+
+def _done(
+    pathway_ids: Collection[int],
+    user_ids: Collection[int] | None = None,
+    people: sa.ColumnElement[bool] | None = None,
+) -> set[tuple[int, int]]:
+    """(user id, step id) of every step the members asked for have done: one query."""
+    return set(db.session.execute(_evidence(pathway_ids, user_ids, people)))
+
+
+def _to_do_order(steps: list[PathwayStep]) -> list[PathwayStep]:
+    """The order ``Progress.next_step`` looks for the next one in: the required steps, then
+    the optional ones, each in the pathway's order (sorting is stable)."""
+    return sorted(steps, key=lambda s: s.optional)
+
+
+def _keyed(steps: list[PathwayStep]) -> list[tuple[PathwayStep, int]]:
+    return [(s, s.id) for s in steps]
+
+
+def _progress(
+    pathway_id: int, user: User, steps: list[tuple[PathwayStep, int]], done: set[tuple[int, int]]
+) -> Progress:
+    """The user's progress on the steps (with their ids), given who has done what."""
+    user_id = user.id
+    return Progress(
+        pathway_id, user, [StepProgress(s, (user_id, step_id) in done) for s, step_id in steps]
+    )
+
+
+@dataclass(frozen=True)
+class NextSteps:
+    """Published pathways, their steps by id (with courses), and how many of their members
+    have each step next (steps nobody has next are left out)."""
+
+    pathways: dict[int, Pathway]
+    steps: dict[int, PathwayStep]
+    waiting: Counter[int]
+
+
+def published_next_steps() -> NextSteps:
+    """Whose next step is what on every published pathway, worked out once per request (the
+    demand board counts from it twice: its rows and its heat map). Four queries: pathways,
+    members and steps as plain rows, the evidence; no person is loaded."""
+    if "published_next_steps" not in g:
         pathways = {
             p.id: p
             for p in db.session.scalars(
                 sa.select(Pathway).where(Pathway.status == PathwayStatus.published)
             )
         }
-        g.published_progress = pathways, progress_of(list(pathways.values()))
-    return g.published_progress
+        waiting: Counter[int] = Counter()
+        steps: dict[int, list[PathwayStep]] = {}
+        if pathways:
+            members = db.session.execute(_members(list(pathways), None, None)).all()
+            steps = _steps(list(pathways))
+            done = _done(list(pathways)) if members else set()
+            order = {pathway_id: _to_do_order(found) for pathway_id, found in steps.items()}
+            for pathway_id, user_id in members:
+                for step in order.get(pathway_id, ()):
+                    if (user_id, step.id) not in done:
+                        waiting[step.id] += 1
+                        break
+        by_id = {s.id: s for found in steps.values() for s in found}
+        g.published_next_steps = NextSteps(pathways, by_id, waiting)
+    return g.published_next_steps
 
 
 def progress_of(
@@ -198,39 +267,42 @@ def progress_of(
         PathwayMember.pathway_id, User
     )
     rows = db.session.execute(members.order_by(User.name, User.id)).all()
-    steps: dict[int, list[PathwayStep]] = defaultdict(list)
-    for step in db.session.scalars(
-        sa.select(PathwayStep)
-        .where(PathwayStep.pathway_id.in_(by_id))
-        .options(so.joinedload(PathwayStep.course), so.joinedload(PathwayStep.credential))
-        .order_by(PathwayStep.position, PathwayStep.id)
-    ):
-        steps[step.pathway_id].append(step)
-    done = set()
-    if rows:
-        evidence = _evidence(list(by_id), user_ids, people)
-        done = {(u, s) for u, s in db.session.execute(evidence)}
+    steps = _steps(list(by_id))
+    done = _done(list(by_id), user_ids, people) if rows else set()
+    keyed = {pathway_id: _keyed(found) for pathway_id, found in steps.items()}
     found = [
-        Progress(
-            pathway_id,
-            user,
-            [StepProgress(s, (user.id, s.id) in done) for s in steps[pathway_id]],
-        )
-        for pathway_id, user in rows
+        _progress(pathway_id, user, keyed.get(pathway_id, []), done) for pathway_id, user in rows
     ]
-    order = list(by_id)
-    return sorted(found, key=lambda p: order.index(p.pathway_id))
+    order = {pathway_id: i for i, pathway_id in enumerate(by_id)}
+    return sorted(found, key=lambda p: order[p.pathway_id])
 
 
-def summary(pathway: Pathway) -> Summary:
-    """How many follow the pathway, how many finished it, and how many did each step."""
-    counts = Summary(pathway, done_by_step={s.id: 0 for s in pathway.steps})
-    for p in progress_of([pathway]):
-        counts.members += 1
-        counts.complete += p.complete
-        for s in p.steps:
-            counts.done_by_step[s.step.id] += s.done
-    return counts
+def report(
+    pathway: Pathway, people: sa.ColumnElement[bool] | None
+) -> tuple[Summary, list[Progress] | None]:
+    """The pathway's progress page: the counts over every member, and each person's progress
+    for those ``people`` (a filter on ``User``; None: counts only) selects, by name. The
+    evidence is worked out once for everyone; only the people shown are loaded. Four queries
+    with ``people`` (the steps, every member's id, the evidence, the people shown), and the
+    steps fill ``pathway.steps``."""
+    steps = _steps([pathway.id])[pathway.id]
+    set_committed_value(pathway, "steps", steps)
+    members = db.session.scalars(
+        _members([pathway.id], None, None).with_only_columns(PathwayMember.user_id)
+    ).all()
+    done = _done([pathway.id]) if members else set()
+    counts = Summary(pathway, members=len(members), done_by_step={s.id: 0 for s in steps})
+    for _user_id, step_id in done:
+        counts.done_by_step[step_id] += 1
+    required = [s.id for s in steps if not s.optional]
+    counts.complete = sum(all((u, s) in done for s in required) for u in members)
+    if people is None:
+        return counts, None
+    shown = db.session.scalars(
+        _members([pathway.id], None, people).with_only_columns(User).order_by(User.name, User.id)
+    )
+    keyed = _keyed(steps)
+    return counts, [_progress(pathway.id, user, keyed, done) for user in shown]
 
 
 def circles_for(step: PathwayStep, viewer: User, now: dt.datetime, limit: int = 3) -> list[Circle]:

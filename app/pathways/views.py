@@ -122,12 +122,12 @@ def pathway_progress(pathway_id: int):
     item = _pathway_or_404(pathway_id)
     if not can_see_pathway_progress(current_user):
         abort(403)
-    people = pathway_people(current_user)
+    summary, people = progress.report(item, pathway_people(current_user))
     return render_template(
         "pathways/progress.html",
         pathway=item,
-        summary=progress.summary(item),
-        people=None if people is None else progress.progress_of([item], people=people),
+        summary=summary,
+        people=people,
         everyone=current_user.is_admin,
     )
 
