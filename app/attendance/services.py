@@ -64,9 +64,25 @@ def _stored_marks(meeting: Meeting) -> dict[int, Attendance]:
     return {
         a.enrollment_id: a
         for a in db.session.scalars(
-            sa.select(Attendance).where(Attendance.meeting_id == meeting.id)
+            sa.select(Attendance)
+            .where(Attendance.meeting_id == meeting.id)
+            # As stored now, not as loaded earlier in the request (the sheet page reads the
+            # marks before the lock below): another save may have changed them since.
+            .execution_options(populate_existing=True)
         )
     }
+
+
+def _lock_meeting(meeting: Meeting) -> None:
+    """Take the meeting's row lock until the end of the transaction before reading its marks
+    to change them (PostgreSQL; SQLite's writers take turns anyway, see app.database): a
+    second sheet or check-in for the same meeting waits, then reads what the first saved, so
+    that the marks and the meeting's counts of them (app.models.attendance) both come out
+    right. FOR NO KEY UPDATE, what an UPDATE of the row takes: rows that only refer to the
+    meeting (a new mark, a booking) are not held up by it."""
+    db.session.execute(
+        sa.select(Meeting.id).where(Meeting.id == meeting.id).with_for_update(key_share=True)
+    )
 
 
 def marks(meeting: Meeting) -> dict[int, str]:
@@ -168,6 +184,7 @@ def record_attendance(
         if status not in STATUSES:
             raise RuleViolation(_("Mark each person present, absent or excused."))
         wanted[enrollment_id] = status
+    _lock_meeting(meeting)
     with unique_or_violation(_("Someone else saved this sheet at the same moment. Try again.")):
         stored = _stored_marks(meeting)
         changed = sum(
@@ -233,6 +250,7 @@ def check_in(meeting: Meeting, user: User, now: dt.datetime) -> None:
     enrollment = _own_place(circle, user.email)
     if enrollment is None:
         raise RuleViolation(_("Only people enrolled in this circle can check in."))
+    _lock_meeting(meeting)
     with unique_or_violation(_("You are already checked in.")):
         mark = _stored_marks(meeting).get(enrollment.id)
         _set_mark(meeting, enrollment.id, AttendanceStatus.present, mark, by=user, now=now)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from collections.abc import Collection
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -12,10 +13,11 @@ import sqlalchemy.orm as so
 
 from app.extensions import db
 from app.models.base import TimestampMixin, enum_column
+from app.models.circles import Meeting
 from app.timeutil import UTCDateTime, utcnow
 
 if TYPE_CHECKING:  # names in annotations; SQLAlchemy resolves them through its registry
-    from app.models.circles import Circle, Meeting
+    from app.models.circles import Circle
     from app.models.participation import Enrollment
 
 
@@ -47,6 +49,58 @@ class Attendance(db.Model):
 
     meeting: so.Mapped[Meeting] = so.relationship()
     enrollment: so.Mapped[Enrollment] = so.relationship()
+
+
+# --- the counts kept on each meeting (Meeting.present_count, Meeting.marked_count) -----------
+
+
+def count_marks_again(meeting_ids: Collection[int]) -> sa.Update:
+    """Set these meetings' counts from their marks as the transaction sees them. A count, not
+    an increment: run after the meeting's row lock (app.attendance.services), it is right
+    however many sheets or check-ins for one meeting are saved at once."""
+    meeting = Meeting.__table__
+    marks = sa.select(sa.func.count()).where(Attendance.meeting_id == meeting.c.id)
+    present = marks.where(Attendance.status == AttendanceStatus.present)
+    return (
+        sa.update(meeting)
+        .where(meeting.c.id.in_(sorted(meeting_ids)))
+        .values(
+            present_count=present.scalar_subquery(),
+            marked_count=marks.scalar_subquery(),
+            # Marks are no change of the meeting: its feeds' LAST-MODIFIED and fingerprints
+            # (calendar services) stay as they were.
+            updated_at=meeting.c.updated_at,
+        )
+    )
+
+
+_RECOUNTED = "attendance_recounted"  # session.info: meetings counted again in this flush
+
+
+@sa.event.listens_for(so.Session, "before_flush")
+def _know_meetings_of_deleted_marks(session: so.Session, _context, _instances) -> None:
+    for mark in session.deleted:
+        if isinstance(mark, Attendance):
+            mark.meeting_id  # noqa: B018  (loaded now: after the flush the row is gone)
+
+
+@sa.event.listens_for(so.Session, "after_flush")
+def _count_marks_again(session: so.Session, _context) -> None:
+    """Whoever writes marks through the ORM (sheets, check-in, the demo, tests) keeps the
+    counts in the same transaction; the seed's bulk load writes them itself."""
+    changed = (*session.new, *session.dirty, *session.deleted)
+    meeting_ids = {m.meeting_id for m in changed if isinstance(m, Attendance)} - {None}
+    if meeting_ids:
+        session.connection().execute(count_marks_again(meeting_ids))
+        session.info.setdefault(_RECOUNTED, set()).update(meeting_ids)
+
+
+@sa.event.listens_for(so.Session, "after_flush_postexec")
+def _forget_old_counts(session: so.Session, _context) -> None:
+    for meeting_id in session.info.pop(_RECOUNTED, ()):
+        meeting = session.identity_map.get(so.util.identity_key(Meeting, meeting_id))
+        if meeting is not None:
+            session.expire(meeting, ["present_count", "marked_count"])
 
 
 class AttendanceChange(db.Model):

@@ -191,6 +191,9 @@ class Meeting(TimestampMixin, db.Model):
 
     __table_args__ = (
         sa.CheckConstraint("ends_at > starts_at", name="ends_after_starts"),
+        sa.CheckConstraint(
+            "present_count >= 0 AND present_count <= marked_count", name="attendance_counts"
+        ),
         sa.Index("ix_meeting_circle_starts", "circle_id", "starts_at"),
     )
 
@@ -204,6 +207,12 @@ class Meeting(TimestampMixin, db.Model):
     sequence: so.Mapped[int] = so.mapped_column(default=0)
     # The facilitator's optional one-line reflection on how it went (evaluation).
     reflection: so.Mapped[str | None] = so.mapped_column(sa.String(200))
+    # Its attendance marks (present, absent, excused) and how many say present, kept with the
+    # marks: every flush that writes an ``Attendance`` counts its meetings' marks again
+    # (app.models.attendance), and the seed's bulk load writes them itself. The reports add up
+    # these two per meeting instead of counting every mark of the state on each request.
+    present_count: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
+    marked_count: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
 
     circle: so.Mapped[Circle] = so.relationship(back_populates="meetings")
     bookings: so.Mapped[list[Booking]] = so.relationship(back_populates="meeting")

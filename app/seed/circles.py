@@ -40,6 +40,7 @@ class SeedMeeting:
     starts_at: dt.datetime
     ends_at: dt.datetime
     scheduled: bool
+    row: dict  # as loaded: its attendance counts are added up as marks are made
 
 
 @dataclass
@@ -224,18 +225,20 @@ def _circle(data, rng, branch, course, fmt, room, people, spans, weekday, now) -
         )
     circle = SeedCircle(circle_id, branch, course, status, public, capacity, people, row)
     for (starts, ends), on in zip(spans, scheduled, strict=True):
-        meeting_id = data.add(
-            "meeting",
-            circle_id=circle_id,
-            starts_at=starts,
-            ends_at=ends,
-            status=MeetingStatus.scheduled if on else MeetingStatus.cancelled,
-            sequence=(room is not None) + (not on),
-            reflection=rng.choice(REFLECTIONS) if starts < now and rng.random() < 0.1 else None,
-            created_at=created,
-            updated_at=created,
-        )
-        circle.meetings.append(SeedMeeting(meeting_id, starts, ends, on))
+        meeting = {
+            "circle_id": circle_id,
+            "starts_at": starts,
+            "ends_at": ends,
+            "status": MeetingStatus.scheduled if on else MeetingStatus.cancelled,
+            "sequence": (room is not None) + (not on),
+            "reflection": rng.choice(REFLECTIONS) if starts < now and rng.random() < 0.1 else None,
+            "present_count": 0,
+            "marked_count": 0,
+            "created_at": created,
+            "updated_at": created,
+        }
+        meeting_id = data.put("meeting", meeting)
+        circle.meetings.append(SeedMeeting(meeting_id, starts, ends, on, meeting))
         if room is not None:
             _book(
                 data,

@@ -170,6 +170,9 @@ class Places:
                     updated_at=marked,
                     updated_by_id=lead,
                 )
+                # The counts the app keeps with the marks (app.models.attendance).
+                meeting.row["marked_count"] += 1
+                meeting.row["present_count"] += status == AttendanceStatus.present
         if circle.status != CircleStatus.completed:
             return
         need = circle.row["completion_min_meetings"] or len(met) - 2
