@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from zoneinfo import ZoneInfo
 
+from babel import Locale
 from babel.dates import format_datetime, format_skeleton, get_time_format
 from flask_babel import get_locale
 from wtforms.fields.choices import SelectChoice
@@ -143,7 +145,24 @@ def when(
     ``zoned`` (a datetime and the zone's name, "(Eastern Time)", for emails and headings);
     or else a CLDR pattern, whose ``HH:mm`` follows the language too.
     CSV and iCalendar keep ISO 8601 and do not come here."""
-    locale = get_locale()
+    # A grid shows the same few times of day dozens of times: each is worked out once per
+    # language (an aware value's own zone counts when no ``tz`` is named).
+    zone = (getattr(value, "tzinfo", None), getattr(value, "fold", 0))
+    return _when(get_locale(), type(value), value, zone, tz, pattern)
+
+
+@functools.lru_cache(maxsize=4096)
+def _when(
+    locale: Locale,
+    _kind: type,
+    value: dt.datetime | dt.date | dt.time,
+    _zone: tuple[dt.tzinfo | None, int],
+    tz: str | None,
+    pattern: str,
+) -> str:
+    """``when`` for one language (``_kind`` and ``_zone`` only tell values apart that compare
+    equal: a date and a datetime, one instant in two zones, a repeated hour's two
+    halves)."""
     # "h:mm\u202fa" in CLDR: an ordinary space, so "6:00 PM" reads, wraps and is found as typed
     clock = get_time_format("short", locale=locale).pattern.replace("\u202f", " ")
     if isinstance(value, dt.datetime):
