@@ -22,11 +22,14 @@ Definitions (the dashboard page repeats them for its readers):
   the admin's list they name (older ones without one, by title); **grant dollars** add up the
   amounts of grant outcomes.
 
-Each dashboard is five grouped queries, whatever the number of circles: the circle figures are
-grouped by (branch, skill area, quarter) in SQL and only those few rows are added up here.
-Attendance is read from the counts each meeting keeps of its marks (``Meeting.present_count``
-and ``marked_count``, kept as marks are saved), never from the marks themselves: a state has
-ten times more marks than meetings.
+Each dashboard is five queries, whatever the number of circles: the circles run, one row each
+with their seats and attendance; their places and their survey answers, counted per circle;
+the outcomes and the credentials, grouped in SQL. The per-circle rows are added up here into
+(branch, skill area, quarter) cells: a couple of thousand rows for a whole state, where
+working the circles out again in SQL for each figure cost more. Attendance is read from the
+counts each meeting keeps of its marks (``Meeting.present_count`` and ``marked_count``, kept
+as marks are saved), never from the marks themselves: a state has ten times more marks than
+meetings.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from decimal import Decimal
+from operator import add, attrgetter
 
 import sqlalchemy as sa
 
@@ -83,8 +87,11 @@ class Figures:
     grant_cents: int = 0
 
     def __iadd__(self, other: Figures) -> Figures:
-        for f in fields(self):
-            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+        # Thousands of times per statewide dashboard (every cell into each roll-up): the
+        # twelve counts are read and written at once, not field by field.
+        self.__dict__.update(
+            zip(_FIGURE_NAMES, map(add, _figures(self), _figures(other)), strict=True)
+        )
         return self
 
     @property
@@ -102,6 +109,10 @@ class Figures:
     @property
     def hours(self) -> float:
         return round(self.present_seconds / 3600, 1)
+
+
+_FIGURE_NAMES = tuple(f.name for f in fields(Figures))
+_figures = attrgetter(*_FIGURE_NAMES)
 
 
 @dataclass
@@ -136,10 +147,8 @@ class Dashboard:
 def build_dashboard(branches: Sequence[Branch], now: dt.datetime) -> Dashboard:
     """Every figure of the dashboard for circles at ``branches``, as of ``now``."""
     branch_ids = [b.id for b in branches]
-    run = _circles_run(branch_ids, now)
     cells: dict[Key, Figures] = defaultdict(Figures)
-    for key, figures in _grouped_figures(run, now):
-        cells[key] += figures
+    run = _add_circle_figures(cells, branch_ids, now)
     outcome_rows = _outcomes(branch_ids)
     kinds = {kind: KindCount(kind) for kind in OutcomeKind}
     credentials_by_quarter: dict[str, int] = defaultdict(int)
@@ -171,7 +180,7 @@ def build_dashboard(branches: Sequence[Branch], now: dt.datetime) -> Dashboard:
             for q in quarters
         ],
         first_quarter=circle_quarters[0] if circle_quarters else None,
-        surveys=_surveys(run),
+        surveys=_surveys(run, branch_ids),
     )
 
 
@@ -212,11 +221,15 @@ def _quarter_name(index: int) -> str:
 # --- the queries -----------------------------------------------------------------------------
 
 
-def _circles_run(branch_ids: list[int], now: dt.datetime) -> sa.Subquery:
+def _ran(branch_ids: list[int]) -> sa.ColumnElement[bool]:
+    return sa.and_(Circle.status.in_(RUN_STATUSES), Circle.branch_id.in_(branch_ids))
+
+
+def _circles_run(branch_ids: list[int], now: dt.datetime) -> sa.Select:
     """One row per circle run: its branch, skill area, quarter, seats, whether its last
     scheduled meeting has started (``finished``), and the attendance at those that have,
     from the counts each meeting keeps of its marks (``Meeting.present_count``,
-    ``Meeting.marked_count``): the meetings are read here anyway, the marks never."""
+    ``Meeting.marked_count``)."""
     first = sa.func.min(Meeting.starts_at)
     last = sa.func.max(Meeting.starts_at)
     held = Meeting.starts_at <= now
@@ -239,11 +252,7 @@ def _circles_run(branch_ids: list[int], now: dt.datetime) -> sa.Subquery:
         )
         .join(Course, Course.id == Circle.course_id)
         .join(Meeting, Meeting.circle_id == Circle.id)
-        .where(
-            Circle.status.in_(RUN_STATUSES),
-            Circle.branch_id.in_(branch_ids),
-            Meeting.status == MeetingStatus.scheduled,
-        )
+        .where(_ran(branch_ids), Meeting.status == MeetingStatus.scheduled)
         .group_by(
             Circle.id,
             Circle.branch_id,
@@ -253,7 +262,6 @@ def _circles_run(branch_ids: list[int], now: dt.datetime) -> sa.Subquery:
             Circle.enrolled_count,
         )
         .having(first <= now)
-        .subquery("run")
     )
 
 
@@ -266,63 +274,71 @@ def _count_if(condition: sa.ColumnElement[bool], value=1) -> sa.ColumnElement[in
     return sa.func.coalesce(sa.func.sum(sa.case((condition, value), else_=0)), 0)
 
 
-def _grouped_figures(run: sa.Subquery, now: dt.datetime) -> Iterable[tuple[Key, Figures]]:
-    keys = (run.c.branch_id, run.c.skill_area, run.c.quarter)
-    summed = (run.c.capacity, run.c.seats, run.c.present, run.c.marks, run.c.present_seconds)
-    circles = sa.select(*keys, sa.func.count(), *map(sa.func.sum, summed)).group_by(*keys)
-    for branch_id, skill_area, quarter, count, *sums in db.session.execute(circles):
-        capacity, seats, present, marks, seconds = (int(n) for n in sums)
-        yield (
-            (branch_id, skill_area, quarter),
-            Figures(
-                circles=count,
-                capacity=capacity,
-                seats_filled=seats,
-                present=present,
-                marks=marks,
-                present_seconds=seconds,
-            ),
-        )
+Run = dict[int, tuple[Key, int]]  # circle id: its cell, and whether it has finished (1 or 0)
 
-    finished = run.c.finished == 1
-    enrollments = (
+
+def _add_circle_figures(cells: dict[Key, Figures], branch_ids: list[int], now: dt.datetime) -> Run:
+    """The figures of the circles run, read once (a couple of thousand rows for a state),
+    then their places counted per circle and added to each one's cell here, rather than
+    each query working out the circles' meetings again. Returns the circles run."""
+    run: Run = {}
+    rows = db.session.execute(_circles_run(branch_ids, now))
+    for circle_id, branch_id, skill_area, quarter, capacity, seats, finished, *attended in rows:
+        key = (branch_id, skill_area, quarter)
+        run[circle_id] = key, finished
+        present, marks, seconds = map(int, attended)  # PostgreSQL's sums are Decimals
+        cell = cells[key]
+        cell.circles += 1
+        cell.capacity += capacity
+        cell.seats_filled += seats
+        cell.present += present
+        cell.marks += marks
+        cell.present_seconds += seconds
+
+    places = (
         sa.select(
-            *keys,
+            Enrollment.circle_id,
             _count_if(Enrollment.status.in_(PARTICIPATING)),
             _count_if(Enrollment.status == EnrollmentStatus.waitlisted),
-            _count_if(sa.and_(finished, Enrollment.status == EnrollmentStatus.completed)),
-            _count_if(sa.and_(finished, Enrollment.status.in_(PARTICIPATING))),
+            _count_if(Enrollment.status == EnrollmentStatus.completed),
         )
-        .join(Enrollment, Enrollment.circle_id == run.c.circle_id)
-        .group_by(*keys)
+        .join(Circle, Circle.id == Enrollment.circle_id)
+        .where(_ran(branch_ids))
+        .group_by(Enrollment.circle_id)
     )
-    for branch_id, skill_area, quarter, *counts in db.session.execute(enrollments):
-        participants, waitlisted, completed, completable = (int(c) for c in counts)
-        yield (
-            (branch_id, skill_area, quarter),
-            Figures(
-                participants=participants,
-                waitlisted=waitlisted,
-                completed=completed,
-                completable=completable,
-            ),
-        )
+    for circle_id, participants, waitlisted, completed in db.session.execute(places):
+        if circle_id not in run:  # no scheduled meeting of it has started
+            continue
+        key, finished = run[circle_id]
+        cell = cells[key]
+        cell.participants += int(participants)
+        cell.waitlisted += int(waitlisted)
+        if finished:
+            cell.completed += int(completed)
+            cell.completable += int(participants)
+    return run
 
 
-def _surveys(run: sa.Subquery) -> list[tuple[int, str, int, int, int]]:
-    keys = (run.c.branch_id, run.c.quarter)
+def _surveys(run: Run, branch_ids: list[int]) -> list[tuple[int, str, int, int, int]]:
     query = (
         sa.select(
-            *keys,
+            SurveyAnswer.circle_id,
             sa.func.count(SurveyAnswer.id),
             _count_if(SurveyAnswer.goal_met),
             _count_if(SurveyAnswer.recommend),
         )
-        .join(SurveyAnswer, SurveyAnswer.circle_id == run.c.circle_id)
-        .group_by(*keys)
-        .order_by(*keys)
+        .join(Circle, Circle.id == SurveyAnswer.circle_id)
+        .where(_ran(branch_ids))
+        .group_by(SurveyAnswer.circle_id)
     )
-    return [(b, q, n, int(goal), int(rec)) for b, q, n, goal, rec in db.session.execute(query)]
+    sums: dict[tuple[int, str], list[int]] = defaultdict(lambda: [0, 0, 0])
+    for circle_id, *counts in db.session.execute(query):
+        if circle_id in run:
+            (branch_id, _skill_area, quarter), _finished = run[circle_id]
+            total = sums[(branch_id, quarter)]
+            for i, count in enumerate(counts):
+                total[i] += int(count)
+    return [(b, q, *total) for (b, q), total in sorted(sums.items())]
 
 
 def _outcomes(branch_ids: list[int]) -> list[tuple[int, str, str, str, int, Decimal, int]]:
