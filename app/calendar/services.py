@@ -374,11 +374,13 @@ def active_tokens(user: User) -> dict[tuple[str, int | None], FeedToken]:
 def token_for(raw: str) -> FeedToken | None:
     if not raw or len(raw) > 100:
         return None
-    return db.session.scalar(
-        sa.select(FeedToken).where(
-            FeedToken.token_hash == _hash(raw), FeedToken.revoked_at.is_(None)
-        )
+    # Its owner and the branches they manage come with it: every feed request checks both.
+    found = db.session.execute(
+        sa.select(FeedToken)
+        .where(FeedToken.token_hash == _hash(raw), FeedToken.revoked_at.is_(None))
+        .options(so.joinedload(FeedToken.user).joinedload(User.managed_branches))
     )
+    return found.unique().scalar_one_or_none()
 
 
 def touch(token: FeedToken, now: dt.datetime) -> None:
