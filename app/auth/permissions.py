@@ -11,6 +11,7 @@ from functools import wraps
 from typing import NoReturn, TypeVar
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 from flask import Flask, abort, current_app, has_request_context, request
 from flask_login import current_user
 
@@ -209,7 +210,8 @@ def _load_user(user_id: str) -> User | None:
     raw_id, _, raw_version = user_id.partition(":")
     if not (raw_id.isdigit() and raw_version.isdigit()):
         return None
-    user = db.session.get(User, int(raw_id))
+    # The navigation asks on every page whether they manage a branch: one statement, not two.
+    user = db.session.get(User, int(raw_id), options=[so.joinedload(User.managed_branches)])
     if user is None or user.session_version != int(raw_version):
         return None
     return user
