@@ -9,6 +9,7 @@ import time
 import click
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
+from sqlalchemy.exc import OperationalError
 
 from app.extensions import db
 
@@ -43,9 +44,18 @@ def outbox_send(every: int) -> None:
     from app.outbox import deliver_due
 
     while True:
-        sent, failed = deliver_due()
-        if sent or failed or not every:
-            click.echo(f"Outbox: {sent} sent, {failed} failed.")
+        try:
+            sent, failed = deliver_due()
+        except OperationalError as error:
+            # A SQLite file locked past the busy timeout, a PostgreSQL restart: a one-off run
+            # fails (cron shows it); the long-running sender says so and tries again.
+            if not every:
+                raise
+            db.session.rollback()
+            click.echo(f"Outbox: the database did not answer ({error.orig}); trying again.")
+        else:
+            if sent or failed or not every:
+                click.echo(f"Outbox: {sent} sent, {failed} failed.")
         if not every:
             return
         db.session.remove()
