@@ -104,13 +104,15 @@ def course(course_id: int):
     now = utcnow()
     # The circles running it that the viewer may see, still to meet, soonest first.
     circles = db.session.scalars(
-        listing.list_circles(current_user, now).where(Circle.course_id == item.id)
+        listing.list_circles(current_user, now, with_meetings=False).where(
+            Circle.course_id == item.id
+        )
     ).all()
     return render_template(
         "catalog/course.html",
         course=item,
         circles=circles,
-        now=now,
+        next_starts=listing.next_starts(circles, now),
         can_edit=is_staff(current_user),
         can_start=can_create_circle(current_user),
         can_retire=current_user.is_authenticated and current_user.is_admin,

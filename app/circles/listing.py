@@ -23,8 +23,12 @@ from app.models import (
 from app.querying import contains
 
 
-def list_circles(viewer: User, now: dt.datetime, **filters) -> sa.Select[tuple[Circle]]:
-    """Published circles still to meet, that the viewer may see, with the page's filters."""
+def list_circles(
+    viewer: User, now: dt.datetime, *, with_meetings: bool = True, **filters
+) -> sa.Select[tuple[Circle]]:
+    """Published circles still to meet, that the viewer may see, with the page's filters;
+    each with its branch and course, and all its meetings unless ``with_meetings`` is false
+    (a list that shows only the next one asks ``next_starts`` for it instead)."""
     still_meeting = (
         sa.select(Meeting.id)
         .where(
@@ -38,12 +42,10 @@ def list_circles(viewer: User, now: dt.datetime, **filters) -> sa.Select[tuple[C
         sa.select(Circle)
         .join(Course, Course.id == Circle.course_id)
         .where(Circle.status == CircleStatus.published, still_meeting)
-        .options(
-            so.selectinload(Circle.meetings),
-            so.joinedload(Circle.branch),
-            so.joinedload(Circle.course),
-        )
+        .options(so.joinedload(Circle.branch), so.contains_eager(Circle.course))
     )
+    if with_meetings:
+        query = query.options(so.selectinload(Circle.meetings))
     if not viewer.is_authenticated:
         query = query.where(Circle.audience == Audience.public)
     if filters.get("q"):
@@ -74,6 +76,23 @@ def list_circles(viewer: User, now: dt.datetime, **filters) -> sa.Select[tuple[C
         )
         order.insert(0, sa.case((reachable, 0), else_=1))
     return query.order_by(*order)
+
+
+def next_starts(circles: list[Circle], now: dt.datetime) -> dict[int, dt.datetime]:
+    """When each circle meets next (a scheduled meeting not over yet), by circle id: one
+    query of a row per circle, where loading their meetings brought back all of them."""
+    if not circles:
+        return {}
+    rows = db.session.execute(
+        sa.select(Meeting.circle_id, sa.func.min(Meeting.starts_at))
+        .where(
+            Meeting.circle_id.in_([c.id for c in circles]),
+            Meeting.status == MeetingStatus.scheduled,
+            Meeting.ends_at > now,
+        )
+        .group_by(Meeting.circle_id)
+    )
+    return dict(rows.all())
 
 
 def circles_of(user: User) -> sa.Select[tuple[Circle]]:

@@ -71,7 +71,7 @@ def index():
     filters = {n: f.data for n, f in form._fields.items()} if form.validate() else {}
     now = utcnow()
     page = db.paginate(
-        listing.list_circles(current_user, now, **filters),
+        listing.list_circles(current_user, now, with_meetings=False, **filters),
         page=page_arg(),
         per_page=current_app.config["PER_PAGE"],
         error_out=False,
@@ -80,7 +80,7 @@ def index():
         "circles/index.html",
         form=form,
         page=page,
-        now=now,
+        next_starts=listing.next_starts(page.items, now),
         # Only the filters go into the page links (other names would reach url_for()).
         args={k: v for k, v in request.args.items() if k in form},
         filtered=any(v not in (None, "", False) for v in filters.values()),

@@ -4,6 +4,7 @@ from flask import Blueprint, render_template
 from flask_login import current_user
 
 from app.auth.permissions import can_create_circle, public, self_paced_reviewers_see
+from app.circles import listing
 from app.circles.todos import todos_of
 from app.main import health, home
 from app.pathways import self_paced
@@ -19,10 +20,11 @@ def index():
     meetings and what needs you."""
     now = utcnow()
     if not current_user.is_authenticated:
+        circles = home.public_circles(now)
         return render_template(
             "main/index.html",
-            now=now,
-            circles=home.public_circles(now),
+            circles=circles,
+            next_starts=listing.next_starts(circles, now),
             courses=home.featured_courses(),
         )
     me = current_user._get_current_object()
