@@ -389,7 +389,7 @@ def test_the_comparison_is_a_fixed_number_of_queries(app, world, factory):
         assert found.answers.this == 13
         assert len(found.comments) == 12
     assert few_found.answers.this == 1
-    assert len(few) == len(many) <= 7  # six, and SQLite's BEGIN
+    assert len(few) == len(many) <= 5  # four, and SQLite's BEGIN
 
 
 # --- the heat map ---------------------------------------------------------------------------
@@ -465,7 +465,7 @@ def test_heat_map_is_a_fixed_number_of_queries(client, app, world, factory):
         assert found.cell(CareerStage.emerging_managers, SkillArea.grant_writing).demand == 5
     page, many_page = statements(app, lambda: client.get("/demand").text)
     assert "short" not in table_rows(page, "People wanting a circle")["Experienced staff"][4]
-    assert len(few) == len(many) <= 8  # seven, and SQLite's BEGIN
+    assert len(few) == len(many) <= 6  # five, and SQLite's BEGIN
     assert len(few_page) == len(many_page)
 
 

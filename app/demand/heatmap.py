@@ -4,8 +4,8 @@ Demand: people waiting for a course of that stage and area; people whose next st
 published pathway of that stage is a course or a skill area of that area; and interest in a
 skill area (any course, which is also what the needs survey's answers become) in the "Every
 stage" row. Supply: the open seats of upcoming published circles on courses of that stage and
-area. Seven queries at most, however many rows (counts are grouped in the database; pathway
-progress is ``app.pathways.progress``, three queries).
+area. Five queries at most, however many rows (counts are grouped in the database; pathway
+need is ``app.pathways.progress.published_next_steps``, three queries, shared with the board).
 """
 
 from __future__ import annotations
@@ -77,19 +77,18 @@ def _pathway_need() -> Counter:
 def heat_map(now: dt.datetime) -> HeatMap:
     demand: Counter = Counter()
     waiting = Interest.status == InterestStatus.waiting
-    for stage, area, count in db.session.execute(
-        sa.select(Course.career_stage, Course.skill_area, sa.func.count(Interest.id))
-        .join(Course, Course.id == Interest.course_id)
+    # Interest in a course counts at the course's stage and area; in a skill area (no course),
+    # in the "Every stage" row: one query for both.
+    for stage, area, any_course_in, count in db.session.execute(
+        sa.select(Course.career_stage, Course.skill_area, Interest.skill_area, sa.func.count())
+        .outerjoin(Course, Course.id == Interest.course_id)
         .where(waiting)
-        .group_by(Course.career_stage, Course.skill_area)
+        .group_by(Course.career_stage, Course.skill_area, Interest.skill_area)
     ):
-        demand[(stage, area)] += count
-    for area, count in db.session.execute(
-        sa.select(Interest.skill_area, sa.func.count(Interest.id))
-        .where(waiting, Interest.course_id.is_(None))
-        .group_by(Interest.skill_area)
-    ):
-        demand[(CareerStage.all, area)] += count
+        if stage is None:  # no course joined: interest in a skill area
+            demand[(CareerStage.all, any_course_in)] += count
+        else:
+            demand[(stage, area)] += count
     demand.update(_pathway_need())
     seats: Counter = Counter()
     for stage, area, count in db.session.execute(

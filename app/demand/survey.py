@@ -214,18 +214,34 @@ class Comparison:
     comments: list[tuple[User, str]] | None = None  # None: the reader may not see them
 
 
-def _tally(column, surveys: dict[int, NeedsSurvey], join=None) -> dict[int, Counter]:
-    """Answers by survey year and ``column`` (None: in all): one grouped query."""
-    by = [NeedsSurvey.year] if column is None else [NeedsSurvey.year, column]
-    query = sa.select(*by, sa.func.count(sa.distinct(NeedsAnswer.id)))
-    query = query.join(NeedsAnswer, NeedsAnswer.survey_id == NeedsSurvey.id)
-    if join is not None:
-        query = query.join(join, join.answer_id == NeedsAnswer.id)
-    query = query.where(NeedsSurvey.id.in_([s.id for s in surveys.values()])).group_by(*by)
-    tallies: dict[int, Counter] = {year: Counter() for year in surveys}
-    for row in db.session.execute(query):
-        tallies[row[0]][None if column is None else row[1]] = row[-1]
-    return tallies
+def _tallies(surveys: dict[int, NeedsSurvey]) -> dict[str, dict[int, Counter]]:
+    """Answers by survey year: in all (``None``), by career goal, by format and by skill area.
+    Two grouped queries (each answer has an area once: the table's unique key)."""
+    year_of = {s.id: year for year, s in surveys.items()}
+    found: dict[str, dict[int, Counter]] = {
+        name: {year: Counter() for year in surveys}
+        for name in ("answers", "goals", "formats", "areas")
+    }
+    count = sa.func.count()
+    answers = (
+        sa.select(NeedsAnswer.survey_id, NeedsAnswer.career_goal, NeedsAnswer.format, count)
+        .where(NeedsAnswer.survey_id.in_(year_of))
+        .group_by(NeedsAnswer.survey_id, NeedsAnswer.career_goal, NeedsAnswer.format)
+    )
+    for survey_id, goal, fmt, n in db.session.execute(answers):
+        year = year_of[survey_id]
+        found["answers"][year][None] += n
+        found["goals"][year][goal] += n
+        found["formats"][year][fmt] += n
+    areas = (
+        sa.select(NeedsAnswer.survey_id, NeedsAnswerArea.skill_area, count)
+        .join(NeedsAnswerArea, NeedsAnswerArea.answer_id == NeedsAnswer.id)
+        .where(NeedsAnswer.survey_id.in_(year_of))
+        .group_by(NeedsAnswer.survey_id, NeedsAnswerArea.skill_area)
+    )
+    for survey_id, area, n in db.session.execute(areas):
+        found["areas"][year_of[survey_id]][area] += n
+    return found
 
 
 def _changes(codes, tallies: dict[int, Counter], year: int) -> list[Change]:
@@ -238,7 +254,7 @@ def _changes(codes, tallies: dict[int, Counter], year: int) -> list[Change]:
 
 def comparison(year: int, readers: sa.ColumnElement[bool] | None) -> Comparison:
     """``year``'s answers against the year before: in all, by skill area, career goal and
-    format (six queries at most, however many answers). ``readers``: whose comments the
+    format (four queries at most, however many answers). ``readers``: whose comments the
     viewer may read (``app.auth.permissions.needs_comments_of``), None for none."""
     found = Comparison(year)
     by_year = {
@@ -250,15 +266,14 @@ def comparison(year: int, readers: sa.ColumnElement[bool] | None) -> Comparison:
     found.survey, found.last_survey = by_year.get(year), by_year.get(year - 1)
     if not by_year:
         return found
-    totals = _tally(None, by_year)
+    tallies = _tallies(by_year)
+    totals = tallies["answers"]
     found.answers = Change("answers", totals.get(year, Counter())[None])
     if year - 1 in totals:
         found.answers.last = totals[year - 1][None]
-    found.areas = _changes(
-        SkillArea, _tally(NeedsAnswerArea.skill_area, by_year, NeedsAnswerArea), year
-    )
-    found.goals = _changes(CareerGoal, _tally(NeedsAnswer.career_goal, by_year), year)
-    found.formats = _changes(InterestFormat, _tally(NeedsAnswer.format, by_year), year)
+    found.areas = _changes(SkillArea, tallies["areas"], year)
+    found.goals = _changes(CareerGoal, tallies["goals"], year)
+    found.formats = _changes(InterestFormat, tallies["formats"], year)
     if readers is not None and found.survey is not None:
         found.comments = [
             (user, text)

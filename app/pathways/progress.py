@@ -172,13 +172,17 @@ def _evidence(
     return sa.union(*arms, confirmed_on_their_own)
 
 
-def _steps(pathway_ids: Collection[int]) -> dict[int, list[PathwayStep]]:
-    """The pathways' steps in order, with their courses and credentials: one query."""
+def _steps(*where: sa.ColumnElement[bool], pathways: bool = False) -> dict[int, list[PathwayStep]]:
+    """The steps ``where`` selects by pathway id, in order, with their courses and credentials
+    (and their pathways if asked): one query."""
+    loads = [so.joinedload(PathwayStep.course), so.joinedload(PathwayStep.credential)]
+    if pathways:
+        loads.append(so.joinedload(PathwayStep.pathway))
     steps: dict[int, list[PathwayStep]] = defaultdict(list)
     for step in db.session.scalars(
         sa.select(PathwayStep)
-        .where(PathwayStep.pathway_id.in_(pathway_ids))
-        .options(so.joinedload(PathwayStep.course), so.joinedload(PathwayStep.credential))
+        .where(*where)
+        .options(*loads)
         .order_by(PathwayStep.position, PathwayStep.id)
     ):
         steps[step.pathway_id].append(step)
@@ -216,8 +220,8 @@ def _progress(
 
 @dataclass(frozen=True)
 class NextSteps:
-    """Published pathways, their steps by id (with courses), and how many of their members
-    have each step next (steps nobody has next are left out)."""
+    """Published pathways that have steps, their steps by id (with courses), and how many of
+    their members have each step next (steps nobody has next are left out)."""
 
     pathways: dict[int, Pathway]
     steps: dict[int, PathwayStep]
@@ -226,29 +230,26 @@ class NextSteps:
 
 def published_next_steps() -> NextSteps:
     """Whose next step is what on every published pathway, worked out once per request (the
-    demand board counts from it twice: its rows and its heat map). Four queries: pathways,
-    members and steps as plain rows, the evidence; no person is loaded."""
+    demand board counts from it twice: its rows and its heat map). Three queries: the steps
+    with their pathways, the members as plain rows, the evidence; no person is loaded (a
+    pathway without steps is nobody's next step)."""
     if "published_next_steps" not in g:
-        pathways = {
-            p.id: p
-            for p in db.session.scalars(
-                sa.select(Pathway).where(Pathway.status == PathwayStatus.published)
-            )
-        }
+        published = sa.select(Pathway.id).where(Pathway.status == PathwayStatus.published)
+        steps = _steps(PathwayStep.pathway_id.in_(published), pathways=True)
         waiting: Counter[int] = Counter()
-        steps: dict[int, list[PathwayStep]] = {}
-        if pathways:
-            members = db.session.execute(_members(list(pathways), None, None)).all()
-            steps = _steps(list(pathways))
-            done = _done(list(pathways)) if members else set()
-            order = {pathway_id: _to_do_order(found) for pathway_id, found in steps.items()}
-            for pathway_id, user_id in members:
-                for step in order.get(pathway_id, ()):
-                    if (user_id, step.id) not in done:
-                        waiting[step.id] += 1
-                        break
-        by_id = {s.id: s for found in steps.values() for s in found}
-        g.published_next_steps = NextSteps(pathways, by_id, waiting)
+        members = db.session.execute(_members(list(steps), None, None)).all() if steps else []
+        done = _done(list(steps)) if members else set()
+        order = {pathway_id: _to_do_order(found) for pathway_id, found in steps.items()}
+        for pathway_id, user_id in members:
+            for step in order[pathway_id]:
+                if (user_id, step.id) not in done:
+                    waiting[step.id] += 1
+                    break
+        g.published_next_steps = NextSteps(
+            {found[0].pathway_id: found[0].pathway for found in steps.values()},
+            {s.id: s for found in steps.values() for s in found},
+            waiting,
+        )
     return g.published_next_steps
 
 
@@ -267,7 +268,7 @@ def progress_of(
         PathwayMember.pathway_id, User
     )
     rows = db.session.execute(members.order_by(User.name, User.id)).all()
-    steps = _steps(list(by_id))
+    steps = _steps(PathwayStep.pathway_id.in_(by_id))
     done = _done(list(by_id), user_ids, people) if rows else set()
     keyed = {pathway_id: _keyed(found) for pathway_id, found in steps.items()}
     found = [
@@ -285,7 +286,7 @@ def report(
     evidence is worked out once for everyone; only the people shown are loaded. Four queries
     with ``people`` (the steps, every member's id, the evidence, the people shown), and the
     steps fill ``pathway.steps``."""
-    steps = _steps([pathway.id])[pathway.id]
+    steps = _steps(PathwayStep.pathway_id == pathway.id)[pathway.id]
     set_committed_value(pathway, "steps", steps)
     members = db.session.scalars(
         _members([pathway.id], None, None).with_only_columns(PathwayMember.user_id)
