@@ -16,6 +16,8 @@ COPY requirements.txt .
 RUN pip install -r requirements.txt
 
 COPY --chown=circles:circles . .
+# The Spanish (and any other) catalogue, compiled from its .po (the .mo is not kept in git).
+RUN pybabel compile -d translations
 USER circles
 
 EXPOSE 8000

@@ -8,7 +8,7 @@ PORT   ?= 5000
 PYTEST_WORKERS ?= 2
 FLASK  := FLASK_APP=wsgi.py $(BIN)/flask
 
-.PHONY: run test lint format bench clean messages
+.PHONY: run test lint format bench clean messages translations
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11+ is needed")'
@@ -27,7 +27,7 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
 # Another port (5000 is often taken): make run PORT=5001. On every address (HOST=0.0.0.0) the
 # links say 127.0.0.1; to be reached from other machines, name this one: BASE_URL=http://host:5000
 run: export BASE_URL ?= http://$(if $(filter 0.0.0.0 ::,$(HOST)),127.0.0.1,$(HOST)):$(PORT)
-run: $(VENV)/.installed
+run: $(VENV)/.installed translations
 	@$(BIN)/python -c 'import socket as s; f, t, p, _, a = s.getaddrinfo("$(HOST)", $(PORT), type=s.SOCK_STREAM)[0]; c = s.socket(f, t, p); c.setsockopt(s.SOL_SOCKET, s.SO_REUSEADDR, 1); c.bind(a)' 2>/dev/null \
 	  || { echo "Cannot serve on $(HOST):$(PORT) (taken?). Choose another port: make run PORT=5001"; exit 1; }
 	$(FLASK) db upgrade
@@ -36,7 +36,7 @@ run: $(VENV)/.installed
 	$(FLASK) outbox send --every 10 & trap 'kill $$! 2>/dev/null' EXIT INT TERM; \
 	  $(FLASK) run --host $(HOST) --port $(PORT)
 
-test: $(VENV)/.dev-installed
+test: $(VENV)/.dev-installed translations
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --durations=15 $(PYTEST_ARGS)
@@ -57,5 +57,13 @@ clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
 
 # Extract user-facing strings into translations/messages.pot (catalogues live in translations/).
+# A new string: `make messages`, then `pybabel update -i translations/messages.pot -d translations
+# --no-fuzzy-matching` and translate it in translations/es/LC_MESSAGES/messages.po.
 messages: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l -o translations/messages.pot .
+
+# The compiled catalogues (.mo, not kept in git) from the .po files, rebuilt when a .po is newer.
+CATALOGUES := $(patsubst %.po,%.mo,$(wildcard translations/*/LC_MESSAGES/messages.po))
+translations: $(CATALOGUES)
+translations/%/LC_MESSAGES/messages.mo: translations/%/LC_MESSAGES/messages.po | $(VENV)/.installed
+	$(BIN)/pybabel compile -l $* -i $< -o $@

@@ -50,6 +50,10 @@ _ENV_SETTINGS: dict[str, type] = {
 }
 
 
+# Flask-Babel resolves a relative directory against app.root_path (app/), not the project.
+TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
+
+
 def defaults(instance_path: str) -> dict[str, Any]:
     return {
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{Path(instance_path) / 'circles.sqlite'}",
@@ -87,6 +91,9 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "WELCOME_LINK_DAYS": 7,  # days a new account's "choose your password" link works
         "BABEL_DEFAULT_LOCALE": "en",
         "BABEL_DEFAULT_TIMEZONE": "UTC",
+        # The catalogues (translations/<lang>/LC_MESSAGES/messages.mo, compiled from the .po by
+        # `make translations`); Flask-Babel would look in app/translations, beside the package.
+        "BABEL_TRANSLATION_DIRECTORIES": str(TRANSLATIONS),
         "LANGUAGES": {"en": "English", "es": "Español"},
         "PER_PAGE": 25,
         "REMINDER_LEAD_HOURS": 48,
