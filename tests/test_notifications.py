@@ -71,7 +71,10 @@ def test_each_reader_gets_times_in_their_zone_and_language(app, world, query):
         return query(
             lambda: db.session.scalars(
                 sa.select(OutboxMessage.body).where(
-                    OutboxMessage.to == email, OutboxMessage.subject.startswith("Reminder")
+                    OutboxMessage.to == email,
+                    sa.or_(
+                        *(OutboxMessage.subject.startswith(w) for w in ("Reminder", "Recordatorio"))
+                    ),
                 )
             ).one()
         )

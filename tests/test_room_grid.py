@@ -513,8 +513,8 @@ def test_blocking_over_bookings_lists_them_all_and_cancels_them_with_a_note(
     )
     assert [to for to, _s, _b in messages] == ["lead@example.org", "lead@example.org"]
     bodies = "\n".join(body for _to, _s, body in messages)
-    assert "Bo Boss wrote:\nThe pipes burst." in bodies
-    assert "has no room now. Book another here: http" in bodies
+    assert "Bo Boss escribió:\nThe pipes burst." in bodies  # Lena reads Spanish
+    assert "ya no tiene sala. Reserve otra aquí: http" in bodies
     starts = dt.datetime.combine(tuesday, dt.time(10), tzinfo=NY)
     with app.app_context(), force_locale("es"):
         spanish = when(starts, "America/Los_Angeles")

@@ -54,14 +54,18 @@ def test_an_email_shows_the_meeting_time_in_the_readers_language_with_the_zone(a
         reminders = {
             m.to: m.body
             for m in db.session.scalars(
-                sa.select(OutboxMessage).where(OutboxMessage.subject.startswith("Reminder"))
+                sa.select(OutboxMessage).where(
+                    sa.or_(
+                        *(OutboxMessage.subject.startswith(w) for w in ("Reminder", "Recordatorio"))
+                    )
+                )
             )
         }
     assert re.search(
         r"meets on \w{3}, \w{3} \d+, \d{4}, 6:00 PM \(Eastern Time\)\.",
         reminders["gus@example.org"],
     )
-    assert re.search(r"meets on .*, 18:00 \(hora oriental\)\.", reminders["pat@example.org"])
+    assert re.search(r"se reúne el .*, 18:00 \(hora oriental\)\.", reminders["pat@example.org"])
 
 
 def test_the_profile_offers_common_us_zones_first_then_regions(client, world, query):
