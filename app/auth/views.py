@@ -12,6 +12,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import refresh
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user, logout_user
 
@@ -125,6 +126,7 @@ def profile():
         services.update_profile(
             current_user, name=form.name.data, timezone=form.timezone.data, locale=form.locale.data
         )
+        refresh()  # said in the language just chosen, like the page it leads to
         flash(_("Your profile is saved."), "success")
         return redirect(url_for("auth.profile"))
     return render_template("auth/profile.html", form=form)

@@ -75,8 +75,8 @@ def test_times_follow_the_readers_language_and_zone(page: Page, demo, app, query
     zones.select_option(PACIFIC)
     page.get_by_label("Language").select_option("es")
     page.get_by_role("main").get_by_role("button", name="Save").click()
-    expect(flash(page)).to_contain_text("Your profile is saved.")
-    expect(page.get_by_label("Time zone")).to_have_value(PACIFIC)
+    expect(flash(page)).to_contain_text("Su perfil se guardó.")  # the page is in Spanish now
+    expect(page.get_by_label("Zona horaria")).to_have_value(PACIFIC)
     assert_accessible(page)
 
     section, card = next_meeting(page)
