@@ -5,6 +5,7 @@ someone signed in, their next meetings (as facilitator or participant) and what 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -25,6 +26,7 @@ from app.models import (
     MeetingStatus,
     User,
 )
+from app.timeutil import UTCDateTime
 
 PUBLIC_CIRCLES = 6
 FEATURED_COURSES = 4
@@ -75,18 +77,22 @@ class NextMeeting:
         return booking.room.name if booking else None
 
 
-def next_meetings(user: User, now: dt.datetime, limit: int = NEXT_MEETINGS) -> list[NextMeeting]:
-    """The next meetings ``user`` facilitates or holds a seat in (not yet over), with circle,
-    branch and booked room: three queries."""
-    facilitated = sa.select(Facilitation.circle_id).where(Facilitation.user_id == user.id)
+@functools.cache
+def _next_meetings_question(limit: int) -> sa.Select:
+    """The next meetings of ``user_id`` (signed up as ``email``) at ``now``, built once: only
+    those change from one request to the next."""
+    user_id = sa.bindparam("user_id", type_=sa.Integer())
+    now = sa.bindparam("now", type_=UTCDateTime())
+    facilitated = sa.select(Facilitation.circle_id).where(Facilitation.user_id == user_id)
     seated = sa.select(Enrollment.circle_id).where(
-        Enrollment.email == user.email.lower(), Enrollment.status == EnrollmentStatus.enrolled
+        Enrollment.email == sa.bindparam("email", type_=sa.String()),
+        Enrollment.status == EnrollmentStatus.enrolled,
     )
     facilitating = Meeting.circle_id.in_(facilitated)
     # From the person's few circles to their meetings: asked as "a meeting whose circle is
     # one of theirs", PostgreSQL walked every meeting in time order to find five.
     theirs = sa.union(facilitated, seated).subquery()
-    rows = db.session.execute(
+    return (
         sa.select(Meeting, facilitating.label("facilitating"))
         .join(theirs, theirs.c.circle_id == Meeting.circle_id)
         .join(Circle, Circle.id == Meeting.circle_id)
@@ -105,5 +111,14 @@ def next_meetings(user: User, now: dt.datetime, limit: int = NEXT_MEETINGS) -> l
         )
         .order_by(Meeting.starts_at, Meeting.id)
         .limit(limit)
+    )
+
+
+def next_meetings(user: User, now: dt.datetime, limit: int = NEXT_MEETINGS) -> list[NextMeeting]:
+    """The next meetings ``user`` facilitates or holds a seat in (not yet over), with circle,
+    branch and booked room: three queries."""
+    rows = db.session.execute(
+        _next_meetings_question(limit),
+        {"user_id": user.id, "email": user.email.lower(), "now": now},
     ).all()
     return [NextMeeting(meeting, bool(mine)) for meeting, mine in rows]
