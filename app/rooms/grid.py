@@ -22,22 +22,7 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 from zoneinfo import ZoneInfo
 
-import sqlalchemy as sa
-import sqlalchemy.orm as so
-
-from app.extensions import db
-from app.models import (
-    Booking,
-    BookingKind,
-    BookingStatus,
-    Branch,
-    Circle,
-    CircleFormat,
-    CircleStatus,
-    Meeting,
-    MeetingStatus,
-    Room,
-)
+from app.models import Booking, BookingKind, Branch, Room
 from app.places import branch_calendar
 
 STEP = 15  # minutes in a row of the grid
@@ -360,69 +345,3 @@ def _free(
         until = min([start + BOOKING_MINUTES, closes, *later])
         slots.append(Free(axis.rows(start, end), _clock(start), _clock(max(until, end))))
     return slots
-
-
-# --- what the grid shows -----------------------------------------------------------------------
-
-
-def bookings_of(branch: Branch, days: Sequence[dt.date]) -> list[Booking]:
-    """The active bookings of the branch's rooms that hold a room (set-up and clean-up
-    included) on any of ``days``."""
-    zone = ZoneInfo(branch.timezone)
-    start = dt.datetime.combine(min(days), dt.time(0), tzinfo=zone)
-    end = dt.datetime.combine(max(days) + dt.timedelta(days=1), dt.time(0), tzinfo=zone)
-    return list(
-        db.session.scalars(
-            sa.select(Booking)
-            .join(Room)
-            .where(
-                Room.branch_id == branch.id,
-                Booking.status == BookingStatus.active,
-                Booking.blocked_from < end,
-                Booking.blocked_until > start,
-            )
-            .options(
-                so.joinedload(Booking.created_by),
-                so.joinedload(Booking.meeting).joinedload(Meeting.circle),
-            )
-            .order_by(Booking.blocked_from)
-        ).unique()
-    )
-
-
-def _unbooked(branch: Branch, now: dt.datetime) -> sa.Select[tuple[Meeting]]:
-    booked = sa.exists().where(
-        Booking.meeting_id == Meeting.id, Booking.status == BookingStatus.active
-    )
-    return (
-        sa.select(Meeting)
-        .join(Circle)
-        .where(
-            Circle.branch_id == branch.id,
-            Circle.format != CircleFormat.virtual,
-            Circle.status.not_in([CircleStatus.cancelled, CircleStatus.completed]),
-            Meeting.status == MeetingStatus.scheduled,
-            Meeting.starts_at > now,
-            ~booked,
-        )
-        .order_by(Meeting.starts_at)
-    )
-
-
-def unbooked_meetings(
-    branch: Branch, start: dt.datetime, end: dt.datetime, now: dt.datetime
-) -> list[Meeting]:
-    """Meetings that need a room: scheduled, in the branch (in person or hybrid), still to
-    come, of a circle that goes on, with no active booking; those starting in start..end."""
-    query = _unbooked(branch, now).where(Meeting.starts_at >= start, Meeting.starts_at < end)
-    return list(db.session.scalars(query.options(so.contains_eager(Meeting.circle))))
-
-
-def unbooked_after(
-    branch: Branch, after: dt.datetime, now: dt.datetime
-) -> tuple[int, Meeting | None]:
-    """How many meetings needing a room start at ``after`` or later, and the first of them."""
-    query = _unbooked(branch, now).where(Meeting.starts_at >= after)
-    count = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
-    first = db.session.scalars(query.limit(1)).first() if count else None
-    return count, first

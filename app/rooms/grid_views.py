@@ -16,7 +16,7 @@ from app.boundary import saving
 from app.edges import MAX_DATE, MIN_DATE, date_arg, date_in_range, to_id
 from app.extensions import db
 from app.models import Branch, Room
-from app.rooms import free_rooms, grid
+from app.rooms import free_rooms, grid, grid_data
 from app.rooms.booking_views import bp
 from app.rooms.bookings import horizon_end
 from app.rooms.forms import FEATURE_LABELS, FreeRoomForm
@@ -57,12 +57,12 @@ def calendar(branch_id: int):
     if room is not None:
         cells = [(anchor, r) for r in branch.rooms] if view == "day" else [(d, room) for d in days]
         table = grid.build(
-            branch, cells, grid.bookings_of(branch, days), now=now, horizon=horizon_end()
+            branch, cells, grid_data.bookings_of(branch, days), now=now, horizon=horizon_end()
         )
     zone = ZoneInfo(branch.timezone)
     start = dt.datetime.combine(days[0], dt.time(0), tzinfo=zone)
     end = dt.datetime.combine(days[-1] + dt.timedelta(days=1), dt.time(0), tzinfo=zone)
-    later_count, later = grid.unbooked_after(branch, end, now)
+    later_count, later = grid_data.unbooked_after(branch, end, now)
     step = dt.timedelta(days=1 if view == "day" else 7)
     # Links never lead out of the dates the app takes (they would be refused).
     previous, following = first - step, first + step
@@ -74,7 +74,7 @@ def calendar(branch_id: int):
         anchor=anchor,
         days=days,
         grid=table,
-        unbooked=grid.unbooked_meetings(branch, start, end, now),
+        unbooked=grid_data.unbooked_meetings(branch, start, end, now),
         later=later,
         later_day=later.starts_at.astimezone(zone).date() if later else None,
         later_count=later_count,
