@@ -117,6 +117,11 @@ class Row:
     people: list[str] | None = None
 
     @property
+    def names(self) -> str:
+        """Who asked, for the page: one string (escaped once, not name by name)."""
+        return ", ".join(self.people or ())
+
+    @property
     def rank(self) -> tuple:
         return (-self.interested, -self.waitlisted, -self.pathway_need)
 
