@@ -23,6 +23,20 @@ def select_locale() -> str | None:
     return request.accept_languages.best_match(languages)
 
 
+# Numbers and dollar amounts for the app's Spanish readers (libraries in the United States) are
+# written the US way, $2,500.00 and 87.3%, not Spain's 2.500,00 US$ and 87,3 %; the words,
+# dates and times stay those of the language.
+_NUMBER_LOCALES = {"es": "es_US"}
+
+
+def number_locale(language: str | None = None) -> str | None:
+    """The Babel locale to write numbers in for ``language`` (default: the request's)."""
+    if language is None:
+        locale = get_locale()
+        language = str(locale) if locale is not None else None
+    return _NUMBER_LOCALES.get(language, language) if language else None
+
+
 def select_timezone() -> str | None:
     if has_request_context() and current_user.is_authenticated:
         return current_user.timezone

@@ -6,6 +6,7 @@ no English words are left unmarked in a template, a refusal or a flash."""
 from __future__ import annotations
 
 import ast
+import datetime as dt
 import os
 import re
 import tempfile
@@ -17,10 +18,12 @@ import sqlalchemy as sa
 from babel.messages.frontend import CommandLineInterface
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from flask_babel import force_locale, format_date
 from jinja2 import Environment
 
 from app.extensions import db
 from app.models import OutboxMessage, User
+from app.reports.tables import display
 from tests.conftest import login
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -356,3 +359,13 @@ def test_no_refusal_or_flash_is_unmarked():
         if messages:
             found[str(path.relative_to(ROOT))] = messages
     assert found == {}
+
+
+def test_numbers_and_dollars_are_written_the_us_way_in_spanish(app):
+    """Spanish readers here are in US libraries: $2,500.00 and 87.3%, as in English, not
+    Spain's 2.500,00 US$ and 87,3 %."""
+    with app.test_request_context(), force_locale("es"):
+        assert display(250_000, "money") == "$2,500.00"
+        assert display(0.873, "rate") == "87.3%"
+        assert display(12_345, "count") == "12,345"
+        assert format_date(dt.date(2027, 3, 2), "full") == "martes, 2 de marzo de 2027"

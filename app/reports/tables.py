@@ -13,6 +13,7 @@ from flask_babel import get_locale
 from markupsafe import Markup
 
 from app.i18n import lazy_gettext as _l  # many per dashboard: the quicker lookup
+from app.i18n import number_locale
 from app.labels import SKILL_AREAS
 from app.reports import svg
 from app.reports.services import Dashboard, Figures
@@ -99,7 +100,7 @@ def display(value, kind: str, language: str | None = None) -> str:
         return str(value)
     if value is None:
         return str(_l("n/a"))
-    return _number(language or _language(), kind, type(value), value)
+    return _number(number_locale(language or _language()), kind, type(value), value)
 
 
 def _language() -> str | None:
