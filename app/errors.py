@@ -6,8 +6,8 @@ import math
 import sqlite3
 import time
 
-from flask import Flask, Response, g, jsonify, render_template, request
-from flask_babel import lazy_ngettext
+from flask import Flask, Response, current_app, g, jsonify, render_template, request
+from flask_babel import format_decimal, lazy_ngettext
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -66,6 +66,17 @@ def render_error(code: int, detail: str | None = None):
     )
 
 
+def _too_large() -> str:
+    limit = format_decimal(current_app.config["MAX_CONTENT_LENGTH"] / 1024 / 1024, "#,##0.#")
+    return str(
+        _l(
+            "What you sent is too large: at most %(size)s MB can be sent at once. "
+            "A large CSV file can be split into smaller ones.",
+            size=limit,
+        )
+    )
+
+
 def _is_duplicate(error: IntegrityError) -> bool:
     """A unique or exclusion constraint (PostgreSQL 23505/23P01, SQLite "UNIQUE ...")."""
     state = getattr(error.orig, "sqlstate", None)
@@ -92,6 +103,8 @@ def init_app(app: Flask) -> None:
             return _internal_error(error)
         # Only our own messages are shown; a default werkzeug description is not.
         detail = error.description if getattr(error, "user_message", False) else None
+        if error.code == 413:  # say what fits: a CSV import is the usual way to get here
+            detail = _too_large()
         return render_error(error.code, detail)
 
     @app.errorhandler(RateLimitExceeded)

@@ -626,6 +626,28 @@ def test_staff_import_a_good_file_after_a_preview(staff, query):
     ]
 
 
+def test_a_file_over_the_upload_limit_is_refused_with_the_limit_named(admin, app, query):
+    header = b"title,provider,url,description,language,format,hours,is_free,credential,"
+    rows = (GOOD_ROW.encode() + b"\r\n") * (app.config["MAX_CONTENT_LENGTH"] // len(GOOD_ROW))
+    # The body is built here: werkzeug's test client would spool a big file to a temporary
+    # file it never closes (a ResourceWarning, not the app's).
+    body = (
+        b'--b\r\nContent-Disposition: form-data; name="file"; filename="courses.csv"\r\n'
+        b"Content-Type: text/csv\r\n\r\n"
+        + header
+        + b"skill_area,career_stage\r\n"
+        + rows
+        + b"\r\n--b--\r\n"
+    )
+    response = admin.post(
+        "/courses/import", data=body, content_type="multipart/form-data; boundary=b"
+    )
+    assert response.status_code == 413
+    assert "at most 2 MB can be sent at once" in response.text
+    assert "A large CSV file can be split into smaller ones." in response.text
+    assert query(lambda: db.session.scalar(sa.select(sa.func.count()).select_from(Course))) == 0
+
+
 def test_import_updates_courses_by_link(admin, app, query):
     course_id = add_course(app, "Old title", url="https://www.webjunction.org/weeding", hours=9)
     preview = _upload(admin, _csv(HEADER, GOOD_ROW))

@@ -497,7 +497,7 @@ def test_a_chunked_body_over_the_limit_is_413(server):
     big = (login_body + "&padding=" + "x" * (12 * 1024 * 1024)).encode()
     status, _, page = _post_chunked(server, "/login", big)
     assert status == 413
-    assert b"What you sent is too large." in page
+    assert b"What you sent is too large: at most 2 MB can be sent at once." in page
     just_over = (login_body + "&padding=").encode()
     just_over += b"x" * (2 * 1024 * 1024 - len(just_over) + 1)
     assert _post_chunked(server, "/login", just_over)[0] == 413
@@ -510,7 +510,7 @@ def test_urlencoded_forms_are_limited_in_fields_and_size(app, client, world):
         "/courses/new", data=fields, content_type="application/x-www-form-urlencoded"
     )
     assert response.status_code == 413
-    assert "What you sent is too large." in response.text
+    assert "What you sent is too large: at most 2 MB can be sent at once." in response.text
     fine = "&".join(f"f{i}=1" for i in range(400))
     response = client.post(
         "/courses/new", data=fine, content_type="application/x-www-form-urlencoded"
