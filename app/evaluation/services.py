@@ -5,7 +5,9 @@ No Flask requests here: views and the CLI call these."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -29,6 +31,7 @@ from app.models import (
     WrapUp,
 )
 from app.rules import RuleViolation, unique_or_violation
+from app.timeutil import UTCDateTime
 
 # Places that may answer: those who held a seat to the end, or completed.
 ANSWERING = (EnrollmentStatus.enrolled, EnrollmentStatus.completed)
@@ -238,19 +241,17 @@ def _pct(part, whole: int) -> int | None:
     return round(100 * (part or 0) / whole) if whole else None
 
 
-def figures(*where: sa.ColumnElement[bool]) -> Figures:
-    """Aggregates of the answers matching ``where`` (one query)."""
-    row = db.session.execute(
-        sa.select(
-            sa.func.count(SurveyAnswer.id),
-            sa.func.avg(SurveyAnswer.course_rating),
-            sa.func.avg(SurveyAnswer.circle_rating),
-            sa.func.sum(sa.case((SurveyAnswer.goal_met, 1), else_=0)),
-            sa.func.sum(sa.case((SurveyAnswer.recommend, 1), else_=0)),
-        )
-        .join(Circle, Circle.id == SurveyAnswer.circle_id)
-        .where(*where)
-    ).one()
+def _figure_columns() -> tuple[sa.ColumnElement, ...]:
+    return (
+        sa.func.count(SurveyAnswer.id),
+        sa.func.avg(SurveyAnswer.course_rating),
+        sa.func.avg(SurveyAnswer.circle_rating),
+        sa.func.sum(sa.case((SurveyAnswer.goal_met, 1), else_=0)),
+        sa.func.sum(sa.case((SurveyAnswer.recommend, 1), else_=0)),
+    )
+
+
+def _figures_of(row: Sequence) -> Figures:
     count = row[0]
     return Figures(
         count,
@@ -261,6 +262,16 @@ def figures(*where: sa.ColumnElement[bool]) -> Figures:
     )
 
 
+def figures(*where: sa.ColumnElement[bool]) -> Figures:
+    """Aggregates of the answers matching ``where`` (one query)."""
+    row = db.session.execute(
+        sa.select(*_figure_columns())
+        .join(Circle, Circle.id == SurveyAnswer.circle_id)
+        .where(*where)
+    ).one()
+    return _figures_of(row)
+
+
 @dataclass(frozen=True)
 class CourseRecord:
     figures: Figures
@@ -268,7 +279,11 @@ class CourseRecord:
     completed: int  # completions in them
 
 
-def course_record(course_id: int, now: dt.datetime) -> CourseRecord:
+@functools.cache
+def _course_record_question() -> sa.Select:
+    """Runs, completions and answers of ``course_id`` at ``now`` in one query, built once
+    (the course page asks it on every request)."""
+    course_id = sa.bindparam("course_id", type_=sa.Integer())
     ended = (
         sa.select(Meeting.circle_id)
         .join(Circle, Circle.id == Meeting.circle_id)
@@ -278,20 +293,30 @@ def course_record(course_id: int, now: dt.datetime) -> CourseRecord:
             Meeting.status == MeetingStatus.scheduled,
         )
         .group_by(Meeting.circle_id)
-        .having(sa.func.max(Meeting.ends_at) <= now)
+        .having(sa.func.max(Meeting.ends_at) <= sa.bindparam("now", type_=UTCDateTime()))
         .subquery()
     )
-    runs = db.session.scalar(sa.select(sa.func.count()).select_from(ended)) or 0
+    runs = sa.select(sa.func.count()).select_from(ended).scalar_subquery()
     completed = (
-        db.session.scalar(
-            sa.select(sa.func.count(Enrollment.id)).where(
-                Enrollment.circle_id.in_(sa.select(ended.c.circle_id)),
-                Enrollment.status == EnrollmentStatus.completed,
-            )
+        sa.select(sa.func.count(Enrollment.id))
+        .where(
+            Enrollment.circle_id.in_(sa.select(ended.c.circle_id)),
+            Enrollment.status == EnrollmentStatus.completed,
         )
-        or 0
+        .scalar_subquery()
     )
-    return CourseRecord(figures(Circle.course_id == course_id), runs, completed)
+    answers = (
+        sa.select(*_figure_columns())
+        .join(Circle, Circle.id == SurveyAnswer.circle_id)
+        .where(Circle.course_id == course_id)
+        .subquery()
+    )
+    return sa.select(runs, completed, *answers.c)
+
+
+def course_record(course_id: int, now: dt.datetime) -> CourseRecord:
+    row = db.session.execute(_course_record_question(), {"course_id": course_id, "now": now}).one()
+    return CourseRecord(_figures_of(row[2:]), row[0] or 0, row[1] or 0)
 
 
 def circle_answers(circle: Circle) -> list[SurveyAnswer]:
