@@ -110,7 +110,8 @@ def pages(picked: Picked, today: dt.date) -> list[Page]:
         Page("home", "lead", "/", LISTED),
         Page("circle list filtered", "admin", "/circles/?format=in_person", LISTED),
         Page("circle list page 3", "admin", "/circles/?format=in_person&page=3", LISTED),
-        Page("circle", "lead", f"/circles/{picked.circle}", "Roster"),
+        # The facilitator panel, in the lead's language (a tenth of the seeded staff read Spanish).
+        Page("circle", "lead", f"/circles/{picked.circle}", "Roster|Lista de participantes"),
         Page("course", "admin", f"/courses/{picked.course}", LISTED),
         Page("week grid", "manager", f"/branches/{picked.branch}/calendar?{week}"),
         Page("facilitator dashboard", "lead", "/facilitate/", LISTED),

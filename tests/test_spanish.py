@@ -369,3 +369,22 @@ def test_numbers_and_dollars_are_written_the_us_way_in_spanish(app):
         assert display(0.873, "rate") == "87.3%"
         assert display(12_345, "count") == "12,345"
         assert format_date(dt.date(2027, 3, 2), "full") == "martes, 2 de marzo de 2027"
+
+
+def test_the_language_switch_on_every_page(client, world, app, query):
+    login(client, "pat@example.org")
+    page = client.get("/courses/").text
+    assert '<html lang="en">' in page
+    assert re.search(r'<button type="submit" name="locale" value="es"[^>]*lang="es">Español<', page)
+    response = client.post("/language", data={"locale": "es", "next": "/courses/?q=grant"})
+    assert (response.status_code, response.headers["Location"]) == (302, "/courses/?q=grant")
+    assert query(lambda: db.session.get(User, world.participant).locale) == "es"  # emails too
+    page = client.get("/courses/").text
+    assert '<html lang="es">' in page
+    assert "Catálogo de cursos gratuitos" in page
+    assert re.search(r'value="en"[^>]*lang="en">English<', page)  # the way back
+
+    # Not a language of the app, or a link elsewhere: nothing changes, home it is.
+    response = client.post("/language", data={"locale": "fr", "next": "//elsewhere.example/"})
+    assert response.headers["Location"] == "/"
+    assert query(lambda: db.session.get(User, world.participant).locale) == "es"

@@ -99,3 +99,10 @@ def send_password_reset(email: str) -> None:
 def update_profile(user: User, *, name: str, timezone: str, locale: str) -> None:
     user.name, user.timezone, user.locale = name, timezone, locale
     db.session.flush()
+
+
+def choose_language(user: User, locale: str) -> None:
+    """The language switch of every page, for someone signed in: kept on the profile, so
+    that emails follow it too."""
+    user.locale = locale
+    db.session.flush()

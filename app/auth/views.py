@@ -87,6 +87,16 @@ def logout():
     return redirect(url_for("auth.login"))
 
 
+@bp.post("/language")
+def choose_language():
+    """The switch on every page of someone signed in: kept on their profile (a visitor's
+    pages follow the browser's language)."""
+    locale = request.form.get("locale", "")
+    if locale in current_app.config["LANGUAGES"]:
+        services.choose_language(current_user, locale)
+    return redirect(safe_next(request.form.get("next"), url_for("main.index")))
+
+
 @bp.route("/password/forgot", methods=["GET", "POST"])
 @public
 @limiter.limit(_login_limits, methods=["POST"])
