@@ -73,6 +73,7 @@ def login():
             form.password.errors.append(_("That email and password do not match an account."))
         else:
             _start_session(user)
+            refresh()  # in their profile's language now, like the pages that follow
             flash(_("Welcome, %(name)s.", name=user.name), "success")
             return redirect(safe_next(request.args.get("next"), url_for("main.index")))
     return render_template("auth/login.html", form=form)
