@@ -22,6 +22,9 @@ from app.models import (
 )
 from app.querying import contains
 
+# What a list shows of each circle, loaded with it.
+LISTED = (so.joinedload(Circle.branch), so.joinedload(Circle.course))
+
 
 def list_circles(
     viewer: User, now: dt.datetime, *, with_meetings: bool = True, **filters
@@ -29,6 +32,17 @@ def list_circles(
     """Published circles still to meet, that the viewer may see, with the page's filters;
     each with its branch and course, and all its meetings unless ``with_meetings`` is false
     (a list that shows only the next one asks ``next_starts`` for it instead)."""
+    query = matching_circles(viewer, now, **filters).options(
+        so.joinedload(Circle.branch), so.contains_eager(Circle.course)
+    )
+    if with_meetings:
+        query = query.options(so.selectinload(Circle.meetings))
+    return query
+
+
+def matching_circles(viewer: User, now: dt.datetime, **filters) -> sa.Select[tuple[Circle]]:
+    """The circles of ``list_circles`` in its order, nothing loaded with them (a page of them
+    sorts ids alone: ``app.querying.paginate``, loading ``LISTED`` with them)."""
     still_meeting = (
         sa.select(Meeting.id)
         .where(
@@ -42,10 +56,7 @@ def list_circles(
         sa.select(Circle)
         .join(Course, Course.id == Circle.course_id)
         .where(Circle.status == CircleStatus.published, still_meeting)
-        .options(so.joinedload(Circle.branch), so.contains_eager(Circle.course))
     )
-    if with_meetings:
-        query = query.options(so.selectinload(Circle.meetings))
     if not viewer.is_authenticated:
         query = query.where(Circle.audience == Audience.public)
     if filters.get("q"):

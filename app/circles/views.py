@@ -36,6 +36,7 @@ from app.links import external_url, subscribe_links
 from app.models import Branch, Circle, Facilitation, Meeting
 from app.participation import services as participation
 from app.participation.forms import JoinForm
+from app.querying import paginate
 from app.timeutil import utcnow
 
 bp = Blueprint("circles", __name__)
@@ -70,11 +71,11 @@ def index():
     ]
     filters = {n: f.data for n, f in form._fields.items()} if form.validate() else {}
     now = utcnow()
-    page = db.paginate(
-        listing.list_circles(current_user, now, with_meetings=False, **filters),
-        page=page_arg(),
-        per_page=current_app.config["PER_PAGE"],
-        error_out=False,
+    page = paginate(
+        listing.matching_circles(current_user, now, **filters),
+        page_arg(),
+        current_app.config["PER_PAGE"],
+        *listing.LISTED,
     )
     return render_template(
         "circles/index.html",
