@@ -152,6 +152,18 @@ def _save(app, meeting_id: int, marks: dict[int, str], by: str = LEAD) -> None:
         db.session.commit()
 
 
+def test_a_meeting_already_loaded_shows_its_new_counts(app, setting: AttendanceSetting):
+    with app.app_context():
+        meeting = db.session.get(Meeting, setting.meetings[0])
+        assert (meeting.present_count, meeting.marked_count) == (0, 0)
+        lead = db.session.scalar(sa.select(User).where(User.email == LEAD))
+        marks = {setting.pat: "present", setting.ann: "absent"}
+        services.record_attendance(meeting, marks, 0, "", by=lead, now=utcnow())
+        assert (meeting.present_count, meeting.marked_count) == (1, 2)  # before the commit
+        db.session.rollback()
+    assert _counts(app, setting.meetings[0]) == (0, 0)  # rolled back with the marks
+
+
 def _counts(app, meeting_id: int) -> tuple[int, int]:
     with app.app_context():
         assert kept() == counted()  # every meeting, not only this one
@@ -188,16 +200,25 @@ def test_saving_changing_and_checking_in_keep_the_counts(app, client, setting: A
         db.session.commit()
     assert _counts(app, second) == (1, 1)
 
-    with app.app_context():  # a mark removed (no page does; the counts follow all the same)
-        db.session.delete(
+    # No page removes a mark or moves it to another meeting; the counts follow all the same.
+    with app.app_context():
+        ann, bob = (
             db.session.scalar(
                 sa.select(Attendance).where(
-                    Attendance.meeting_id == first, Attendance.enrollment_id == setting.ann
+                    Attendance.meeting_id == first, Attendance.enrollment_id == person
                 )
             )
+            for person in (setting.ann, setting.bob)
         )
+        moved = bob.id
+        db.session.commit()  # expired: which meeting it was is read again before it goes
+        db.session.delete(ann)
         db.session.commit()
     assert _counts(app, first) == (2, 2)
+    with app.app_context():
+        db.session.get(Attendance, moved).meeting_id = second
+        db.session.commit()
+    assert (_counts(app, first), _counts(app, second)) == ((1, 1), (2, 2))
     with app.app_context():
         now = utcnow()
         branches = list(db.session.scalars(sa.select(Branch)))

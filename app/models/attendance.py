@@ -89,7 +89,11 @@ def _count_marks_again(session: so.Session, _context) -> None:
     """Whoever writes marks through the ORM (sheets, check-in, the demo, tests) keeps the
     counts in the same transaction; the seed's bulk load writes them itself."""
     changed = (*session.new, *session.dirty, *session.deleted)
-    meeting_ids = {m.meeting_id for m in changed if isinstance(m, Attendance)} - {None}
+    meeting_ids = set()
+    for mark in changed:
+        if isinstance(mark, Attendance):  # its meeting, and the one before if it moved
+            meeting_ids |= {mark.meeting_id, *sa.inspect(mark).attrs.meeting_id.history.deleted}
+    meeting_ids.discard(None)
     if meeting_ids:
         session.connection().execute(count_marks_again(meeting_ids))
         session.info.setdefault(_RECOUNTED, set()).update(meeting_ids)
