@@ -100,6 +100,14 @@ OUTCOME_KINDS = {
     OutcomeKind.other: _l("Other"),
 }
 
+# User.roles, as a page lists them ("administrator, facilitator").
+ROLES = {
+    "administrator": _l("administrator"),
+    "branch manager": _l("branch manager"),
+    "facilitator": _l("facilitator"),
+    "participant": _l("participant"),
+}
+
 WEEKDAY_NAMES = [
     _l("Monday"),
     _l("Tuesday"),
@@ -127,6 +135,7 @@ ALL_LABELS = {
     "attendance": ATTENDANCE_STATUSES,
     "enrollment": ENROLLMENT_STATUSES,
     "outcome_kind": OUTCOME_KINDS,
+    "role": ROLES,
 }
 
 
