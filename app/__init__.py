@@ -74,6 +74,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.circles.views import bp as circles_bp
     from app.demand.views import bp as demand_bp
     from app.digest.views import bp as digest_bp
+    from app.embeds.views import bp as embeds_bp
     from app.evaluation.views import bp as evaluation_bp
     from app.labels import label, when
     from app.links import external_url
@@ -104,6 +105,7 @@ def _register_blueprints(app: Flask) -> None:
         demand_bp,
         digest_bp,
         evaluation_bp,
+        embeds_bp,
     ):
         app.register_blueprint(bp)
     app.add_template_filter(label)

@@ -3,24 +3,39 @@ that every page gets."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, g, request
 
 from app import logs
 
-CONTENT_SECURITY_POLICY = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data:",
-        "object-src 'none'",
-        "base-uri 'self'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ]
-)
+
+def content_security_policy(frame_ancestors: Sequence[str] = ()) -> str:
+    """The policy of every page. ``frame_ancestors``: the origins that may show it in a frame
+    (the embed pages, app/embeds/); none, as for every other page: ``'none'``."""
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src 'self' data:",
+            "object-src 'none'",
+            "base-uri 'self'",
+            "form-action 'self'",
+            "frame-ancestors " + (" ".join(frame_ancestors) or "'none'"),
+        ]
+    )
+
+
+CONTENT_SECURITY_POLICY = content_security_policy()
+
+
+def allow_framing_by(origins: Sequence[str]) -> None:
+    """Let this request's response be framed by ``origins`` (normalised ones, as
+    app.embeds.origins keeps them): its CSP ``frame-ancestors`` names them, and it has no
+    X-Frame-Options (which cannot name an origin). No origins: refused, as everywhere."""
+    g.frame_ancestors = tuple(origins)
 
 
 def safe_next(target: str | None, fallback: str) -> str:
@@ -47,12 +62,15 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def _security_headers(response: Response) -> Response:
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        ancestors = g.get("frame_ancestors", ())
+        policy = content_security_policy(ancestors) if ancestors else CONTENT_SECURITY_POLICY
+        headers.setdefault("Content-Security-Policy", policy)
         headers.setdefault("X-Content-Type-Options", "nosniff")
         # A page reached with a secret in its path must not hand that path on to the next.
         secret = logs.carries_secret(request.path)
         headers.setdefault("Referrer-Policy", "no-referrer" if secret else "same-origin")
-        headers.setdefault("X-Frame-Options", "DENY")
+        if not ancestors:
+            headers.setdefault("X-Frame-Options", "DENY")
         headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
         # Pages are personal (rosters, accounts, exports): no cache keeps one unless the view
         # says otherwise, as feeds (max-age=300) and static files (no-cache + ETag) do.

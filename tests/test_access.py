@@ -43,6 +43,8 @@ PUBLIC_ENDPOINTS = {
     "digest.ical",
     "evaluation.guest_survey",  # a guest's signed survey link, from the invitation email
     "participation.offer",  # a waitlisted place's overflow seat offer, from its email
+    "embeds.circles",  # in a frame on a library's website: public circles only, no sign-in
+    "embeds.circle",
 }
 
 

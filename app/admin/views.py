@@ -166,3 +166,7 @@ def _import_preview(plan: imports.StaffPlan, token: str | None):
         form=UploadForm(formdata=None),
         save_form=save_form_for(token),
     )
+
+
+# The area's other pages: imported for their routes (they import ``bp`` from here).
+from app.admin import embed_views  # noqa: E402, F401

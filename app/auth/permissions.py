@@ -316,6 +316,12 @@ def can_see_circle(user: User, circle: Circle) -> bool:
     return circle.audience == Audience.public or user.is_authenticated
 
 
+def can_embed_circle(circle: Circle) -> bool:
+    """Embeds on a library's website (app/embeds/) show what anyone may see without signing
+    in, whoever looks: public, published circles only."""
+    return circle.status == CircleStatus.published and circle.audience == Audience.public
+
+
 def visible_circle_or_404(circle_id: int, *options) -> Circle:
     """A circle the viewer may see. One that exists but is hidden (staff only, a draft) sends
     a signed-out visitor to sign in first; see ``sign_in_or_404``. ``options``: loader

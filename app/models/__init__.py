@@ -46,6 +46,7 @@ from app.models.digest import (
     DigestSent,
     DigestSubscription,
 )
+from app.models.embeds import EmbedOrigin
 from app.models.evaluation import (
     SurveyAnswer,
     SurveyInvitation,
@@ -120,6 +121,7 @@ __all__ = [
     "DigestFrequency",
     "DigestSent",
     "DigestSubscription",
+    "EmbedOrigin",
     "Enrollment",
     "EnrollmentStatus",
     "Facilitation",
