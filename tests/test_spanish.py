@@ -19,10 +19,12 @@ from babel.messages.frontend import CommandLineInterface
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask_babel import force_locale, format_date
+from icalendar import Calendar
 from jinja2 import Environment
 
+from app.calendar import services as calendar_services
 from app.extensions import db
-from app.models import OutboxMessage, User
+from app.models import FeedScope, OutboxMessage, User
 from app.reports.tables import display
 from tests.conftest import login
 
@@ -388,3 +390,33 @@ def test_the_language_switch_on_every_page(client, world, app, query):
     response = client.post("/language", data={"locale": "fr", "next": "//elsewhere.example/"})
     assert response.headers["Location"] == "/"
     assert query(lambda: db.session.get(User, world.participant).locale) == "es"
+
+
+def _descriptions(response) -> set[str]:
+    assert response.status_code == 200
+    calendar = Calendar.from_ical(response.data)
+    return {str(event["DESCRIPTION"]).split("\n")[0] for event in calendar.walk("VEVENT")}
+
+
+def test_feeds_speak_their_readers_language(client, world, app):
+    circle_id = world.circle(audience="public", title="Grant writing circle")
+    course = "Grant Writing Basics (NNLM)"
+    spanish = {"Accept-Language": "es"}
+    # A circle's public feed: the reader's language, each cached apart.
+    assert _descriptions(client.get(f"/circles/{circle_id}/calendar.ics", headers=spanish)) == {
+        f"Curso: {course}"
+    }
+    assert _descriptions(client.get(f"/circles/{circle_id}/calendar.ics")) == {f"Course: {course}"}
+
+    # A personal feed is read by a calendar app that says nothing of its owner: hers.
+    _speaks_spanish(app, world.participant)
+    login(client, "pat@example.org")
+    client.post(f"/circles/{circle_id}/join")
+    client.post("/logout")
+    with app.app_context():
+        pat = db.session.get(User, world.participant)
+        token = calendar_services.issue_token(pat, FeedScope.personal, None)
+        db.session.commit()
+    response = client.get(f"/feeds/{token}.ics", headers={"Accept-Language": "en"})
+    assert _descriptions(response) == {f"Curso: {course}"}
+    assert Calendar.from_ical(response.data)["X-WR-CALNAME"] == "Mis círculos de aprendizaje"

@@ -3,7 +3,8 @@
 Follows ../shared/ICAL.md: one VEVENT per meeting (no RRULE) with a UID that never
 changes, times in UTC, SEQUENCE and STATUS:CANCELLED so that moves and cancellations
 replace the subscriber's copy, and DTSTAMP/LAST-MODIFIED from the row's ``updated_at``
-so that the same data always gives the same bytes.
+so that the same data always gives the same bytes. The few words of an event are in the
+language of the request or of the ``force_locale`` block (an email's reader, a feed's owner).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 
 from icalendar import Calendar, Event, vDuration, vText
 
+from app.i18n import gettext as _
 from app.models import Booking, BookingStatus, Circle, CircleStatus, Meeting
 
 PRODID = "-//Learning Circles//Library staff development//EN"
@@ -43,12 +45,15 @@ class CircleText:
     @classmethod
     def of(cls, circle: Circle, links: Links) -> CircleText:
         url = links.circle_url(circle.id)
-        lines = [f"Course: {circle.course.title} ({circle.course.provider})"]
+        course = circle.course
+        lines = [
+            _("Course: %(title)s (%(provider)s)", title=course.title, provider=course.provider)
+        ]
         names = ", ".join(f.user.name for f in circle.facilitations)
         if names:
-            lines.append(f"Facilitators: {names}")
+            lines.append(_("Facilitators: %(names)s", names=names))
         if circle.meets_online and circle.join_url:
-            lines.append(f"Join online: {circle.join_url}")
+            lines.append(_("Join online: %(url)s", url=circle.join_url))
         lines.append(url)
         return cls(
             title=circle.title,
@@ -62,9 +67,9 @@ class CircleText:
 
     def location(self, room_name: str | None) -> str:
         if not self.in_person:
-            return "Online"
+            return _("Online")
         place = self.place + (f", {room_name}" if room_name else "")
-        return place + (" + online" if self.online else "")
+        return _("%(place)s + online", place=place) if self.online else place
 
 
 def _stamp(event: Event, uid: str, row, sequence: int, start, end) -> None:

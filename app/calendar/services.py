@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError, OperationalError
 
@@ -231,10 +232,11 @@ def _fingerprint_query(kind: str) -> sa.Select:
 def fingerprint(feed: Feed, links: Links, now: dt.datetime) -> tuple[str, dt.datetime | None]:
     """(ETag, Last-Modified) from ONE query of aggregates: no calendar is built. The ETag
     also keys the cache of rendered bytes, so it covers everything that shapes them: the
-    rows, the names shown in events, the facilitators, the feed's (translated) name and the
+    rows, the names shown in events, the facilitators, the language, the feed's name and the
     links. A 304 costs this query and whatever access check came before it."""
     since = _window(now)
     parts = [PRODID, feed.key, feed.name, links.host, links.circle_url(0), since.isoformat()]
+    parts.append(str(get_locale()))  # the events' words are in the reader's language
     row = db.session.execute(_fingerprint_query(feed.kind), feed.params(since)).one()
     parts += map(str, row)
     mapping = row._mapping

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, render_template, request
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -13,6 +14,7 @@ from app.auth.permissions import (
     visible_circle_or_404,
 )
 from app.calendar import services
+from app.emails import language
 from app.extensions import db
 from app.forms import ConfirmForm
 from app.links import external_url, feed_links, subscribe_links
@@ -77,14 +79,16 @@ def _feed_for(user: User, scope: str, target_id: int | None) -> services.Feed | 
 @bp.get("/feeds/<token>.ics")
 @public
 def secret_feed(token: str):
-    """Unknown, revoked and no-longer-allowed links all get the same 404."""
+    """Unknown, revoked and no-longer-allowed links all get the same 404. The calendar app
+    that reads it says nothing of its owner's language: the feed is in the owner's."""
     found = services.token_for(token)
-    feed = (
-        _feed_for(found.user, found.scope, found.target_id) if found and found.user.active else None
-    )
-    if feed is None:
+    if found is None or not found.user.active:
         abort(404)
-    response = _respond(feed)
+    with force_locale(language(found.user.locale)):
+        feed = _feed_for(found.user, found.scope, found.target_id)
+        if feed is None:
+            abort(404)
+        response = _respond(feed)
     services.touch(found, utcnow())
     return response
 
