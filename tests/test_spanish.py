@@ -223,6 +223,8 @@ WORD = re.compile(r"[A-Za-z][A-Za-z'’]+")
 # Words in a string literal inside Jinja that read as English ("Seats left"), not a date
 # pattern ("EEE d MMM y") or a name.
 PHRASE = re.compile(r"\b[A-Z]?[a-z]{2,} [a-z]{2,}\b")
+# Elements whose text nobody reads: code, and an Atom feed's identifiers and timestamps.
+UNREAD_ELEMENTS = {"script", "style", "id", "updated"}
 SHOWN_ATTRIBUTES = {"aria-label", "aria-description", "placeholder", "title", "alt", "label"}
 GETTEXT = {"_", "gettext", "ngettext", "pgettext", "npgettext"}
 _JINJA = Environment(extensions=["jinja2.ext.i18n"], autoescape=True)  # only lexed
@@ -238,7 +240,7 @@ class _ShownText(HTMLParser):
         self._hidden = 0
 
     def handle_starttag(self, tag, attrs):
-        if tag in ("script", "style"):
+        if tag in UNREAD_ELEMENTS:
             self._hidden += 1
         values = dict(attrs)
         for name, value in attrs:
@@ -249,7 +251,7 @@ class _ShownText(HTMLParser):
                 self.shown.append(value)
 
     def handle_endtag(self, tag):
-        if tag in ("script", "style"):
+        if tag in UNREAD_ELEMENTS:
             self._hidden = max(0, self._hidden - 1)
 
     def handle_data(self, data):
