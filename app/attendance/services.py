@@ -340,6 +340,6 @@ def attendance_export(circle: Circle, now: dt.datetime) -> tuple[list[str], list
     padding = [""] * len(order)
     came = AttendanceStatus.present
     present = [sum(recorded.get((p.id, m.id)) == came for p in people) for m in meetings]
-    rows.append(["Total present", "", "", *present, *padding])
-    rows.append(["Walk-ins", "", "", *(walk_ins.get(m.id, "") for m in meetings), *padding])
+    rows.append([_("Total present"), "", "", *present, *padding])
+    rows.append([_("Walk-ins"), "", "", *(walk_ins.get(m.id, "") for m in meetings), *padding])
     return header, rows
