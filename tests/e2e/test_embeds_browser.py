@@ -85,7 +85,8 @@ def test_an_embed_shows_on_the_listed_website_and_is_refused_on_another(
 
         # The admin lists the library's website (a path is refused first) and copies the code.
         sign_in(page, "admin@example.org")
-        page.goto("/admin/embeds")
+        page.goto("/admin/users")
+        page.get_by_role("link", name="Embeds for your website").click()
         expect(page.get_by_role("heading", level=1)).to_have_text("Embeds for your website")
         expect(page.get_by_text("No website may show the embeds yet")).to_be_visible()
         check_page(page)
