@@ -2,14 +2,21 @@
 slots of one room, against gunicorn with 4 worker processes, on SQLite and PostgreSQL.
 With the protection on exactly one wins; without it (the test-only server tests/live_wsgi.py
 takes the SQLite locking away and the test drops the database constraint) the same burst
-double-books, which shows the test can fail. The app itself has no way to turn it off."""
+double-books, which shows the test can fail. The app itself has no way to turn it off.
+
+The protected proofs share one server per database (``served``: the tables emptied and the
+rate-limit counts cleared before each); each control starts its own, unprotected, on a database
+of its own whose constraint it drops."""
 
 from __future__ import annotations
 
 import datetime as dt
 import itertools
 import secrets
+from collections.abc import Iterator
 
+import pytest
+import redis
 import sqlalchemy as sa
 
 from app import create_app
@@ -30,9 +37,28 @@ from app.participation.services import token_digest
 from app.timeutil import local_today
 from tests.conftest import PASSWORD
 from tests.factories import PASSWORD_HASH
-from tests.live import Client, burst, gunicorn, migrate
+from tests.live import Client, burst, gunicorn, migrate, redis_server
 
 REQUESTS = 32
+
+
+@pytest.fixture(scope="module")
+def protected_server(database_url) -> Iterator[tuple[str, str]]:
+    """gunicorn (4 workers x 8 threads, the protection on) on the database under test for the
+    module, and its Redis: (server, Redis URL)."""
+    with redis_server() as redis_url, gunicorn(database_url, ratelimit_storage=redis_url) as base:
+        yield base, redis_url
+
+
+@pytest.fixture
+def served(app, database_url, protected_server) -> tuple[str, str]:
+    """The database under test with every table empty (``app`` empties them) and the protected
+    server on it with no rate-limit counts: (database URL, server)."""
+    base, redis_url = protected_server
+    counts = redis.Redis.from_url(redis_url)
+    counts.flushdb()
+    counts.close()
+    return database_url, base
 
 
 def _seed(url: str) -> tuple[int, int]:
@@ -98,24 +124,29 @@ def _race(
     """``requests`` overlapping bookings of one room at once; the app is served from
     ``served`` (e.g. the same database through PgBouncer) if given, ``server`` goes to
     tests.live.gunicorn (workers, threads, env)."""
+    with gunicorn(served or url, protected=protected, **server) as base:
+        return _race_at(base, url, requests)
+
+
+def _race_at(base: str, url: str, requests: int = REQUESTS) -> tuple[list[int], int, int]:
+    """The burst of ``_race`` against the server at ``base``, which serves ``url``."""
     branch_id, room_id = _seed(url)
     day = local_today("America/New_York") + dt.timedelta(days=2)
-    with gunicorn(served or url, protected=protected, **server) as base:
-        staff = Client(base)
-        staff.login("staff@example.org", PASSWORD)
-        token = staff.csrf(f"/branches/{branch_id}/bookings/new")
+    staff = Client(base)
+    staff.login("staff@example.org", PASSWORD)
+    token = staff.csrf(f"/branches/{branch_id}/bookings/new")
 
-        def send(i: int) -> int:
-            return _book(Client(base, staff.cookie), token, branch_id, room_id, day, i)
+    def send(i: int) -> int:
+        return _book(Client(base, staff.cookie), token, branch_id, room_id, day, i)
 
-        statuses = burst(send, requests)
+    statuses = burst(send, requests)
     bookings = _active_bookings(url)
     return statuses, len(bookings), _overlaps(bookings)
 
 
-def test_only_one_of_32_simultaneous_bookings_wins(fresh_database_url):
-    migrate(fresh_database_url)
-    statuses, rows, overlaps = _race(fresh_database_url, protected=True)
+def test_only_one_of_32_simultaneous_bookings_wins(served):
+    url, base = served
+    statuses, rows, overlaps = _race_at(base, url)
     assert sorted(statuses) == [302] + [409] * (REQUESTS - 1), statuses
     assert rows == 1
     assert overlaps == 0
@@ -194,19 +225,19 @@ def _seed_signups(url: str, circle_id: int, emails: list[str]) -> list[str]:
     return paths
 
 
-def _signup_race(url: str, *, protected: bool):
-    """64 guests press "Confirm" in their sign-up emails at the same moment."""
+def _signup_race(url: str, base: str):
+    """64 guests press "Confirm" in their sign-up emails at the same moment (the server at
+    ``base`` serves ``url``)."""
     circle_id = _seed_circle(url)
     paths = _seed_signups(url, circle_id, [f"guest{i}@example.org" for i in range(SIGNUPS)])
-    with gunicorn(url, protected=protected) as base:
-        # Each guest has a session of their own (a CSRF token is tied to it).
-        guests = [Client(base) for _ in range(SIGNUPS)]
-        tokens = [g.csrf(path) for g, path in zip(guests, paths, strict=True)]
+    # Each guest has a session of their own (a CSRF token is tied to it).
+    guests = [Client(base) for _ in range(SIGNUPS)]
+    tokens = [g.csrf(path) for g, path in zip(guests, paths, strict=True)]
 
-        def send(i: int) -> int:
-            return guests[i].post(paths[i], {"csrf_token": tokens[i]}).status
+    def send(i: int) -> int:
+        return guests[i].post(paths[i], {"csrf_token": tokens[i]}).status
 
-        statuses = burst(send, SIGNUPS)
+    statuses = burst(send, SIGNUPS)
     engine = sa.create_engine(url)
     with engine.connect() as conn:
         rows = conn.execute(
@@ -221,9 +252,8 @@ def _signup_race(url: str, *, protected: bool):
     return statuses, rows, counter
 
 
-def test_64_simultaneous_signups_fill_10_seats_and_queue_54_in_order(fresh_database_url):
-    migrate(fresh_database_url)
-    statuses, rows, counter = _signup_race(fresh_database_url, protected=True)
+def test_64_simultaneous_signups_fill_10_seats_and_queue_54_in_order(served):
+    statuses, rows, counter = _signup_race(*served)
     assert statuses == [302] * SIGNUPS
     enrolled = [r for r in rows if r.status == "enrolled"]
     waiting = sorted((r for r in rows if r.status == "waitlisted"), key=lambda r: r.waitlist_seq)
@@ -238,7 +268,8 @@ def test_without_the_protection_signups_overfill_the_circle(fresh_database_url):
     """The control: a naive count-then-insert (written in tests/live_wsgi.py) lets more than
     10 in."""
     migrate(fresh_database_url)
-    statuses, rows, _counter = _signup_race(fresh_database_url, protected=False)
+    with gunicorn(fresh_database_url, protected=False) as base:
+        statuses, rows, _counter = _signup_race(fresh_database_url, base)
     enrolled = [r for r in rows if r.status == "enrolled"]
     places = [r.waitlist_seq for r in rows if r.status == "waitlisted"]
     assert len(enrolled) > SEATS or len(places) != len(set(places)), statuses
@@ -305,22 +336,21 @@ def _places(url: str, circle_id: int):
     return rows, counter
 
 
-def test_16_simultaneous_joins_by_one_person_give_one_place_and_no_500(fresh_database_url):
+def test_16_simultaneous_joins_by_one_person_give_one_place_and_no_500(served):
     """A double click (or sixteen) on "Join": one place, the others are told they are in."""
-    migrate(fresh_database_url)
-    circle_id, _last = _seed_roster(fresh_database_url, capacity=10, enrolled=0, waiting=0)
-    with gunicorn(fresh_database_url) as base:
-        member = Client(base)
-        member.login("member@example.org", PASSWORD)
-        token = member.csrf(f"/circles/{circle_id}/join")
+    url, base = served
+    circle_id, _last = _seed_roster(url, capacity=10, enrolled=0, waiting=0)
+    member = Client(base)
+    member.login("member@example.org", PASSWORD)
+    token = member.csrf(f"/circles/{circle_id}/join")
 
-        def send(i: int) -> tuple[int, str]:
-            path = f"/circles/{circle_id}/join"
-            response = Client(base, member.cookie).post(path, {"csrf_token": token})
-            return response.status, response.text
+    def send(i: int) -> tuple[int, str]:
+        path = f"/circles/{circle_id}/join"
+        response = Client(base, member.cookie).post(path, {"csrf_token": token})
+        return response.status, response.text
 
-        answers = burst(send, DUPLICATES)
-    rows, counter = _places(fresh_database_url, circle_id)
+    answers = burst(send, DUPLICATES)
+    rows, counter = _places(url, circle_id)
     statuses = [status for status, _text in answers]
     assert 500 not in statuses, statuses
     assert statuses.count(302) == 1, statuses
@@ -333,23 +363,23 @@ def test_16_simultaneous_joins_by_one_person_give_one_place_and_no_500(fresh_dat
     assert counter == 1
 
 
-def test_8_simultaneous_move_ups_into_a_free_seat_seat_once(fresh_database_url):
+def test_8_simultaneous_move_ups_into_a_free_seat_seat_once(served):
     """A free seat (capacity raised) and one person waiting: 8 "Move up" clicks at once."""
-    migrate(fresh_database_url)
-    circle_id, waiter = _seed_roster(fresh_database_url, capacity=2, enrolled=1, waiting=1)
-    statuses = _move_up_burst(fresh_database_url, circle_id, waiter)
-    rows, counter = _places(fresh_database_url, circle_id)
+    url, base = served
+    circle_id, waiter = _seed_roster(url, capacity=2, enrolled=1, waiting=1)
+    statuses = _move_up_burst(base, circle_id, waiter)
+    rows, counter = _places(url, circle_id)
     assert 500 not in statuses, statuses
     assert set(statuses) == {302}, statuses
     assert [(r.status, r.waitlist_seq) for r in rows] == [("enrolled", None)] * 2
     assert counter == 2
 
 
-def test_8_simultaneous_move_ups_on_a_full_circle_keep_the_waitlist_in_order(fresh_database_url):
-    migrate(fresh_database_url)
-    circle_id, waiter = _seed_roster(fresh_database_url, capacity=1, enrolled=1, waiting=3)
-    statuses = _move_up_burst(fresh_database_url, circle_id, waiter)
-    rows, counter = _places(fresh_database_url, circle_id)
+def test_8_simultaneous_move_ups_on_a_full_circle_keep_the_waitlist_in_order(served):
+    url, base = served
+    circle_id, waiter = _seed_roster(url, capacity=1, enrolled=1, waiting=3)
+    statuses = _move_up_burst(base, circle_id, waiter)
+    rows, counter = _places(url, circle_id)
     assert 500 not in statuses, statuses
     assert set(statuses) == {302}, statuses
     waiting = sorted((r for r in rows if r.status == "waitlisted"), key=lambda r: r.waitlist_seq)
@@ -361,65 +391,62 @@ def test_8_simultaneous_move_ups_on_a_full_circle_keep_the_waitlist_in_order(fre
     assert counter == 1
 
 
-def _move_up_burst(url: str, circle_id: int, enrollment_id: int) -> list[int]:
-    with gunicorn(url) as base:
-        lead = Client(base)
-        lead.login("lead@example.org", PASSWORD)
-        token = lead.csrf(f"/circles/{circle_id}/roster")
+def _move_up_burst(base: str, circle_id: int, enrollment_id: int) -> list[int]:
+    lead = Client(base)
+    lead.login("lead@example.org", PASSWORD)
+    token = lead.csrf(f"/circles/{circle_id}/roster")
 
-        def send(i: int) -> int:
-            path = f"/enrollments/{enrollment_id}/promote"
-            return Client(base, lead.cookie).post(path, {"csrf_token": token}).status
+    def send(i: int) -> int:
+        path = f"/enrollments/{enrollment_id}/promote"
+        return Client(base, lead.cookie).post(path, {"csrf_token": token}).status
 
-        return burst(send, 8)
+    return burst(send, 8)
 
 
-def test_8_simultaneous_uses_of_one_confirmation_link_join_once(fresh_database_url):
+def test_8_simultaneous_uses_of_one_confirmation_link_join_once(served):
     """A double click on "Confirm": one place; the link is used up for the other clicks."""
-    migrate(fresh_database_url)
-    circle_id = _seed_circle(fresh_database_url)
-    [path] = _seed_signups(fresh_database_url, circle_id, ["gia@example.org"])
-    with gunicorn(fresh_database_url) as base:
-        guest = Client(base)
-        token = guest.csrf(path)
+    url, base = served
+    circle_id = _seed_circle(url)
+    [path] = _seed_signups(url, circle_id, ["gia@example.org"])
+    guest = Client(base)
+    token = guest.csrf(path)
 
-        def send(i: int) -> int:
-            return Client(base, guest.cookie).post(path, {"csrf_token": token}).status
+    def send(i: int) -> int:
+        return Client(base, guest.cookie).post(path, {"csrf_token": token}).status
 
-        statuses = burst(send, 8)
-    rows, counter = _places(fresh_database_url, circle_id)
+    statuses = burst(send, 8)
+    rows, counter = _places(url, circle_id)
     assert sorted(statuses) == [302] + [404] * 7, statuses
     assert [(r.email, r.status) for r in rows] == [("gia@example.org", "enrolled")]
     assert counter == 1
 
 
-def test_two_sign_ups_of_one_address_confirmed_at_once_give_one_place(fresh_database_url):
+def test_two_sign_ups_of_one_address_confirmed_at_once_give_one_place(served):
     """The address asked twice and both links are used at the same moment: one place, and
     both answers lead to it."""
-    migrate(fresh_database_url)
-    circle_id = _seed_circle(fresh_database_url)
-    paths = _seed_signups(fresh_database_url, circle_id, ["gia@example.org"] * 8)
-    with gunicorn(fresh_database_url) as base:
-        guests = [Client(base) for _ in paths]
-        tokens = [g.csrf(path) for g, path in zip(guests, paths, strict=True)]
+    url, base = served
+    circle_id = _seed_circle(url)
+    paths = _seed_signups(url, circle_id, ["gia@example.org"] * 8)
+    guests = [Client(base) for _ in paths]
+    tokens = [g.csrf(path) for g, path in zip(guests, paths, strict=True)]
 
-        def send(i: int) -> tuple[int, str]:
-            response = guests[i].post(paths[i], {"csrf_token": tokens[i]})
-            return response.status, response.headers.get("Location", "")
+    def send(i: int) -> tuple[int, str]:
+        response = guests[i].post(paths[i], {"csrf_token": tokens[i]})
+        return response.status, response.headers.get("Location", "")
 
-        answers = burst(send, len(paths))
-    rows, counter = _places(fresh_database_url, circle_id)
+    answers = burst(send, len(paths))
+    rows, counter = _places(url, circle_id)
     assert [status for status, _ in answers] == [302] * len(paths), answers
     assert all(location.startswith("/manage/") for _, location in answers), answers
     assert [(r.email, r.status) for r in rows] == [("gia@example.org", "enrolled")]
     assert counter == 1
 
 
-def test_8_simultaneous_withdrawals_free_one_seat(fresh_database_url):
+def test_8_simultaneous_withdrawals_free_one_seat(served):
     """A double click on "Leave circle": the seat is given back once, to the next in line."""
-    migrate(fresh_database_url)
-    circle_id, _last = _seed_roster(fresh_database_url, capacity=1, waiting=2)
-    engine = sa.create_engine(fresh_database_url)
+    url, base = served
+    circle_id, _last = _seed_roster(url, capacity=1, waiting=2)
+    engine = sa.create_engine(url)
     with engine.begin() as conn:
         lead_id = conn.execute(
             sa.select(User.id).where(User.email == "lead@example.org")
@@ -444,17 +471,16 @@ def test_8_simultaneous_withdrawals_free_one_seat(fresh_database_url):
             sa.select(Enrollment.id).where(Enrollment.email == "lead@example.org")
         ).scalar_one()
     engine.dispose()
-    with gunicorn(fresh_database_url) as base:
-        lead = Client(base)
-        lead.login("lead@example.org", PASSWORD)
-        path = f"/my/enrollments/{mine}/withdraw"
-        token = lead.csrf(path)
+    lead = Client(base)
+    lead.login("lead@example.org", PASSWORD)
+    path = f"/my/enrollments/{mine}/withdraw"
+    token = lead.csrf(path)
 
-        def send(i: int) -> int:
-            return Client(base, lead.cookie).post(path, {"csrf_token": token}).status
+    def send(i: int) -> int:
+        return Client(base, lead.cookie).post(path, {"csrf_token": token}).status
 
-        statuses = burst(send, 8)
-    rows, counter = _places(fresh_database_url, circle_id)
+    statuses = burst(send, 8)
+    rows, counter = _places(url, circle_id)
     assert 500 not in statuses, statuses
     assert [(r.email, r.status, r.waitlist_seq) for r in rows] == [
         ("wait1@example.org", "enrolled", None),
