@@ -108,6 +108,24 @@ ROLES = {
     "participant": _l("participant"),
 }
 
+# A circle's or a place's status inside a sentence: "This circle is cancelled.", "Cole is
+# waitlisted." (the labels above are headings and badges).
+STATUS_WORDS = {
+    "draft": _l("a draft"),
+    "published": _l("published"),
+    "in_progress": _l("in progress"),
+    "completed": _l("completed"),
+    "cancelled": _l("cancelled"),
+    "enrolled": _l("enrolled"),
+    "waitlisted": _l("waitlisted"),
+    "withdrawn": _l("withdrawn"),
+}
+
+
+def status_word(code: str) -> str:
+    return str(STATUS_WORDS.get(code, code))
+
+
 WEEKDAY_NAMES = [
     _l("Monday"),
     _l("Tuesday"),

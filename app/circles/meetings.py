@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from app.circles.clashes import clash_message, facilitator_clashes
 from app.circles.schedule import MAX_MEETINGS
 from app.extensions import db
+from app.labels import status_word
 from app.models import Circle, Meeting, MeetingStatus
 from app.participation import notifications as participation_notifications
 from app.places import check_open
@@ -47,9 +48,8 @@ def future_meetings(circle: Circle) -> list[Meeting]:
 
 def require_live(circle: Circle) -> None:
     if not circle.is_live:
-        raise RuleViolation(
-            _("This circle is %(state)s and can no longer change.", state=_(circle.status))
-        )
+        state = status_word(circle.status)
+        raise RuleViolation(_("This circle is %(state)s and can no longer change.", state=state))
 
 
 def _check_meeting_time(

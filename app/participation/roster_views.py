@@ -19,6 +19,7 @@ from app.boundary import back_to, saving
 from app.csvio import csv_response
 from app.extensions import db
 from app.forms import ConfirmForm
+from app.labels import status_word
 from app.models import Enrollment, EnrollmentStatus
 from app.participation import overflow, services
 from app.participation.forms import AddParticipantForm, MessageForm
@@ -63,7 +64,7 @@ def add_participant(circle_id: int):
     back = back_to(url_for("participation.roster", circle_id=circle.id))
     enrollment = services.add_participant(circle, form.email.data, form.name.data, utcnow())
     flash(
-        _("%(name)s is %(status)s.", name=enrollment.name, status=_(enrollment.status)),
+        _("%(name)s is %(status)s.", name=enrollment.name, status=status_word(enrollment.status)),
         "success",
     )
     return redirect(back)

@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from app.extensions import db
+from app.labels import status_word
 from app.models import (
     AuditEvent,
     Circle,
@@ -57,7 +58,7 @@ def joining_closed_reason(circle: Circle, now: dt.datetime) -> str | None:
     if circle.is_draft:
         return _("This circle is not open yet.")
     if not circle.is_live:
-        return _("This circle is %(state)s.", state=_(circle.status))
+        return _("This circle is %(state)s.", state=status_word(circle.status))
     if circle.signup_closes_at is not None and now >= circle.signup_closes_at:
         return _("Sign-up for this circle has closed.")
     if not any(m.ends_at > now for m in circle.scheduled_meetings):
