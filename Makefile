@@ -5,6 +5,9 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 # Test processes (pytest-xdist): each has its own SQLite files and embedded PostgreSQL.
+# worksteal: each takes one half of the tests in order (pytest orders them by database, so
+# mostly one database each, and a module's shared servers start once), and one that runs out
+# takes half of what the other has left.
 PYTEST_WORKERS ?= 2
 FLASK  := FLASK_APP=wsgi.py $(BIN)/flask
 
@@ -39,7 +42,7 @@ run: $(VENV)/.installed translations
 test: $(VENV)/.dev-installed translations
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest -n $(PYTEST_WORKERS) --durations=15 $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist worksteal --durations=15 $(PYTEST_ARGS)
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
