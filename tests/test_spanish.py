@@ -455,3 +455,11 @@ def test_feeds_speak_their_readers_language(client, world, app):
     response = client.get(f"/feeds/{token}.ics", headers={"Accept-Language": "en"})
     assert _descriptions(response) == {f"Curso: {course}"}
     assert Calendar.from_ical(response.data)["X-WR-CALNAME"] == "Mis círculos de aprendizaje"
+
+
+def test_asked_to_sign_in_in_spanish(client, world):
+    spanish = {"Accept-Language": "es"}
+    response = client.get("/my/circles", headers=spanish)
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"], headers=spanish).text
+    assert "Inicie sesión para ver esta página." in page
