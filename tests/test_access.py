@@ -45,6 +45,8 @@ PUBLIC_ENDPOINTS = {
     "participation.offer",  # a waitlisted place's overflow seat offer, from its email
     "embeds.circles",  # in a frame on a library's website: public circles only, no sign-in
     "embeds.circle",
+    "auth.sso.login",  # single sign-on: to the library's identity provider and back
+    "auth.sso.callback",
 }
 
 
