@@ -47,6 +47,15 @@ _ENV_SETTINGS: dict[str, type] = {
     "WELCOME_LINK_DAYS": int,
     "SITE_NAME": str,
     "LOGO_URL": str,
+    # Staff single sign-on through OpenID Connect (app/auth/sso.py; README "Single sign-on").
+    "SSO_DISCOVERY_URL": str,
+    "SSO_CLIENT_ID": str,
+    "SSO_CLIENT_SECRET": str,
+    "SSO_NAME": str,
+    "SSO_DEFAULT_ROLE": str,
+    "SSO_GROUPS_CLAIM": str,
+    "SSO_GROUP_ROLES": dict,
+    "SSO_REQUIRED_FOR_STAFF": bool,
 }
 
 
@@ -104,6 +113,17 @@ def defaults(instance_path: str) -> dict[str, Any]:
         # (a file under app/static/, e.g. "branding/logo.svg"; empty: the built-in mark).
         "SITE_NAME": "Learning Circles",
         "LOGO_URL": "",
+        # Single sign-on (OpenID Connect): off until a discovery URL is set. SSO_NAME names the
+        # provider on the button ("Sign in with <name>"; empty: "your library account").
+        "SSO_DISCOVERY_URL": "",
+        "SSO_CLIENT_ID": "",
+        "SSO_CLIENT_SECRET": "",
+        "SSO_NAME": "",
+        "SSO_DEFAULT_ROLE": "participant",  # of an account made at its first sign-in
+        "SSO_GROUPS_CLAIM": "",  # e.g. "groups": the claim whose values SSO_GROUP_ROLES maps
+        "SSO_GROUP_ROLES": {},  # group value -> "facilitator" or "manager:<branch slug>"
+        "SSO_REQUIRED_FOR_STAFF": False,  # admins, facilitators, managers: no local password
+        "SSO_TIMEOUT": 10,  # seconds to wait for the provider
     }
 
 
@@ -112,6 +132,9 @@ def _parse(kind: type, raw: str) -> Any:
         return raw.strip().lower() in {"1", "true", "yes", "on"}
     if kind is list:
         return [item.strip() for item in raw.split(",") if item.strip()]
+    if kind is dict:  # "key=value,key=value"
+        pairs = (item.partition("=") for item in raw.split(",") if item.strip())
+        return {key.strip(): value.strip() for key, _, value in pairs}
     return kind(raw)
 
 
@@ -131,6 +154,7 @@ def load(app: Flask, overrides: dict[str, Any] | None) -> None:
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
     _base_url(app)
     _identity(app)
+    _single_sign_on(app)
 
 
 def _base_url(app: Flask) -> None:
@@ -184,6 +208,44 @@ def _identity(app: Flask) -> None:
             f"LOGO_URL must be a file under app/static (e.g. branding/logo.svg), not {raw!r}."
         )
     config["LOGO_URL"] = logo
+
+
+SSO_DEFAULT_ROLES = ("participant", "facilitator")
+
+
+def _single_sign_on(app: Flask) -> None:
+    """Refuse to start with a single sign-on set up halfway: a wrong setting would otherwise
+    show only when someone signs in (or lock every member of staff out)."""
+    config = app.config
+    url = (config.get("SSO_DISCOVERY_URL") or "").strip()
+    config["SSO_DISCOVERY_URL"] = url
+    if not url:
+        if config.get("SSO_REQUIRED_FOR_STAFF"):
+            raise RuntimeError(
+                "SSO_REQUIRED_FOR_STAFF turns staff passwords off: set SSO_DISCOVERY_URL too."
+            )
+        return
+    from authlib.common.security import is_secure_transport
+
+    if not is_secure_transport(url):
+        raise RuntimeError(f"SSO_DISCOVERY_URL must be an https address, not {url!r}.")
+    if not (config.get("SSO_CLIENT_ID") and config.get("SSO_CLIENT_SECRET")):
+        raise RuntimeError("Single sign-on needs SSO_CLIENT_ID and SSO_CLIENT_SECRET.")
+    if config.get("SSO_DEFAULT_ROLE") not in SSO_DEFAULT_ROLES:
+        raise RuntimeError(
+            f"SSO_DEFAULT_ROLE must be one of {', '.join(SSO_DEFAULT_ROLES)}, "
+            f"not {config.get('SSO_DEFAULT_ROLE')!r}."
+        )
+    roles = config.get("SSO_GROUP_ROLES") or {}
+    for group, role in roles.items():
+        kind, _, slug = role.partition(":")
+        if not (role == "facilitator" or (kind == "manager" and slug)):
+            raise RuntimeError(
+                f"SSO_GROUP_ROLES: group {group!r} maps to {role!r}; a role is "
+                "'facilitator' or 'manager:<branch slug>'."
+            )
+    if roles and not config.get("SSO_GROUPS_CLAIM"):
+        raise RuntimeError("SSO_GROUP_ROLES needs SSO_GROUPS_CLAIM (e.g. groups).")
 
 
 def _instance_secret(instance: Path) -> str:

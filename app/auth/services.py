@@ -9,12 +9,15 @@ from functools import cache
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from app.auth import notifications
+from app.auth import notifications, sso
+from app.auth.permissions import is_staff
 from app.extensions import db
 from app.models import User
+from app.rules import RuleViolation
 from app.timeutil import utcnow
 
 
@@ -28,13 +31,24 @@ def find_user(email: str) -> User | None:
     return db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
 
 
-def authenticate(email: str, password: str) -> User | None:
+def authenticate(email: str, password: str, *, staff_passwords: bool = True) -> User | None:
+    """The account that email and password sign in to, if any. With ``staff_passwords``
+    off (SSO_REQUIRED_FOR_STAFF), staff are refused and pointed to the single sign-on button
+    (only once the password is right: a wrong one says nothing about the account)."""
     user = find_user(email)
     if user is None or not user.active:
         check_password_hash(_dummy_hash(), password)
         return None
     if not user.check_password(password):
         return None
+    if not staff_passwords and is_staff(user):
+        raise RuleViolation(
+            _(
+                "Staff sign in with the library's single sign-on: use the “%(button)s” button.",
+                button=sso.button_label(),
+            ),
+            "password",
+        )
     user.last_login_at = utcnow()
     return user
 

@@ -16,7 +16,7 @@ from flask_babel import refresh
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user, logout_user
 
-from app.auth import services
+from app.auth import services, sso
 from app.auth.forms import (
     ChangePasswordForm,
     ForgotPasswordForm,
@@ -25,10 +25,15 @@ from app.auth.forms import (
     ResetPasswordForm,
 )
 from app.auth.permissions import public
+from app.auth.sso_views import SIGNED_IN_WITH
+from app.auth.sso_views import bp as sso_bp
+from app.boundary import saving
 from app.extensions import limiter
+from app.links import external_url
 from app.security import safe_next
 
 bp = Blueprint("auth", __name__)
+bp.register_blueprint(sso_bp)  # auth.sso.*: signing in with the library's identity provider
 
 
 def _login_limits() -> str:
@@ -68,24 +73,46 @@ def login():
         return redirect(url_for("main.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = services.authenticate(form.email.data, form.password.data)
-        if user is None:
+        staff_passwords = not (sso.configured() and current_app.config["SSO_REQUIRED_FOR_STAFF"])
+        with saving(form) as saved:
+            user = services.authenticate(
+                form.email.data, form.password.data, staff_passwords=staff_passwords
+            )
+        if saved and user is None:
             form.password.errors.append(_("That email and password do not match an account."))
-        else:
+        elif saved:
             _start_session(user)
             refresh()  # in their profile's language now, like the pages that follow
             flash(_("Welcome, %(name)s.", name=user.name), "success")
             return redirect(safe_next(request.args.get("next"), url_for("main.index")))
-    return render_template("auth/login.html", form=form)
+    sso_link = None
+    if sso.configured():
+        sso_link = url_for("auth.sso.login", next=request.args.get("next"))
+    return render_template(
+        "auth/login.html",
+        form=form,
+        sso_link=sso_link,
+        sso_label=sso.button_label() if sso_link else None,
+    )
 
 
 @bp.post("/logout")
 def logout():
+    with_sso = session.get(SIGNED_IN_WITH) == "sso"
     current_user.end_sessions()
     logout_user()
     session.clear()
     flash(_("You are signed out."), "info")
-    return redirect(url_for("auth.login"))
+    provider = None
+    if with_sso and sso.configured():
+        provider = sso.end_session_url(external_url("auth.login"))
+    if provider is None:
+        return redirect(url_for("auth.login"))
+    # Signed in there too: on to the provider's sign-out, by a page (the policy's
+    # form-action 'self' would stop a redirect from this form to another site).
+    return render_template(
+        "auth/signed_out.html", provider_url=provider, provider=sso.provider_name()
+    )
 
 
 @bp.post("/language")
