@@ -487,3 +487,14 @@ def test_asked_to_sign_in_in_spanish(client, world):
     assert response.status_code == 302
     page = client.get(response.headers["Location"], headers=spanish).text
     assert "Inicie sesión para ver esta página." in page
+
+
+def test_a_course_title_is_marked_with_its_own_language(client, world, app):
+    login(client, "pat@example.org")
+    assert "<h1>Grant Writing Basics</h1>" in client.get(f"/courses/{world.course}").text
+    assert '<h1 lang="es">Informática básica</h1>' in client.get(f"/courses/{world.spanish}").text
+    _speaks_spanish(app, world.participant)
+    assert '<h1 lang="en">Grant Writing Basics</h1>' in client.get(f"/courses/{world.course}").text
+    assert "<h1>Informática básica</h1>" in client.get(f"/courses/{world.spanish}").text
+    circle = client.get(f"/circles/{world.circle()}").text
+    assert re.search(r'rel="noopener noreferrer" lang="en">Grant Writing Basics</a>', circle)
