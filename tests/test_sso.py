@@ -212,6 +212,17 @@ def test_an_existing_password_account_with_that_email_is_the_same_person(
     assert login(client, "lee@library.org").status_code == 302  # the password still works
 
 
+def test_entra_ids_verified_domain_claim_stands_in_for_email_verified(client, app, provider):
+    """Entra ID sends no email_verified; its optional claim xms_edov counts when that is
+    missing (never over an email_verified false: see the refusals)."""
+    sub = provider.person("u-entra", email="kai@library.org", xms_edov=True, name="Kai")
+    assert sso_sign_in(client, provider, sub).headers["Location"] == "/"
+    client.post("/logout")
+    other = provider.person("u-no", email="no@library.org", email_verified=False, xms_edov=True)
+    _refused_with(client, sso_sign_in(client, provider, other), UNVERIFIED)
+    assert _people(app) == [("kai@library.org", "Kai", False, True)]
+
+
 def test_a_name_is_made_from_the_given_and_family_names(client, app, provider):
     sub = provider.person(
         "u-jo", email="jo@library.org", email_verified=True, given_name="Jo", family_name="Kim"

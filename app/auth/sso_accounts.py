@@ -33,7 +33,9 @@ class Settings:
 
 def _verified_email(claims: Mapping) -> str:
     email = claims.get("email")
-    verified = claims.get("email_verified")
+    # Microsoft Entra ID never sends email_verified; its optional claim xms_edov (the email's
+    # domain is verified as the tenant's own) stands in for it only when it is missing.
+    verified = claims.get("email_verified", claims.get("xms_edov"))
     # Some providers send the boolean as a string.
     if verified is not True and str(verified).lower() != "true":
         raise RuleViolation(
