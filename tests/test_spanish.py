@@ -498,3 +498,16 @@ def test_a_course_title_is_marked_with_its_own_language(client, world, app):
     assert "<h1>Informática básica</h1>" in client.get(f"/courses/{world.spanish}").text
     circle = client.get(f"/circles/{world.circle()}").text
     assert re.search(r'rel="noopener noreferrer" lang="en">Grant Writing Basics</a>', circle)
+
+
+def test_the_workload_names_its_months_in_the_readers_language(client, world, app):
+    world.circle()
+    login(client, "lead@example.org")
+    months = re.findall(r'<th scope="col">([^<]+)</th>', client.get("/facilitate/").text)
+    assert len(months) == 6
+    assert all(re.fullmatch(r"[A-Z][a-z]{2} \d{4}", m) for m in months), months
+    _speaks_spanish(app, world.lead)
+    months = re.findall(r'<th scope="col">([^<]+)</th>', client.get("/facilitate/").text)
+    spanish = {"ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sept", "oct", "nov", "dic"}
+    assert len(months) == 6
+    assert all(m.split()[0] in spanish for m in months), months

@@ -5,6 +5,8 @@ the facilitator's dashboard; the ``circles`` blueprint. Its other pages are in
 
 from __future__ import annotations
 
+import datetime as dt
+
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -180,7 +182,8 @@ def dashboard():
         "circles/dashboard.html",
         circles=db.session.scalars(listing.circles_of(me)).all(),
         meetings=listing.upcoming_meetings_of(me, now),
-        workload=listing.workload(me, now),
+        # Each month as a date, named in the reader's language ("dic 2026"), not "2026-12".
+        workload=[(dt.date.fromisoformat(f"{m}-01"), n) for m, n in listing.workload(me, now)],
         now=now,
         can_create=can_create_circle(me),
     )
