@@ -110,14 +110,16 @@ def test_an_admin_opens_the_survey_once_a_year_and_closes_and_reopens_it(admin, 
     assert "Choose a closing date after today." in response.text
     assert counts(query)[0] == 0
 
-    closes = (today() + dt.timedelta(days=14)).isoformat()
+    closes_on = today() + dt.timedelta(days=14)
+    closes = closes_on.isoformat()
     response = admin.post("/demand/surveys", data={"intro": "Plan 2027", "closes_on": closes})
     assert response.status_code == 302
     page = admin.get(response.headers["Location"]).text
     assert f"The {today().year} needs survey is open." in page
     assert f"Open the {today().year} survey" not in page  # one a year: no second form
     rows = table_rows(page, "Needs surveys, newest first")
-    assert rows[str(today().year)][:3] == ["open", closes, "0"]
+    shown = f"{closes_on:%a, %b} {closes_on.day}, {closes_on.year}"  # as Babel says it in English
+    assert rows[str(today().year)][:3] == ["open", shown, "0"]
 
     # A second one the same year is refused, clearly, and nothing is added.
     response = admin.post("/demand/surveys", data={"intro": "Again", "closes_on": closes})

@@ -51,15 +51,15 @@ def test_admin_opens_the_needs_survey_staff_answer_and_the_board_compares(
     expect(last_year).to_contain_text("closed")
     check_page(page)
     page.get_by_label("Introduction").fill("Which skills should our circles cover next?")
-    closes = (today + dt.timedelta(days=21)).isoformat()
-    page.get_by_label("Closing date").fill(closes)
+    closes_on = today + dt.timedelta(days=21)
+    page.get_by_label("Closing date").fill(closes_on.isoformat())
     page.get_by_role("button", name="Open the survey").click()
     expect(flash(page)).to_contain_text(f"The {today.year} needs survey is open.")
     this_year = page.get_by_role("row").filter(
         has=page.get_by_role("rowheader", name=str(today.year), exact=True)
     )
     expect(this_year).to_contain_text("open")
-    expect(this_year).to_contain_text(closes)
+    expect(this_year).to_contain_text(f"{closes_on:%a, %b} {closes_on.day}, {closes_on.year}")
     check_page(page)
     sign_out(page)
 
