@@ -393,6 +393,46 @@ def test_staff_passwords_off_points_staff_to_the_button(client, app, factory, pr
     assert login(client, "fac@library.org").status_code == 302
 
 
+def test_staff_asking_for_a_reset_are_told_to_use_the_button(client, app, factory, query):
+    """With staff passwords off, a reset link would set a password that does not work: staff
+    are told the way in instead (the page says the same as ever: nothing about the account)."""
+    from app.models import OutboxMessage
+
+    app.config["SSO_REQUIRED_FOR_STAFF"] = True
+    factory.user("fac@library.org", name="Fa", is_facilitator=True, locale="es")
+    factory.user("pat@library.org", name="Pat")
+    for email in ("fac@library.org", "pat@library.org"):
+        page = client.post("/password/forgot", data={"email": email}, follow_redirects=True)
+        assert "a reset link is on its way" in page.text
+    sent = query(
+        lambda: [
+            (m.to, m.subject, m.body)
+            for m in db.session.scalars(sa.select(OutboxMessage).order_by(OutboxMessage.id))
+        ]
+    )
+    assert [to for to, _, _ in sent] == ["fac@library.org", "pat@library.org"]
+    (_, subject, body), (_, _, reset) = sent
+    assert subject == "Cómo iniciar sesión en Learning Circles"  # in the reader's language
+    assert "“Iniciar sesión con Library ID”" in body
+    assert "http://circles.test/login" in body
+    assert "/password/reset/" not in body
+    assert "http://circles.test/password/reset/" in reset
+
+
+def test_group_roles_read_from_the_environment(database_url, tmp_path, provider, monkeypatch):
+    from tests.conftest import make_app
+
+    monkeypatch.setenv("SSO_GROUPS_CLAIM", "groups")
+    monkeypatch.setenv("SSO_GROUP_ROLES", "lib-facilitators=facilitator, main-mgrs = manager:main")
+    monkeypatch.setenv("SSO_REQUIRED_FOR_STAFF", "true")
+    config = make_app(database_url, tmp_path, **_complete(provider)).config
+    assert config["SSO_GROUP_ROLES"] == {
+        "lib-facilitators": "facilitator",
+        "main-mgrs": "manager:main",
+    }
+    assert config["SSO_REQUIRED_FOR_STAFF"] is True
+
+
 # --- signing out --------------------------------------------------------------------------------
 
 

@@ -30,3 +30,12 @@ def password_reset(user: User, token: str, minutes: int) -> None:
     """The link that sets a new password; it works once and for ``minutes``."""
     subject = _l("Reset your Learning Circles password")
     _with_reset_link(user, token, subject, "auth/email/reset.txt", minutes=minutes)
+
+
+def use_single_sign_on(user: User, button: str) -> None:
+    """Asked for a password reset, but staff sign in only with the library's identity
+    provider (SSO_REQUIRED_FOR_STAFF): the way to sign in instead of a link that would set a
+    password that does not work."""
+    subject = _l("How to sign in to Learning Circles")
+    url = external_url("auth.login")
+    send(Reader.of(user), subject, "auth/email/use_sso.txt", user=user, url=url, button=button)

@@ -31,6 +31,11 @@ def find_user(email: str) -> User | None:
     return db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
 
 
+def staff_passwords_off() -> bool:
+    """SSO_REQUIRED_FOR_STAFF, with a single sign-on set up: staff sign in only there."""
+    return sso.configured() and bool(current_app.config["SSO_REQUIRED_FOR_STAFF"])
+
+
 def authenticate(email: str, password: str, *, staff_passwords: bool = True) -> User | None:
     """The account that email and password sign in to, if any. With ``staff_passwords``
     off (SSO_REQUIRED_FOR_STAFF), staff are refused and pointed to the single sign-on button
@@ -105,6 +110,9 @@ def send_password_reset(email: str) -> None:
     """Queue a reset link if the account exists; say nothing either way."""
     user = find_user(email)
     if user is None or not user.active:
+        return
+    if staff_passwords_off() and is_staff(user):
+        notifications.use_single_sign_on(user, sso.button_label())
         return
     minutes = current_app.config["PASSWORD_RESET_MAX_AGE"] // 60
     notifications.password_reset(user, reset_token(user), minutes)

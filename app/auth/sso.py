@@ -19,8 +19,10 @@ from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.flask_client import OAuth
 from flask import Flask, current_app, request
 from flask_babel import gettext as _
+from flask_babel.speaklater import LazyString
 from joserfc.errors import JoseError
 
+from app.i18n import lazy_gettext as _l
 from app.rules import RuleViolation
 
 log = logging.getLogger(__name__)
@@ -32,11 +34,13 @@ def configured(app: Flask | None = None) -> bool:
     return bool((app or current_app).config.get("SSO_DISCOVERY_URL"))
 
 
-def button_label() -> str:
+def button_label() -> LazyString:
+    """The button's words, in whichever language they are read (a page, or an email in its
+    reader's language)."""
     name = current_app.config.get("SSO_NAME")
     if name:
-        return _("Sign in with %(name)s", name=name)
-    return _("Sign in with your library account")
+        return _l("Sign in with %(name)s", name=name)
+    return _l("Sign in with your library account")
 
 
 def provider_name() -> str:

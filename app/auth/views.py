@@ -73,10 +73,11 @@ def login():
         return redirect(url_for("main.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        staff_passwords = not (sso.configured() and current_app.config["SSO_REQUIRED_FOR_STAFF"])
         with saving(form) as saved:
             user = services.authenticate(
-                form.email.data, form.password.data, staff_passwords=staff_passwords
+                form.email.data,
+                form.password.data,
+                staff_passwords=not services.staff_passwords_off(),
             )
         if saved and user is None:
             form.password.errors.append(_("That email and password do not match an account."))
