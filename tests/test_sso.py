@@ -469,6 +469,16 @@ def test_sign_out_ends_the_session_and_goes_on_to_the_provider(client, app, prov
     assert back.headers["Location"] == "http://circles.test/login"
 
 
+def test_sign_out_when_the_provider_cannot_be_reached_still_signs_out_here(client, app, provider):
+    sub = provider.person("u-gone", email="gone@library.org", email_verified=True)
+    sso_sign_in(client, provider, sub)
+    app.config["SSO_DISCOVERY_URL"] = "http://127.0.0.1:9/.well-known/openid-configuration"
+    response = client.post("/logout")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/login"
+    assert client.get("/account").status_code == 302
+
+
 def test_a_password_sign_out_stays_here(client, factory):
     factory.user("pw@library.org")
     login(client, "pw@library.org")
