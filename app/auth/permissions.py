@@ -389,6 +389,12 @@ def can_see_pathway(user: User, pathway: Pathway, following: bool = False) -> bo
     return following and pathway.status == PathwayStatus.retired
 
 
+def public_pathways() -> sa.ColumnElement[bool]:
+    """What the read API (app/api/) shows anyone of pathways, as a filter on ``Pathway``: the
+    published ones' outlines (name, goal, steps), which hold nothing about the people on them."""
+    return Pathway.status == PathwayStatus.published
+
+
 def can_see_pathway_progress(user: User) -> bool:
     """A pathway's progress page: admins and branch managers. What it shows per person is
     ``pathway_people``; everyone else on it is in the counts only."""
