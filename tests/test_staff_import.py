@@ -142,8 +142,11 @@ def test_admin_previews_then_imports_accounts_with_welcome_emails(admin, main_br
         "manny@example.org",
         "pat@example.org",
     ]
-    bodies = query(lambda: list(db.session.scalars(sa.select(OutboxMessage.body))))
-    assert all("/password/reset/" in body and "for 7 days" in body for body in bodies)
+    mail = sa.select(OutboxMessage.to, OutboxMessage.body)
+    bodies = dict(query(lambda: db.session.execute(mail).all()))
+    assert all("/password/reset/" in body for body in bodies.values())
+    assert all("for 7 days" in body for to, body in bodies.items() if to != "manny@example.org")
+    assert "durante 7 días" in bodies["manny@example.org"]  # his language is Spanish
 
 
 def test_every_problem_of_every_row_is_listed_and_nothing_is_saved(admin, factory, query):
