@@ -67,6 +67,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     from app.admin.views import bp as admin_bp
+    from app.api.views import bp as api_bp
     from app.attendance.views import bp as attendance_bp
     from app.auth.views import bp as auth_bp
     from app.calendar.views import bp as calendar_bp
@@ -106,6 +107,7 @@ def _register_blueprints(app: Flask) -> None:
         digest_bp,
         evaluation_bp,
         embeds_bp,
+        api_bp,
     ):
         app.register_blueprint(bp)
     app.add_template_filter(label)

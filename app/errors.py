@@ -1,4 +1,4 @@
-"""Error pages: HTML for people, JSON problem bodies under /api/, never a stack trace."""
+"""Error pages: HTML for people, JSON error bodies under /api/, never a stack trace."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
+from werkzeug.http import HTTP_STATUS_CODES
 
 from app.extensions import db, limiter
 from app.i18n import lazy_gettext as _l
@@ -45,14 +46,14 @@ def _database_busy(error: OperationalError) -> bool:
 
 
 def render_error(code: int, detail: str | None = None):
-    """The error page (or JSON problem under /api/) for ``code``, with our own ``detail``."""
+    """The error page (or JSON error under /api/) for ``code``, with our own ``detail``."""
     title, message = MESSAGES.get(code, MESSAGES[500] if code >= 500 else MESSAGES[400])
     request_id = g.get("request_id", "")
     if request.path.startswith("/api/"):
-        body = {"status": code, "title": str(title), "detail": detail or str(message)}
-        response = jsonify(body)
+        # {"error": {"code": "not_found", "message": ...}}: the shape the API documents.
+        name = HTTP_STATUS_CODES.get(code, "error").lower().replace(" ", "_").replace("'", "")
+        response = jsonify({"error": {"code": name, "message": detail or str(message)}})
         response.status_code = code
-        response.mimetype = "application/problem+json"
         return response
     return (
         render_template(

@@ -47,6 +47,18 @@ PUBLIC_ENDPOINTS = {
     "embeds.circle",
     "auth.sso.login",  # single sign-on: to the library's identity provider and back
     "auth.sso.callback",
+    # The read API (app/api/): what visitors see on the site, as JSON, and its document.
+    "api.courses",
+    "api.course",
+    "api.circles",
+    "api.circle",
+    "api.branches",
+    "api.branch",
+    "api.rooms",
+    "api.pathways",
+    "api.pathway",
+    "api.openapi",
+    "api.docs",
 }
 
 

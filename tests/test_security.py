@@ -144,10 +144,11 @@ def test_500_page_hides_the_error_and_shows_a_reference(app, caplog):
 def test_api_errors_are_json(client):
     response = client.get("/api/nothing")
     # Anonymous: the deny-by-default hook answers first for non-public paths, but a
-    # missing route is a plain 404 as a problem document.
+    # missing route is a plain 404 as a JSON error.
     assert response.status_code == 404
-    assert response.mimetype == "application/problem+json"
-    assert response.json["status"] == 404
+    assert response.mimetype == "application/json"
+    assert response.json["error"]["code"] == "not_found"
+    assert response.json["error"]["message"]
 
 
 def test_healthz(client):
