@@ -350,6 +350,7 @@ def test_schemathesis_finds_no_server_error_and_no_answer_off_the_schema(
     assert result.exit_code == 0, result.output
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(Circle.id))) > 0
+        db.session.remove()
         db.engine.dispose()
     env = {"API_LIMITS": "100000 per minute"}
     with gunicorn(
