@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import json
 import os
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -356,28 +358,44 @@ def test_schemathesis_finds_no_server_error_and_no_answer_off_the_schema(
     with gunicorn(
         fresh_database_url, workers=1, threads=4, ratelimit_storage="memory://", env=env
     ) as base:
-        run = subprocess.run(
-            [
-                str(Path(sys.executable).with_name("schemathesis")),
-                "run",
-                f"http://{base}/api/v1/openapi.json",
-                "--checks",
-                "not_a_server_error,status_code_conformance,content_type_conformance,"
-                "response_schema_conformance,response_headers_conformance",
-                "--max-examples",
-                "25",
-                "--generation-deterministic",
-                "--workers",
-                "1",
-                "--phases",
-                "examples,coverage,fuzzing",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=240,
-            cwd=tmp_path,
-            env={**os.environ, "NO_COLOR": "1"},
+        run = schemathesis(f"http://{base}/api/v1/openapi.json", tmp_path, "-n", "25")
+        assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-2000:]
+        assert "Tested: 9" in run.stdout, run.stdout[-3000:]  # every operation, none skipped
+        assert "No issues found" in run.stdout, run.stdout[-3000:]
+        # The control: a document that says a branch's id is a string is caught lying.
+        with urllib.request.urlopen(f"http://{base}/api/v1/openapi.json") as served:
+            doc = json.load(served)
+        doc["components"]["schemas"]["Branch"]["properties"]["id"] = {"type": "string"}
+        (tmp_path / "wrong.json").write_text(json.dumps(doc))
+        control = schemathesis(
+            str(tmp_path / "wrong.json"),
+            tmp_path,
+            *("--url", f"http://{base}", "--include-path", "/api/v1/branches", "-n", "5"),
         )
-    assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-2000:]
-    assert "Tested: 9" in run.stdout, run.stdout[-3000:]  # every operation, none skipped
-    assert "No issues found" in run.stdout, run.stdout[-3000:]
+        assert control.returncode != 0, control.stdout[-3000:]
+        assert "Response violates schema" in control.stdout, control.stdout[-3000:]
+
+
+def schemathesis(location: str, cwd: Path, *options: str) -> subprocess.CompletedProcess:
+    """schemathesis's command line, bounded and the same every run (deterministic data)."""
+    return subprocess.run(
+        [
+            str(Path(sys.executable).with_name("schemathesis")),
+            "run",
+            location,
+            "--checks",
+            "not_a_server_error,status_code_conformance,content_type_conformance,"
+            "response_schema_conformance,response_headers_conformance",
+            "--generation-deterministic",
+            "--workers",
+            "1",
+            "--phases",
+            "examples,coverage,fuzzing",
+            *options,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        cwd=cwd,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
