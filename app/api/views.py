@@ -68,7 +68,7 @@ def _circle(c: Circle) -> schemas.Circle:
         format=c.format,
         timezone=c.timezone,
         capacity=c.capacity,
-        open_seats=max(c.seats_left, 0),
+        open_seats=c.seats_left,
         signup_closes_at=c.signup_closes_at,
         meetings=[
             schemas.Meeting(id=m.id, starts_at=m.starts_at, ends_at=m.ends_at)
