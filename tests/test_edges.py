@@ -456,6 +456,10 @@ def test_pages_without_their_own_caching_are_never_stored(app, demo):
         cache_control = response.headers.get("Cache-Control", "")
         if endpoint.startswith("calendar.") and response.mimetype == "text/calendar":
             assert "max-age=300" in cache_control, endpoint
+        elif endpoint.startswith("api.") and response.is_json and response.status_code == 200:
+            # Public data with an ETag: kept, but asked again each time (304 when unchanged).
+            assert cache_control == "no-cache", endpoint
+            assert response.headers.get("ETag"), endpoint
         else:
             assert cache_control == "no-store", (endpoint, path, response.status_code)
         seen += response.status_code == 200
