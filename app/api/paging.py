@@ -70,13 +70,19 @@ def page_of(
     return rows, external_url(request.endpoint, **(request.view_args or {}), **args)
 
 
-def answer(model: BaseModel) -> Response:
-    """``model`` as JSON with an ETag; 304 when the client already has it. Public data, so
-    caches may keep it but must ask again each time (no-cache, not the site's no-store)."""
-    response = current_app.response_class(model.model_dump_json(), mimetype="application/json")
+def conditional(response: Response) -> Response:
+    """``response`` with an ETag; 304 when the client already has it. Public data, so caches
+    may keep it but must ask again each time (no-cache, not the site's no-store)."""
     response.headers["Cache-Control"] = "no-cache"
     response.add_etag()
     return response.make_conditional(request)
+
+
+def answer(model: BaseModel) -> Response:
+    """``model`` as JSON, through :func:`conditional`."""
+    return conditional(
+        current_app.response_class(model.model_dump_json(), mimetype="application/json")
+    )
 
 
 def paged(page_model: type[BaseModel], rows_and_next, dump: Callable) -> Response:

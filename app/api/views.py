@@ -12,7 +12,7 @@ import sqlalchemy.orm as so
 from flask import Blueprint, abort, current_app, render_template, request
 
 from app.api import schemas
-from app.api.paging import answer, page_of, paged
+from app.api.paging import answer, conditional, page_of, paged
 from app.api.spec import document, operations, responses, spec
 from app.auth.permissions import can_embed_circle, public, public_pathways
 from app.catalog.services import search_courses
@@ -262,10 +262,7 @@ def pathway(pathway_id: int):
 @bp.get("/openapi.json")
 @public
 def openapi():
-    response = current_app.json.response(document(base_url()))
-    response.headers["Cache-Control"] = "no-cache"
-    response.add_etag()
-    return response.make_conditional(request)
+    return conditional(current_app.json.response(document(base_url())))
 
 
 @bp.get("/docs")
