@@ -94,9 +94,11 @@ from app.models.places import (
     Room,
     RoomFeature,
 )
+from app.models.tokens import ApiToken
 
 __all__ = [
     "ACTIVE_ENROLLMENT",
+    "ApiToken",
     "Attendance",
     "AttendanceChange",
     "AttendanceSheet",

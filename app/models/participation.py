@@ -83,6 +83,13 @@ class Enrollment(TimestampMixin, db.Model):
     manage_token_hash: so.Mapped[str | None] = so.mapped_column(
         sa.String(64), unique=True, index=True
     )
+    # The language a guest's emails go out in (a member's follow their profile).
+    locale: so.Mapped[str | None] = so.mapped_column(sa.String(8))
+    # Privacy (issue 16): the name, email and answers were replaced (a deleted account, or a
+    # guest past the retention period); or only the contact details were removed from the
+    # roster of a finished circle. The place itself stays, so report figures do not change.
+    anonymised_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime)
+    contact_removed_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime)
 
     circle: so.Mapped[Circle] = so.relationship()
     user: so.Mapped[User | None] = so.relationship(foreign_keys=[user_id])
@@ -137,6 +144,8 @@ class GuestSignup(db.Model):
     goals: so.Mapped[str] = so.mapped_column(sa.Text, default="")
     answer: so.Mapped[str] = so.mapped_column(sa.Text, default="")
     consent_contact: so.Mapped[bool] = so.mapped_column(default=False)
+    # The language the guest signed up in: the confirmation and later emails use it.
+    locale: so.Mapped[str | None] = so.mapped_column(sa.String(8))
     token_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
     created_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime, default=utcnow)
     expires_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime)

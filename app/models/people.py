@@ -34,6 +34,9 @@ class User(Searchable, UserMixin, TimestampMixin, db.Model):
     # Part of the login cookie: bumping it signs out every copy of that cookie.
     session_version: so.Mapped[int] = so.mapped_column(default=1)
     last_login_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime)
+    # Set when the account was deleted: the row stays, without anything personal, so that
+    # attendance, completions and outcomes keep counting in reports.
+    anonymised_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime)
     # Where the person works: their "own staff" for the managers of that branch (pathway
     # progress and learning records per person). None until an admin or an import sets it.
     # NO ACTION: branches are never deleted, and one that people work at must not be.
