@@ -83,6 +83,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.models import EnrollmentStatus
     from app.participation.views import bp as participation_bp
     from app.pathways.views import bp as pathways_bp
+    from app.privacy.export_views import bp as privacy_export_bp
     from app.records.views import bp as records_bp
     from app.reports.views import bp as reports_bp
     from app.rooms.booking_views import bp as bookings_bp
@@ -108,6 +109,7 @@ def _register_blueprints(app: Flask) -> None:
         evaluation_bp,
         embeds_bp,
         api_bp,
+        privacy_export_bp,
     ):
         app.register_blueprint(bp)
     app.add_template_filter(label)
