@@ -46,6 +46,9 @@ _ENV_SETTINGS: dict[str, type] = {
     "BOOKING_HORIZON_DAYS": int,
     "PASSWORD_RESET_MAX_AGE": int,
     "WELCOME_LINK_DAYS": int,
+    "PRIVACY_GUEST_RETENTION_DAYS": int,
+    "PRIVACY_ROSTER_CONTACT_DAYS": int,
+    "PRIVACY_SIGNUP_DAYS": int,
     "SITE_NAME": str,
     "LOGO_URL": str,
     # Staff single sign-on through OpenID Connect (app/auth/sso.py; README "Single sign-on").
@@ -110,6 +113,12 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "REMINDER_LEAD_HOURS": 48,
         "EVALUATION_WINDOW_DAYS": 30,  # days after a circle's last meeting its survey stays open
         "CREDENTIAL_REMINDER_DAYS": 60,  # days before a credential lapses its holder is reminded
+        # Retention (`flask privacy run`, app/privacy/retention.py): days after a circle's last
+        # meeting ended that its guests' places are anonymised and its members' emails removed
+        # from the roster; days an unconfirmed digest sign-up waits for its confirmation.
+        "PRIVACY_GUEST_RETENTION_DAYS": 365,
+        "PRIVACY_ROSTER_CONTACT_DAYS": 365,
+        "PRIVACY_SIGNUP_DAYS": 7,
         "PROXY_COUNT": 0,  # reverse proxies in front of the app that set X-Forwarded-*
         # Identity of this installation: the name in the header and page titles, and a logo
         # (a file under app/static/, e.g. "branding/logo.svg"; empty: the built-in mark).
