@@ -26,17 +26,22 @@ def restore_cell(text: str) -> str:
     return text[1:] if text.startswith("'") and _needs_quote(text) else text
 
 
-def csv_response(
-    header: Sequence[str], rows: Iterable[Sequence[object]], filename: str
-) -> Response:
+def csv_text(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    """A CSV file's text, formula cells neutralised; a byte-order mark first lets Excel open
+    UTF-8 (accents, emoji) correctly."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(header)
     for row in rows:
         writer.writerow([safe_cell(cell) for cell in row])
-    # A byte-order mark lets Excel open UTF-8 (accents, emoji) correctly.
+    return "\ufeff" + buffer.getvalue()
+
+
+def csv_response(
+    header: Sequence[str], rows: Iterable[Sequence[object]], filename: str
+) -> Response:
     return Response(
-        "\ufeff" + buffer.getvalue(),
+        csv_text(header, rows),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
