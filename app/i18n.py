@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 
 from babel import support
-from flask import Flask, current_app, g, has_request_context, request
+from flask import Flask, Response, current_app, g, has_request_context, request, session
 from flask_babel import Domain, _get_current_context, get_locale, get_translations
 from flask_babel.speaklater import LazyString
 from flask_login import current_user
@@ -13,14 +13,34 @@ from wtforms.i18n import messages_path
 
 from app.extensions import babel
 
+# A visitor's choice of language (the switch on every page, not signed in), in the session.
+VISITOR_LANGUAGE = "language"
+
+
+def choose_visitor_language(locale: str) -> None:
+    """Keep a visitor's choice for the pages that follow (their signed session cookie)."""
+    session[VISITOR_LANGUAGE] = locale
+
+
+def browser_language() -> str | None:
+    """The best of the app's languages for the browser's Accept-Language; a response that
+    follows it says so (Vary), so that no shared cache hands it to a reader of another."""
+    g.language_from_browser = True
+    return request.accept_languages.best_match(list(current_app.config["LANGUAGES"]))
+
 
 def select_locale() -> str | None:
+    """The profile's language for someone signed in, else the one a visitor chose with the
+    switch, else the browser's."""
     if not has_request_context():  # CLI commands speak the default language
         return None
-    languages = list(current_app.config["LANGUAGES"])
+    languages = current_app.config["LANGUAGES"]
     if current_user.is_authenticated and current_user.locale in languages:
         return current_user.locale
-    return request.accept_languages.best_match(languages)
+    chosen = session.get(VISITOR_LANGUAGE)
+    if chosen in languages:
+        return chosen
+    return browser_language()
 
 
 # Numbers and dollar amounts for the app's Spanish readers (libraries in the United States) are
@@ -109,3 +129,10 @@ def init_i18n(app: Flask) -> None:
     @app.context_processor
     def _locale() -> dict:
         return {"current_locale": str(get_locale() or "en")}
+
+    @app.after_request
+    def _vary_by_language(response: Response) -> Response:
+        # The session (the cookie) was read too, which Flask adds to Vary itself.
+        if g.get("language_from_browser"):
+            response.vary.add("Accept-Language")
+        return response

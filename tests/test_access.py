@@ -21,6 +21,7 @@ PUBLIC_ENDPOINTS = {
     "main.readyz",
     "auth.login",
     "auth.forgot_password",
+    "auth.choose_language",  # the language switch: a visitor's choice is kept in their session
     "auth.reset_password",
     "catalog.index",
     "catalog.course",

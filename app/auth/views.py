@@ -29,6 +29,7 @@ from app.auth.sso_views import SIGNED_IN_WITH
 from app.auth.sso_views import bp as sso_bp
 from app.boundary import saving
 from app.extensions import limiter
+from app.i18n import choose_visitor_language
 from app.links import external_url
 from app.security import safe_next
 
@@ -117,12 +118,16 @@ def logout():
 
 
 @bp.post("/language")
+@public
 def choose_language():
-    """The switch on every page of someone signed in: kept on their profile (a visitor's
-    pages follow the browser's language)."""
+    """The switch on every page: kept on the profile of someone signed in (their emails
+    follow it too), in a visitor's session otherwise (their pages only)."""
     locale = request.form.get("locale", "")
     if locale in current_app.config["LANGUAGES"]:
-        services.choose_language(current_user, locale)
+        if current_user.is_authenticated:
+            services.choose_language(current_user, locale)
+        else:
+            choose_visitor_language(locale)
     return redirect(safe_next(request.form.get("next"), url_for("main.index")))
 
 

@@ -17,6 +17,7 @@ from app.calendar import services
 from app.emails import language
 from app.extensions import db
 from app.forms import ConfirmForm
+from app.i18n import browser_language
 from app.links import external_url, feed_links, subscribe_links
 from app.models import Branch, FeedScope, Meeting, Room, User
 from app.timeutil import utcnow
@@ -43,10 +44,18 @@ def _respond(feed: services.Feed) -> Response:
     return response
 
 
+def _respond_public(make_feed) -> Response:
+    """A public feed is fetched by calendar apps and kept by shared caches: it is in the
+    browser's language (Vary: Accept-Language), never a visitor's switch or a profile, which
+    only the cookie carries."""
+    with force_locale(language(browser_language())):
+        return _respond(make_feed())
+
+
 @bp.get("/circles/<int:circle_id>/calendar.ics")
 @public
 def circle_ics(circle_id: int):
-    return _respond(services.circle_feed(visible_circle_or_404(circle_id)))
+    return _respond_public(lambda: services.circle_feed(visible_circle_or_404(circle_id)))
 
 
 @bp.get("/meetings/<int:meeting_id>.ics")
@@ -56,7 +65,7 @@ def meeting_ics(meeting_id: int):
     if meeting is None:
         abort(404)
     visible_circle_or_404(meeting.circle_id)
-    return _respond(services.meeting_feed(meeting))
+    return _respond_public(lambda: services.meeting_feed(meeting))
 
 
 def _feed_for(user: User, scope: str, target_id: int | None) -> services.Feed | None:
