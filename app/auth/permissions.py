@@ -77,6 +77,12 @@ def can_keep_credentials(user: User) -> bool:
     return user.is_authenticated and user.is_admin
 
 
+def can_see_personal_data(user: User) -> bool:
+    """Anyone's data download (a subject access request) and the log of who saw or exported
+    personal data (app/privacy/): administrators only, not branch managers."""
+    return user.is_authenticated and user.is_admin
+
+
 def can_see_branch_admin(user: User) -> bool:
     """Whether the branches area is worth showing in the navigation at all."""
     return user.is_authenticated and (user.is_admin or bool(user.managed_branches))
