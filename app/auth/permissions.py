@@ -83,6 +83,11 @@ def can_see_personal_data(user: User) -> bool:
     return user.is_authenticated and user.is_admin
 
 
+def can_manage_privacy(user: User) -> bool:
+    """Deleting another person's account and the retention run (app/privacy/): admins."""
+    return user.is_authenticated and user.is_admin
+
+
 def can_see_branch_admin(user: User) -> bool:
     """Whether the branches area is worth showing in the navigation at all."""
     return user.is_authenticated and (user.is_admin or bool(user.managed_branches))
