@@ -84,6 +84,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.participation.views import bp as participation_bp
     from app.pathways.views import bp as pathways_bp
     from app.privacy.export_views import bp as privacy_export_bp
+    from app.privacy.views import bp as privacy_bp
     from app.records.views import bp as records_bp
     from app.reports.views import bp as reports_bp
     from app.rooms.booking_views import bp as bookings_bp
@@ -110,6 +111,7 @@ def _register_blueprints(app: Flask) -> None:
         embeds_bp,
         api_bp,
         privacy_export_bp,
+        privacy_bp,
     ):
         app.register_blueprint(bp)
     app.add_template_filter(label)

@@ -167,3 +167,6 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(digests_cli)
     app.cli.add_command(digest_cli)
     app.cli.add_command(evaluations_cli)
+    from app.privacy.cli import privacy_cli
+
+    app.cli.add_command(privacy_cli)
