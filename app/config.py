@@ -22,6 +22,7 @@ _ENV_SETTINGS: dict[str, type] = {
     "DATABASE_PGBOUNCER": bool,
     "RATELIMIT_STORAGE_URI": str,
     "API_LIMITS": str,
+    "API_WRITE_LIMITS": str,
     "MAIL_BACKEND": str,
     "MAIL_SERVER": str,
     "MAIL_PORT": int,
@@ -89,6 +90,7 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "LOGIN_LIMITS": "10 per minute;50 per hour",  # sign-ins per account and address
         "LOGIN_IP_LIMITS": "30 per minute;300 per hour",  # failed sign-ins per address
         "API_LIMITS": "120 per minute;3000 per hour",  # read API (/api/v1) requests per address
+        "API_WRITE_LIMITS": "60 per minute;1000 per hour",  # write API requests per token
         "MAIL_BACKEND": "console",  # "smtp" in production
         "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": 25,

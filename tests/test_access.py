@@ -63,6 +63,17 @@ PUBLIC_ENDPOINTS = {
 }
 
 
+# The write API (app/api/write_views.py): a personal API token, not the sign-in; without one,
+# 401 JSON.
+TOKEN_ENDPOINTS = {
+    "api.join",
+    "api.withdraw",
+    "api.book",
+    "api.take_attendance",
+    "api.record_outcome",
+}
+
+
 # Any staff member may book a room at any branch (the manager sees and can move it).
 OPEN_TO_ALL_STAFF = {"bookings.new_booking"}
 
@@ -95,6 +106,11 @@ def test_every_other_endpoint_refuses_anonymous_users(app):
         if endpoint in PUBLIC_ENDPOINTS:
             continue
         response = client.open(path, method=method)
+        if endpoint in TOKEN_ENDPOINTS:
+            assert response.status_code == 401, (endpoint, method, path, response.status_code)
+            assert response.json["error"]["code"] == "unauthorized", (endpoint, path)
+            assert response.headers["WWW-Authenticate"].startswith("Bearer"), (endpoint, path)
+            continue
         assert response.status_code == 302, (endpoint, method, path, response.status_code)
         assert response.headers["Location"].startswith("/login?next="), (endpoint, path)
         checked += 1

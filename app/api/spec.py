@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from spectree import Response, SpecTree
+from spectree import Response, SecurityScheme, SecuritySchemeData, SpecTree
 
 from app.api.schemas import ErrorBody
 from app.edges import refuse
@@ -31,8 +31,16 @@ spec = SpecTree(
         "Read-only data that anyone may see on the site: courses, public circles with their "
         "meetings and open seats, branches and rooms, pathways. Lists are paged by cursor "
         "(`limit` 1 to 100, follow `next`); answers carry an ETag (send If-None-Match for a "
-        '304). Errors are `{"error": {"code", "message"}}`.'
+        '304). Errors are `{"error": {"code", "message"}}`. Staff tools write (join, book, '
+        "attendance, outcomes) with a personal API token from the account page, sent as "
+        "`Authorization: Bearer <token>`: the same rules and permissions as the pages."
     ),
+    security_schemes=[
+        SecurityScheme(
+            name="bearer",
+            data=SecuritySchemeData(type="http", scheme="bearer", description="A personal token."),
+        )
+    ],
     before=_refuse_invalid,
     validation_error_status=400,
     validation_error_model=ErrorBody,

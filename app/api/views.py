@@ -270,3 +270,7 @@ def openapi():
 def docs():
     doc = document(base_url())
     return render_template("api/docs.html", doc=doc, ops=operations(doc))
+
+
+# The write API's endpoints, on this blueprint: imported for their routes.
+from app.api import write_views  # noqa: E402, F401

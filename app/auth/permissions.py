@@ -51,6 +51,12 @@ def is_public_endpoint(endpoint: str | None) -> bool:
     return bool(getattr(view, "is_public", False))
 
 
+def is_token_endpoint(endpoint: str | None) -> bool:
+    """The write API's endpoints: a personal API token, not the sign-in (app/api/tokens.py)."""
+    view = current_app.view_functions.get(endpoint) if endpoint else None
+    return bool(getattr(view, "token_auth", False))
+
+
 def admin_required(view: F) -> F:
     @wraps(view)
     def wrapped(*args, **kwargs):
@@ -236,7 +242,9 @@ def init_permissions(app: Flask) -> None:
 
     @app.before_request
     def _require_login() -> None:
-        if is_public_endpoint(request.endpoint) or current_user.is_authenticated:
+        if is_public_endpoint(request.endpoint) or is_token_endpoint(request.endpoint):
+            return None  # a token endpoint answers 401 itself, never reading the cookie
+        if current_user.is_authenticated:
             return None
         return login_manager.unauthorized()
 

@@ -27,6 +27,7 @@ from app.auth.forms import (
 from app.auth.permissions import public
 from app.auth.sso_views import SIGNED_IN_WITH
 from app.auth.sso_views import bp as sso_bp
+from app.auth.token_views import bp as tokens_bp
 from app.boundary import saving
 from app.extensions import limiter
 from app.i18n import choose_visitor_language
@@ -35,6 +36,7 @@ from app.security import safe_next
 
 bp = Blueprint("auth", __name__)
 bp.register_blueprint(sso_bp)  # auth.sso.*: signing in with the library's identity provider
+bp.register_blueprint(tokens_bp)  # auth.tokens.*: personal API tokens for the write API
 
 
 def _login_limits() -> str:
