@@ -31,6 +31,7 @@ from app.extensions import db
 from app.forms import ConfirmForm
 from app.labels import ATTENDANCE_STATUSES
 from app.models import AttendanceStatus, Meeting, Outcome, User
+from app.privacy import audit
 from app.security import safe_next
 from app.timeutil import local_today, utcnow
 
@@ -126,6 +127,7 @@ def mine():
 def attendance_csv(circle_id: int):
     circle = editable_circle_or_404(circle_id)
     header, rows = services.attendance_export(circle, utcnow())
+    audit.record(audit.EXPORTED, audit.circle(circle.id), "attendance_csv")
     return csv_response(header, rows, f"attendance-circle-{circle.id}.csv")
 
 

@@ -24,6 +24,7 @@ from app.models import Enrollment, EnrollmentStatus
 from app.participation import overflow, services
 from app.participation.forms import AddParticipantForm, MessageForm
 from app.participation.views import bp, withdraw_page
+from app.privacy import audit
 from app.timeutil import utcnow
 
 
@@ -151,4 +152,5 @@ def roster_csv(circle_id: int):
         "goals",
         "answer",
     ]
+    audit.record(audit.EXPORTED, audit.circle(circle.id), "roster_csv")
     return csv_response(header, rows, f"roster-circle-{circle.id}.csv")

@@ -22,6 +22,7 @@ from app.csvio import csv_response
 from app.edges import date_arg, refuse
 from app.links import external_url
 from app.models import User
+from app.privacy import audit
 from app.records import certificates, services
 from app.records.exports import impact_tables, record_csv
 from app.timeutil import local_today, utcnow
@@ -42,6 +43,7 @@ def _page(person: User, csv_endpoint: str, **args):
 
 def _csv(person: User):
     header, rows = record_csv(services.build_record(person, utcnow()), current_user.timezone)
+    audit.record(audit.EXPORTED, audit.person(person), "record_csv")
     return csv_response(header, rows, f"learning-record-{person.id}.csv")
 
 
@@ -57,7 +59,10 @@ def mine_csv():
 
 @bp.get("/people/<int:person_id>/record")
 def person(person_id: int):
-    return _page(learning_record_or_404(person_id), "records.person_csv", person_id=person_id)
+    person = learning_record_or_404(person_id)
+    if person.id != current_user.id:  # a manager or an administrator: logged
+        audit.record(audit.VIEWED, audit.person(person), "record")
+    return _page(person, "records.person_csv", person_id=person_id)
 
 
 @bp.get("/people/<int:person_id>/record.csv")
