@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from flask import current_app, render_template
 from flask_babel import force_locale
 
-from app.models import Enrollment, OutboxMessage, User
+from app.models import Enrollment, GuestSignup, OutboxMessage, User
 from app.outbox import queue_email
 
 
@@ -27,13 +27,14 @@ class Reader:
         return cls(email=user.email, timezone=user.timezone, locale=user.locale)
 
     @classmethod
-    def of_place(cls, place: Enrollment) -> Reader:
-        """Whoever holds a place in a circle, at the place's address: with their account's
-        zone and language, a guest's in the circle's zone."""
-        user = place.user
+    def of_place(cls, place: Enrollment | GuestSignup) -> Reader:
+        """Whoever holds a place in a circle (or a guest asking for one), at the place's
+        address: with their account's zone and language; a guest in the circle's zone and
+        the language they signed up in."""
+        user = place.user if isinstance(place, Enrollment) else None
         if user is not None:
             return cls(email=place.email, timezone=user.timezone, locale=user.locale)
-        return cls(email=place.email, timezone=place.circle.timezone)
+        return cls(email=place.email, timezone=place.circle.timezone, locale=place.locale)
 
 
 def language(locale: str | None) -> str:

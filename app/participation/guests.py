@@ -45,12 +45,13 @@ def request_guest_signup(circle: Circle, joiner: Joiner, now: dt.datetime) -> No
         return
     token, digest = services.new_token()
     signup = GuestSignup(
-        circle_id=circle.id,
+        circle=circle,
         name=joiner.name,
         email=email,
         goals=joiner.goals if circle.ask_goals else "",
         answer=joiner.answer if circle.custom_question else "",
         consent_contact=joiner.consent_contact,
+        locale=joiner.locale,
         token_hash=digest,
         created_at=now,
         expires_at=now + dt.timedelta(hours=SIGNUP_LINK_HOURS),
@@ -104,12 +105,14 @@ def confirm_guest_signup(signup: GuestSignup, now: dt.datetime) -> Confirmed:
             goals=signup.goals,
             answer=signup.answer,
             consent_contact=signup.consent_contact,
+            locale=signup.locale,
         )
         enrollment = services.join(circle, joiner, now)
         confirmed = Confirmed(enrollment, enrollment.manage_token, new=True)
     elif existing.user_id is not None:
         raise RuleViolation(_("This place belongs to an account: sign in to see it."), "account")
     else:
+        existing.locale = signup.locale or existing.locale  # the language they asked in last
         confirmed = Confirmed(existing, send_manage_link(existing), new=False)
     claimed = db.session.execute(
         sa.update(GuestSignup)

@@ -171,7 +171,7 @@ def sign_in_to_join(account: User, circle: Circle) -> None:
 def confirm_signup(signup: GuestSignup, circle: Circle, token: str, hours: int) -> None:
     """The link that lets the address's owner take the place (``token`` exists only here)."""
     send(
-        Reader(email=signup.email, timezone=circle.timezone),
+        Reader.of_place(signup),
         _l("Confirm your place in “%(title)s”", title=circle.title),
         "participation/email/signup_confirm.txt",
         reply_to=lead_address(circle),

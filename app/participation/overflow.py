@@ -233,6 +233,7 @@ def accept(offer: OverflowOffer, *, by: User | None, now: dt.datetime) -> Enroll
             goals=place.goals,
             answer=place.answer,
             consent_contact=place.consent_contact,
+            locale=place.locale,
         ),
         now,
     )

@@ -52,6 +52,7 @@ class Joiner:
     goals: str = ""
     answer: str = ""
     consent_contact: bool = False
+    locale: str | None = None  # a guest's language, for their emails (a member's: the profile)
 
 
 def joining_closed_reason(circle: Circle, now: dt.datetime) -> str | None:
@@ -110,6 +111,7 @@ def join(circle: Circle, joiner: Joiner, now: dt.datetime) -> Enrollment:
         goals=joiner.goals if circle.ask_goals else "",
         answer=joiner.answer if circle.custom_question else "",
         consent_contact=joiner.consent_contact,
+        locale=joiner.locale if joiner.user is None else None,
     )
     if joiner.user is None:
         issue_manage_link(enrollment)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -18,6 +19,7 @@ from app.auth.permissions import (
     visible_circle_or_404,
 )
 from app.boundary import back_to, saving
+from app.emails import language
 from app.extensions import db, limiter
 from app.forms import ConfirmForm
 from app.models import Circle, Enrollment, EnrollmentStatus, Meeting, MeetingStatus
@@ -102,6 +104,8 @@ def join(circle_id: int):
             goals=form.goals.data if "goals" in form else "",
             answer=form.answer.data if "answer" in form else "",
             consent_contact=form.consent_contact.data,
+            # A guest's emails are written in the language of the page they signed up on.
+            locale=None if user else language(str(get_locale())),
         )
         with saving(form) as saved:
             if user is None:
