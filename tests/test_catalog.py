@@ -208,8 +208,10 @@ def test_pagination_keeps_filters_and_ignores_stray_parameters(app, client):
     # A parameter that is not a filter never reaches the page links (it used to be a 500).
     stray = client.get("/courses/?endpoint=x&_external=1&_scheme=javascript&page=2")
     assert _titles(stray) == ["Course 2", "Course 3"]
-    assert "endpoint=" not in stray.text
-    assert "javascript" not in stray.text
+    # (The language switch's hidden "next" is the address as asked, to come back to it.)
+    links = re.sub(r'name="next" value="[^"]*"', "", stray.text)
+    assert "endpoint=" not in links
+    assert "javascript" not in links
 
 
 def test_empty_states(app, client):
