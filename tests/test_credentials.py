@@ -111,7 +111,9 @@ def test_admin_adds_edits_retires_restores_and_deletes(client, world, query):
     assert len(credentials(query)) == 1
     client.post(f"/credentials/{chis}/delete")
     assert credentials(query) == []
-    actions = query(lambda: list(db.session.scalars(sa.select(AuditEvent.action).order_by(AuditEvent.id))))
+    actions = query(
+        lambda: list(db.session.scalars(sa.select(AuditEvent.action).order_by(AuditEvent.id)))
+    )
     assert actions == [
         "credential.add",
         "credential.edit",

@@ -68,7 +68,9 @@ def test_lead_adds_and_removes_a_co_facilitator(client, world, query):
 
     assert client.post(f"/circles/{circle_id}/facilitators/{world.co}/remove").status_code == 302
     assert roles(query, circle_id) == {world.lead: "lead"}
-    actions = query(lambda: list(db.session.scalars(sa.select(AuditEvent.action).order_by(AuditEvent.id))))
+    actions = query(
+        lambda: list(db.session.scalars(sa.select(AuditEvent.action).order_by(AuditEvent.id)))
+    )
     assert actions == ["facilitator.assign", "facilitator.remove"]
 
 
