@@ -121,7 +121,7 @@ def _per_circle(where: list, limit: int) -> dict[int, int]:
         .order_by(Enrollment.circle_id)
         .limit(limit)
     )
-    return dict(rows.tuples())
+    return dict(rows.all())
 
 
 def due(now: dt.datetime, s: Settings, limit: int = CIRCLES_SHOWN) -> Counts:
@@ -135,7 +135,7 @@ def due(now: dt.datetime, s: Settings, limit: int = CIRCLES_SHOWN) -> Counts:
         .where(Circle.id.in_(ids))
         .group_by(Circle.id)
         .order_by(sa.func.max(Meeting.ends_at), Circle.id)
-    ).tuples()
+    ).all()
     return Counts(
         guests=_count(Enrollment, _guests(now, s)),
         contacts=_count(Enrollment, _contacts(now, s)),
