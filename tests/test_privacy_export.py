@@ -368,32 +368,24 @@ def test_a_refused_export_writes_no_event(client, world, setting, query):
 
 
 def _log_setting(app, world) -> None:
+    """Bo Boss viewed Pat's record two hours ago, Lena Lead exported Cole Co's an hour ago,
+    and then withdrew someone (another trail, not the personal-data log's)."""
+    events = [
+        (world.manager, "personal_data.viewed", f"user:{world.participant}", "record", 2),
+        (world.lead, "personal_data.exported", f"user:{world.co}", "record_csv", 1),
+        (world.lead, "enrollment.withdraw", "circle:1", "enrollment:1", 0),
+    ]
+    now = utcnow()
     with app.app_context():
-        at = utcnow()
         db.session.add_all(
-            [
-                AuditEvent(
-                    actor_id=world.manager,
-                    action="personal_data.viewed",
-                    subject=f"user:{world.participant}",
-                    detail="record",
-                    created_at=at - dt.timedelta(hours=2),
-                ),
-                AuditEvent(
-                    actor_id=world.lead,
-                    action="personal_data.exported",
-                    subject=f"user:{world.co}",
-                    detail="record_csv",
-                    created_at=at - dt.timedelta(hours=1),
-                ),
-                AuditEvent(
-                    actor_id=world.lead,
-                    action="enrollment.withdraw",
-                    subject="circle:1",
-                    detail="enrollment:1",
-                    created_at=at,
-                ),
-            ]
+            AuditEvent(
+                actor_id=actor,
+                action=action,
+                subject=subject,
+                detail=detail,
+                created_at=now - dt.timedelta(hours=hours),
+            )
+            for actor, action, subject, detail, hours in events
         )
         db.session.commit()
 

@@ -165,98 +165,77 @@ def _attendance(places: sa.Select) -> sa.Select:
     )
 
 
-def _outcomes(places: sa.Select) -> sa.Select:
+def _of_places(model, places: sa.Select, *names: str) -> sa.Select:
+    """The named columns of ``model``'s rows about the person's places, each with its place
+    and its circle's title, oldest first; a caller adds what it joins."""
     return (
-        sa.select(
-            Outcome.enrollment_id,
-            Circle.title.label("circle"),
-            Outcome.kind,
-            Outcome.title,
-            Credential.name.label("credential"),
-            Outcome.ce_hours,
-            Outcome.funder,
-            Outcome.amount_cents,
-            Outcome.achieved_on,
-            Outcome.evidence_url,
-            Outcome.status,
-            Outcome.created_at,
-        )
-        .join(Circle, Outcome.circle_id == Circle.id)
+        sa.select(model.enrollment_id, Circle.title.label("circle"), *_columns(model, *names))
+        .join(Circle, model.circle_id == Circle.id)
+        .where(model.enrollment_id.in_(places))
+        .order_by(model.id)
+    )
+
+
+def _outcomes(places: sa.Select) -> sa.Select:
+    names = ("kind", "title", "ce_hours", "funder", "amount_cents", "achieved_on")
+    return (
+        _of_places(Outcome, places, *names, "evidence_url", "status", "created_at")
+        .add_columns(Credential.name.label("credential"))
         .outerjoin(Credential, Outcome.credential_id == Credential.id)
-        .where(Outcome.enrollment_id.in_(places))
-        .order_by(Outcome.achieved_on, Outcome.id)
     )
 
 
 def _evaluation_answers(places: sa.Select) -> sa.Select:
+    names = ("goal_met", "recommend", "changed_work", "course_rating", "circle_rating")
+    return _of_places(SurveyAnswer, places, *names, "created_at")
+
+
+def _columns(model, *names: str) -> list:
+    return [getattr(model, name) for name in names]
+
+
+def _owned(model, person: User, *names: str) -> sa.Select:
+    """The named columns of ``model``'s rows that are the person's (``user_id``), in the order
+    of its key (oldest first); a caller adds what it joins."""
     return (
-        sa.select(
-            SurveyAnswer.enrollment_id,
-            Circle.title.label("circle"),
-            SurveyAnswer.goal_met,
-            SurveyAnswer.recommend,
-            SurveyAnswer.changed_work,
-            SurveyAnswer.course_rating,
-            SurveyAnswer.circle_rating,
-            SurveyAnswer.created_at,
-        )
-        .join(Circle, SurveyAnswer.circle_id == Circle.id)
-        .where(SurveyAnswer.enrollment_id.in_(places))
-        .order_by(SurveyAnswer.created_at, SurveyAnswer.id)
+        sa.select(*_columns(model, *names))
+        .where(model.user_id == person.id)
+        .order_by(*sa.inspect(model).primary_key)
     )
 
 
 def _facilitations(person: User) -> sa.Select:
     return (
-        sa.select(Facilitation.circle_id, Circle.title.label("circle"), Facilitation.role)
+        _owned(Facilitation, person, "circle_id", "role")
+        .add_columns(Circle.title.label("circle"))
         .join(Circle, Facilitation.circle_id == Circle.id)
-        .where(Facilitation.user_id == person.id)
-        .order_by(Facilitation.circle_id)
     )
 
 
 def _self_paced(person: User) -> sa.Select:
+    names = ("completed_on", "evidence", "status", "reviewed_at", "review_note", "created_at")
     return (
-        sa.select(
-            Course.title.label("course"),
-            SelfPacedCompletion.completed_on,
-            SelfPacedCompletion.evidence,
-            SelfPacedCompletion.status,
-            SelfPacedCompletion.reviewed_at,
-            SelfPacedCompletion.review_note,
-            SelfPacedCompletion.created_at,
-        )
+        _owned(SelfPacedCompletion, person, *names)
+        .add_columns(Course.title.label("course"))
         .join(Course, SelfPacedCompletion.course_id == Course.id)
-        .where(SelfPacedCompletion.user_id == person.id)
-        .order_by(SelfPacedCompletion.completed_on, SelfPacedCompletion.id)
     )
 
 
 def _pathways(person: User) -> sa.Select:
     return (
-        sa.select(Pathway.name.label("pathway"), PathwayMember.joined_at)
+        _owned(PathwayMember, person, "joined_at")
+        .add_columns(Pathway.name.label("pathway"))
         .join(Pathway, PathwayMember.pathway_id == Pathway.id)
-        .where(PathwayMember.user_id == person.id)
-        .order_by(PathwayMember.joined_at, PathwayMember.id)
     )
 
 
 def _interests(person: User) -> sa.Select:
+    names = ("skill_area", "format", "time_of_day", "status", "invited_at", "created_at")
     return (
-        sa.select(
-            Course.title.label("course"),
-            Interest.skill_area,
-            Interest.format,
-            Interest.time_of_day,
-            Branch.name.label("branch"),
-            Interest.status,
-            Interest.invited_at,
-            Interest.created_at,
-        )
+        _owned(Interest, person, *names)
+        .add_columns(Course.title.label("course"), Branch.name.label("branch"))
         .outerjoin(Course, Interest.course_id == Course.id)
         .outerjoin(Branch, Interest.branch_id == Branch.id)
-        .where(Interest.user_id == person.id)
-        .order_by(Interest.created_at, Interest.id)
     )
 
 
@@ -292,19 +271,12 @@ def _needs_answers(person: User) -> Listing:
 
 
 def _digests(person: User) -> sa.Select:
+    """Subscriptions made signed in, or as a visitor with the account's email."""
+    names = ("email", "frequency", "skill_areas", "branch_ids", "career_stage", "format")
     return (
         sa.select(
-            DigestSubscription.email,
-            DigestSubscription.frequency,
-            DigestSubscription.skill_areas,
-            DigestSubscription.branch_ids,
-            DigestSubscription.career_stage,
-            DigestSubscription.format,
-            DigestSubscription.locale,
-            DigestSubscription.timezone,
-            DigestSubscription.confirmed_at,
-            DigestSubscription.last_sent_at,
-            DigestSubscription.created_at,
+            *_columns(DigestSubscription, *names, "locale", "timezone"),
+            *_columns(DigestSubscription, "confirmed_at", "last_sent_at", "created_at"),
         )
         .where(
             sa.or_(
@@ -317,33 +289,16 @@ def _digests(person: User) -> sa.Select:
 
 
 def _feed_links(person: User) -> sa.Select:
-    return (
-        sa.select(
-            FeedToken.scope,
-            FeedToken.target_id,
-            FeedToken.created_at,
-            FeedToken.last_used_at,
-            FeedToken.revoked_at,
-        )
-        .where(FeedToken.user_id == person.id)
-        .order_by(FeedToken.id)
+    """By scope and dates: the link's secret is not kept, its hash stays out."""
+    return _owned(
+        FeedToken, person, "scope", "target_id", "created_at", "last_used_at", "revoked_at"
     )
 
 
 def _api_tokens(person: User) -> sa.Select:
-    return (
-        sa.select(
-            ApiToken.name,
-            ApiToken.prefix,
-            ApiToken.scopes,
-            ApiToken.created_at,
-            ApiToken.expires_at,
-            ApiToken.last_used_at,
-            ApiToken.revoked_at,
-        )
-        .where(ApiToken.user_id == person.id)
-        .order_by(ApiToken.id)
-    )
+    """By name and prefix: the hash stays out."""
+    names = ("name", "prefix", "scopes", "created_at", "expires_at", "last_used_at", "revoked_at")
+    return _owned(ApiToken, person, *names)
 
 
 def _audit_events(person: User) -> sa.Select:
