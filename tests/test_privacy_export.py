@@ -318,6 +318,13 @@ def test_admin_downloads_anyones_data_and_it_is_logged(client, world, people, qu
     ]
     assert client.get("/admin/people/99999/data").status_code == 404
     assert client.post("/admin/people/99999/data").status_code == 404
+    # Pat's own copy now says who exported their data.
+    client.post("/logout")
+    login(client, "pat@example.org")
+    events = json.loads(_zip(client.post("/me/data")).read("data.json"))["audit_events"]
+    assert [(e["action"], e["detail"]) for e in events if e["by"] != "Pat"] == [
+        ("personal_data.exported", "data_zip")
+    ]
 
 
 @pytest.mark.parametrize("email", ["pat@example.org", "boss@example.org", "lead@example.org"])
@@ -333,6 +340,8 @@ def test_only_admins_download_someone_elses_data(client, world, query, email):
 
 
 def test_each_personal_view_or_export_writes_one_event(client, world, query, setting):
+    """Read back through another session after each GET: the rows were committed by the
+    request's boundary (app/boundary.py commits GETs too), not just added and dropped."""
     circle = setting.circle
     login(client, "lead@example.org")
     assert client.get(f"/circles/{circle}/roster").status_code == 200  # a control: not logged
