@@ -36,7 +36,7 @@ class Scene:
     pathway: int
 
 
-def _end_circle(circle_id: int, ended_at: dt.datetime) -> None:
+def end_circle(circle_id: int, ended_at: dt.datetime) -> None:
     """Move the circle's meetings so that the last one ended at ``ended_at``, a week apart."""
     meetings = db.session.scalars(
         sa.select(Meeting).where(Meeting.circle_id == circle_id).order_by(Meeting.starts_at)
@@ -68,8 +68,8 @@ def scene(app, world) -> Scene:
     pathway_id, _ = build_pathway(app, world, members=[world.participant])
     now = utcnow()
     with app.app_context():
-        _end_circle(old, now - YEAR - dt.timedelta(hours=1))
-        _end_circle(recent, now - YEAR + dt.timedelta(hours=1))
+        end_circle(old, now - YEAR - dt.timedelta(hours=1))
+        end_circle(recent, now - YEAR + dt.timedelta(hours=1))
         db.session.execute(
             sa.update(Enrollment)
             .where(Enrollment.id == old_guest)
