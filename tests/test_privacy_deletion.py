@@ -64,6 +64,19 @@ def _meetings(circle_id: int) -> list[int]:
     )
 
 
+def survey_answer(place_id: int, circle_id: int, changed_work: str) -> SurveyAnswer:
+    """An end-of-circle survey answer: ratings (figures that stay) and free text (goes)."""
+    return SurveyAnswer(
+        enrollment_id=place_id,
+        circle_id=circle_id,
+        goal_met=True,
+        recommend=True,
+        changed_work=changed_work,
+        course_rating=5,
+        circle_rating=4,
+    )
+
+
 @pytest.fixture
 def pat(app, world) -> Pat:
     with app.app_context():
@@ -111,15 +124,7 @@ def pat(app, world) -> Pat:
         )
         db.session.add_all(
             [
-                SurveyAnswer(
-                    enrollment_id=place,
-                    circle_id=circle,
-                    goal_met=True,
-                    recommend=True,
-                    changed_work="Quillfeather now writes grants",
-                    course_rating=5,
-                    circle_rating=4,
-                ),
+                survey_answer(place, circle, "Quillfeather now writes grants"),
                 NeedsAnswer(
                     survey_id=survey.id,
                     user_id=world.participant,

@@ -22,6 +22,7 @@ from app.timeutil import utcnow
 from tests.conftest import csrf_token, login
 from tests.factories import enroll
 from tests.test_pathways import build_pathway, complete, done_steps
+from tests.test_privacy_deletion import survey_answer
 
 YEAR = dt.timedelta(days=365)
 
@@ -77,15 +78,7 @@ def scene(app, world) -> Scene:
         )
         db.session.add_all(
             [
-                SurveyAnswer(
-                    enrollment_id=old_guest,
-                    circle_id=old,
-                    goal_met=True,
-                    recommend=True,
-                    changed_work="Gus writes grants now",
-                    course_rating=5,
-                    circle_rating=5,
-                ),
+                survey_answer(old_guest, old, "Gus writes grants now"),
                 GuestSignup(
                     circle_id=recent,
                     name="Ed Expired",
