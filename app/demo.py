@@ -168,6 +168,22 @@ CIRCLES = [
 ]
 
 
+WELCOME = "Welcome! Bring a laptop or borrow one from the branch."
+
+# The circle held in Spanish is described in Spanish, for those it is for (the others take
+# their course's description): title -> (description, welcome message).
+IN_SPANISH = {
+    "Informática básica en español": (
+        "Un círculo en español para aprender juntos lo básico de la computadora: qué son el "
+        "hardware y el software, cómo usar el ratón y el teclado, y cómo guardar y encontrar "
+        "archivos. Seguimos el tutorial gratuito de GCFAprendeLibre, cada uno a su ritmo, y "
+        "resolvemos las dudas en grupo. Para quien empieza y para quien ayuda a usuarios "
+        "hispanohablantes en las computadoras públicas de la biblioteca.",
+        "¡Bienvenidos! Traiga una computadora portátil o pida una prestada en la sucursal.",
+    ),
+}
+
+
 def _get_or_add(model, where: dict, **values):
     row = db.session.scalar(sa.select(model).filter_by(**where))
     if row is None:
@@ -246,6 +262,7 @@ def _load_circles(branches: dict[str, Branch]) -> bool:
         room = db.session.scalar(sa.select(Room).filter_by(branch_id=branch.id, name=room_name))
         today = now.astimezone(ZoneInfo(branch.timezone)).date()
         first = today + dt.timedelta(days=7 + (weekday - today.weekday()) % 7)
+        description, welcome = IN_SPANISH.get(title, (course.description, WELCOME))
         create_circle(
             CircleInput(
                 course_id=course.id,
@@ -254,8 +271,8 @@ def _load_circles(branches: dict[str, Branch]) -> bool:
                 format=fmt,
                 join_url=_join_url(fmt, slug),
                 title=title,
-                description=course.description,
-                welcome_message="Welcome! Bring a laptop or borrow one from the branch.",
+                description=description,
+                welcome_message=welcome,
                 capacity=min(12, room.capacity) if room else 12,
                 signup_closes_on=None,
                 audience=audience,
