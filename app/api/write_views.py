@@ -30,6 +30,7 @@ from app.auth.permissions import (
     is_staff,
     visible_circle_or_404,
 )
+from app.edges import refuse
 from app.extensions import csrf, db
 from app.models import Booking, Enrollment, Meeting, Outcome, Room, User
 from app.participation import services as participation
@@ -83,7 +84,14 @@ def write(scope: str, body=None, resp: Response | None = None, tags=()) -> Calla
                 return _refused(violation)
 
         validated = spec.validate(json=body, resp=resp, tags=list(tags), security=BEARER)(run)
-        return csrf.exempt(token_required(scope)(validated))  # no cookie is read: no CSRF
+
+        @wraps(validated)
+        def checked(*args, **kwargs):  # before spectree, which would read another body as a form
+            if body is not None and not request.is_json:
+                refuse(_("Send the body as JSON, with Content-Type: application/json."))
+            return validated(*args, **kwargs)
+
+        return csrf.exempt(token_required(scope)(checked))  # no cookie is read: no CSRF
 
     return decorate
 
