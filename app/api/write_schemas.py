@@ -65,6 +65,8 @@ class BookingBody(Body):
 
 
 class Booking(BaseModel):
+    model_config = ConfigDict(from_attributes=True)  # read from the row the service made
+
     id: int
     room_id: int
     title: str
@@ -125,6 +127,8 @@ class OutcomeBody(Body):
 
 
 class OutcomeOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)  # read from the row the service made
+
     id: int
     circle_id: int
     enrollment_id: int | None

@@ -32,7 +32,7 @@ from app.auth.permissions import (
 )
 from app.edges import refuse
 from app.extensions import csrf, db
-from app.models import Booking, Enrollment, Meeting, Outcome, Room, User
+from app.models import Enrollment, Meeting, Outcome, Room, User
 from app.participation import services as participation
 from app.rooms import bookings
 from app.rules import RuleViolation
@@ -160,12 +160,6 @@ def withdraw(circle_id: int):
 # --- rooms -----------------------------------------------------------------------------------
 
 
-def _booking(b: Booking) -> ws.Booking:
-    return ws.Booking(
-        id=b.id, room_id=b.room_id, title=b.title, starts_at=b.starts_at, ends_at=b.ends_at
-    )
-
-
 @bp.post("/bookings")
 @write("bookings", ws.BookingBody, write_responses(ws.Bookings, 201), ["bookings"])
 def book():
@@ -188,7 +182,7 @@ def book():
         by=_me(),
         now=utcnow(),
     )
-    return _json(ws.Bookings(items=[_booking(b) for b in made]), 201)
+    return _json(ws.Bookings(items=[ws.Booking.model_validate(b) for b in made]), 201)
 
 
 # --- attendance ------------------------------------------------------------------------------
@@ -261,15 +255,4 @@ def record_outcome(circle_id: int):
         by=_me(),
         today=local_today(circle.timezone),
     )
-    return _json(
-        ws.OutcomeOut(
-            id=outcome.id,
-            circle_id=outcome.circle_id,
-            enrollment_id=outcome.enrollment_id,
-            kind=outcome.kind,
-            title=outcome.title,
-            achieved_on=outcome.achieved_on,
-            status=outcome.status,
-        ),
-        201,
-    )
+    return _json(ws.OutcomeOut.model_validate(outcome), 201)
