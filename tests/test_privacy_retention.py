@@ -248,3 +248,17 @@ def test_the_periods_come_from_the_settings(app, scene):
     output = _run(app, "--dry-run")
     assert "Guest places would be anonymised: 0" in output
     assert "Member places would be without contact details: 1" in output
+
+
+def _main(client, path: str) -> str:
+    return client.get(path).text.split("<main", 1)[1].split("</main>", 1)[0]
+
+
+def test_a_member_still_finds_a_circle_whose_roster_lost_her_address(app, client, world, scene):
+    login(client, "pat@example.org")
+    circles, attendance = _main(client, "/my/circles"), _main(client, "/my/attendance")
+    assert f"/circles/{scene.old}" in circles
+    assert "Grant Writing Basics" in attendance
+    _run(app)
+    assert f"/circles/{scene.old}" in _main(client, "/my/circles")
+    assert _main(client, "/my/attendance") == attendance

@@ -274,7 +274,15 @@ def attendance_of(email: str, now: dt.datetime) -> list[OwnRecord]:
     and their mark (None: not recorded)."""
     places = db.session.scalars(
         sa.select(Enrollment)
-        .where(Enrollment.email == email.lower(), Enrollment.status.in_(ON_THE_SHEET))
+        .where(
+            # By the account with that address too: a finished circle's roster may have lost
+            # the address itself (the retention run, app/privacy/retention.py).
+            sa.or_(
+                Enrollment.email == email.lower(),
+                Enrollment.user_id.in_(sa.select(User.id).where(User.email == email.lower())),
+            ),
+            Enrollment.status.in_(ON_THE_SHEET),
+        )
         .order_by(Enrollment.created_at.desc())
     ).all()
     mine = dict(

@@ -150,7 +150,8 @@ def mine():
     enrollments = db.session.scalars(
         sa.select(Enrollment)
         .where(
-            Enrollment.email == current_user.email,
+            # By account too: a finished circle's roster may have lost the address (retention).
+            sa.or_(Enrollment.email == current_user.email, Enrollment.user_id == current_user.id),
             Enrollment.status != EnrollmentStatus.withdrawn,
         )
         .options(so.joinedload(Enrollment.circle))
