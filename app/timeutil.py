@@ -44,14 +44,20 @@ class UTCDateTime(sa.types.TypeDecorator):
         return value.astimezone(UTC)
 
 
+# tzdata's "backward" aliases by country (each the same as an America/... zone), and the rest.
+_LEFT_OUT = (
+    *("Brazil/", "Canada/", "Chile/", "Mexico/", "US/"),
+    *("Etc/", "SystemV/", "posix/", "right/"),
+)
+
+
 @cache
 def timezone_names() -> tuple[str, ...]:
-    """IANA zone names offered in forms (the deprecated aliases left out)."""
+    """IANA zone names offered in forms (the deprecated aliases left out: a list in Spanish
+    showed "Canada/Atlantic" as "Atlantic", an English word, beside America/Halifax)."""
     return (
         *sorted(
-            name
-            for name in available_timezones()
-            if "/" in name and not name.startswith(("Etc/", "SystemV/", "US/", "posix/", "right/"))
+            name for name in available_timezones() if "/" in name and not name.startswith(_LEFT_OUT)
         ),
         "UTC",
     )

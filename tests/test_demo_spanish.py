@@ -89,8 +89,11 @@ def _demo_pages(query) -> list[str]:
     )
     pages = ["/", "/courses/", "/circles/", "/branches/", "/pathways/", "/rooms/free"]
     pages += ["/credentials/", "/reports/", "/demand", "/my/circles", "/facilitate/"]
+    pages += ["/digest/subscribe", "/embed/circles", "/join/lost-link", "/account"]
+    pages += ["/circles/new", "/demand/interest", "/calendar/", "/me/record", "/my/attendance"]
+    pages += ["/pathways/self-paced", "/bookings/mine", "/pathways/new", "/branches/new"]
     for circle in ids["circle"]:
-        pages += [f"/circles/{circle}", f"/circles/{circle}/roster"]
+        pages += [f"/circles/{circle}", f"/circles/{circle}/join", f"/circles/{circle}/roster"]
         pages += [f"/circles/{circle}/outcomes", f"/circles/{circle}/evaluation"]
     pages += [f"/branches/{b}" for b in ids["branch"]]
     pages += [f"/branches/{b}/calendar" for b in ids["branch"]]
