@@ -539,3 +539,14 @@ def test_the_document_says_which_operations_need_a_bearer_token(client):
     )
     assert {"201", "401", "403", "409", "422", "429"} <= set(booking["responses"])
     assert doc["paths"]["/api/v1/courses"]["get"].get("security", []) == []
+
+
+def test_the_docs_page_shows_the_bodies_and_that_a_token_is_needed(client):
+    html = client.get("/api/v1/docs").text
+    section = html[html.index("<code>POST /api/v1/bookings</code></h2>") :]
+    section = section[: section.index("</section>")]
+    assert "Needs a personal API token" in section
+    for field in ("room_id", "title", "date", "start_time", "end_time", "repeats"):
+        assert f"<code>{field}</code>" in section, field
+    reads = html[html.index("<code>GET /api/v1/courses</code></h2>") :]
+    assert "Needs a personal API token" not in reads[: reads.index("</section>")]

@@ -78,6 +78,31 @@ def _type_of(schema: dict, doc: dict) -> str:
     return f"{text} ({', '.join(bounds)})" if bounds else text
 
 
+def _body_fields(op: dict, doc: dict) -> list[dict]:
+    """The fields of an operation's JSON body (the write API's), as parameters ``in`` body."""
+    ref = (
+        op.get("requestBody", {})
+        .get("content", {})
+        .get("application/json", {})
+        .get("schema", {})
+        .get("$ref")
+    )
+    if ref is None:
+        return []
+    schema = doc["components"]["schemas"][ref.rsplit("/", 1)[-1]]
+    required = set(schema.get("required", []))
+    return [
+        {
+            "name": name,
+            "in": "body",
+            "type": _type_of(field, doc),
+            "required": name in required,
+            "description": field.get("description", ""),
+        }
+        for name, field in schema.get("properties", {}).items()
+    ]
+
+
 def operations(doc: dict) -> list[dict]:
     """Each operation of ``doc`` as the docs page lists it."""
     found = []
@@ -94,6 +119,7 @@ def operations(doc: dict) -> list[dict]:
                 }
                 for p in op.get("parameters", [])
             ]
+            params += _body_fields(op, doc)
             found.append(
                 {
                     "id": op["operationId"],
@@ -103,6 +129,7 @@ def operations(doc: dict) -> list[dict]:
                     "description": op.get("description", ""),
                     "parameters": params,
                     "responses": sorted(op.get("responses", {})),
+                    "token": bool(op.get("security")),
                 }
             )
     return found

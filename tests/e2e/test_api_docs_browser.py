@@ -23,7 +23,7 @@ def test_the_api_docs_page(page: Page, live_server: str, screen: str):
     page.goto("/api/v1/docs")
     expect(page.get_by_role("heading", level=1, name="API documentation")).to_be_visible()
     main = page.get_by_role("main")
-    expect(main.get_by_role("heading", level=2)).to_have_count(9)
+    expect(main.get_by_role("heading", level=2)).to_have_count(14)  # 9 reads, 5 writes
     expect(main.get_by_role("table", name="Parameters").first).to_be_visible()
     check_page(page)
     assert elsewhere == []
