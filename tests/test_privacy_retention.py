@@ -262,3 +262,15 @@ def test_a_member_still_finds_a_circle_whose_roster_lost_her_address(app, client
     _run(app)
     assert f"/circles/{scene.old}" in _main(client, "/my/circles")
     assert _main(client, "/my/attendance") == attendance
+
+
+def test_the_roster_and_attendance_exports_leave_a_removed_address_empty(app, client, scene):
+    login(client, "lead@example.org")
+    exports = [f"/circles/{scene.old}/roster.csv", f"/circles/{scene.old}/attendance.csv"]
+    for path in exports:
+        assert "pat@example.org" in client.get(path).text
+    _run(app)
+    for path in exports:
+        text = client.get(path).text
+        assert "invalid.example" not in text
+        assert "Pat," in text  # her name stays: only the address went

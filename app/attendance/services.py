@@ -27,6 +27,7 @@ from app.models import (
     Meeting,
     User,
 )
+from app.privacy.contact import contact_email
 from app.rules import RuleViolation, unique_or_violation
 
 MAX_WALK_INS = 1000
@@ -344,7 +345,8 @@ def attendance_export(circle: Circle, now: dt.datetime) -> tuple[list[str], list
     rows: list[list[object]] = []
     for person in people:
         cells = [recorded.get((person.id, m.id)) or "" for m in meetings]
-        rows.append([person.name, person.email, person.status, *cells, *map(cells.count, order)])
+        email = contact_email(person)
+        rows.append([person.name, email, person.status, *cells, *map(cells.count, order)])
     padding = [""] * len(order)
     came = AttendanceStatus.present
     present = [sum(recorded.get((p.id, m.id)) == came for p in people) for m in meetings]

@@ -25,6 +25,7 @@ from app.participation import overflow, services
 from app.participation.forms import AddParticipantForm, MessageForm
 from app.participation.views import bp, withdraw_page
 from app.privacy import audit
+from app.privacy.contact import contact_email
 from app.timeutil import utcnow
 
 
@@ -130,7 +131,7 @@ def roster_csv(circle_id: int):
     rows = (
         [
             e.name,
-            e.email,
+            contact_email(e),
             e.status,
             services.waitlist_position(e) or "",
             e.created_at.isoformat(timespec="minutes"),
