@@ -174,7 +174,7 @@ def _numbers(page: str) -> list[str]:
     and hers changes): the figures without the words around them."""
     text = html.unescape(re.sub(r"<input[^>]*>|<[^>]+>", " ", page))
     # Not figures: addresses (a placeholder carries its row's id) and the clock ("as of 2:05").
-    text = re.sub(r"\S+@\S+|\d{1,2}(:\d\d)+", " ", text)
+    text = re.sub(r"[\w.+-]+@[\w.-]+|\d{1,2}(:\d\d)+", " ", text)
     return sorted(re.findall(r"\d[\d,.]*", text))
 
 
