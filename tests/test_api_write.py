@@ -550,3 +550,18 @@ def test_the_docs_page_shows_the_bodies_and_that_a_token_is_needed(client):
         assert f"<code>{field}</code>" in section, field
     reads = html[html.index("<code>GET /api/v1/courses</code></h2>") :]
     assert "Needs a personal API token" not in reads[: reads.index("</section>")]
+
+
+def test_deactivating_someone_revokes_their_tokens_for_good(client, world, app):
+    secret = make_token(app, world.manager, "bookings")
+    admin = client
+    login(admin, "admin@example.org")
+    page = {"name": "Bo Boss", "email": "boss@example.org", "timezone": "America/New_York"}
+    assert admin.post(f"/admin/users/{world.manager}", data=page).status_code == 302  # inactive
+    with app.app_context():
+        assert db.session.scalar(sa.select(ApiToken.revoked_at)) is not None
+    assert_error(call(admin, "/api/v1/bookings", secret, slot(world.room, 0)), 401, "unauthorized")
+    again = page | {"active": "y", "managed_branches": [str(world.branch)]}
+    assert admin.post(f"/admin/users/{world.manager}", data=again).status_code == 302
+    assert_error(call(admin, "/api/v1/bookings", secret, slot(world.room, 0)), 401, "unauthorized")
+    assert bookings_in(app, world.room) == []

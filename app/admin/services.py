@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
 
+from app.api import tokens
 from app.auth import notifications
 from app.auth.services import reset_token
 from app.extensions import db
@@ -56,6 +57,7 @@ def save_user(
     with unique_or_violation(_("Another account already uses that email."), "email"):
         if user.active and not active:
             user.end_sessions()
+            tokens.revoke_all(user)  # their tools stop too, for good
         user.name = name
         user.email = email.strip().lower()
         user.timezone = timezone

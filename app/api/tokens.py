@@ -116,6 +116,17 @@ def revoke(token: ApiToken) -> None:
     token.revoked_at = utcnow()
 
 
+def revoke_all(user: User) -> None:
+    """Every live token of ``user`` revoked: when an administrator deactivates them, so that
+    activating the account again does not bring old tokens back."""
+    db.session.execute(
+        sa.update(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+
+
 def is_live(token: ApiToken, now: dt.datetime) -> bool:
     return token.revoked_at is None and (token.expires_at is None or token.expires_at > now)
 
