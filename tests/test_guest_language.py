@@ -18,7 +18,7 @@ from tests.mail import send_outbox
 from tests.test_participation import confirm_path, guest_asks
 
 
-def _received(app, inbox, email: str) -> list[tuple[str, str]]:
+def received(app, inbox, email: str) -> list[tuple[str, str]]:
     """(subject, plain body) of each message that reached ``email`` so far."""
     send_outbox(app)
     return [
@@ -29,7 +29,7 @@ def _received(app, inbox, email: str) -> list[tuple[str, str]]:
 
 
 def _subjects(app, inbox, email: str) -> list[str]:
-    return [subject for subject, _ in _received(app, inbox, email)]
+    return [subject for subject, _ in received(app, inbox, email)]
 
 
 def _browser(app, language: str):
@@ -72,7 +72,7 @@ def test_a_guest_is_written_to_in_the_language_they_signed_up_in(app, world, que
     # A Spanish guest: the link to confirm, then the waitlist, in Spanish; kept with the place.
     ana = _browser(app, "es")
     assert guest_asks(ana, circle_id, "Ana", "ana@example.org").status_code == 302
-    [(subject, body)] = _received(app, inbox, "ana@example.org")
+    [(subject, body)] = received(app, inbox, "ana@example.org")
     assert subject == f"Confirme su lugar en “{title}”"
     assert "Hello" not in body
     signups = sa.select(GuestSignup.email, GuestSignup.locale).order_by(GuestSignup.id)
@@ -110,11 +110,11 @@ def test_a_guest_is_written_to_in_the_language_they_signed_up_in(app, world, que
         ).first()
         assert services.send_reminders(now, first.starts_at - now + dt.timedelta(minutes=1)) == 2
         db.session.commit()
-    [(subject, body)] = _received(app, inbox, "ana@example.org")[3:]
+    [(subject, body)] = received(app, inbox, "ana@example.org")[3:]
     assert subject == f"Recordatorio: {title}"
     assert "18:00" in body
     assert "6:00 PM" not in body
-    [(subject, body)] = _received(app, inbox, "gus@example.org")[2:]
+    [(subject, body)] = received(app, inbox, "gus@example.org")[2:]
     assert subject == f"Reminder: {title}"
     assert "6:00 PM" in body
 

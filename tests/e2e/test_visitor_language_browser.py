@@ -12,20 +12,11 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.helpers import DESKTOP, PHONE, check_page, flash
-from tests.mail import send_outbox
+from tests.test_guest_language import received
 
 pytestmark = pytest.mark.e2e
 
 CIRCLE = "Grant writing circle"
-
-
-def _mail_to(app, inbox, email: str) -> list[tuple[str, str]]:
-    send_outbox(app)
-    return [
-        (str(m["Subject"]), m.get_body(("plain",)).get_content())
-        for to, m in inbox.messages
-        if to == [email]
-    ]
 
 
 @pytest.mark.browser_context_args(locale="en-US")  # Accept-Language: en-US
@@ -67,7 +58,7 @@ def test_a_visitor_switches_to_spanish_and_signs_up_in_it(
     check_page(page)
 
     # The email asking to confirm: in Spanish, with its link to this site.
-    [(subject, body)] = _mail_to(app, inbox, "ana@example.org")
+    [(subject, body)] = received(app, inbox, "ana@example.org")
     assert subject == f"Confirme su lugar en “{CIRCLE}”"
     assert "Hola, Ana Visitante:" in body
     assert "El enlace funciona durante 48 horas." in body
@@ -82,6 +73,6 @@ def test_a_visitor_switches_to_spanish_and_signs_up_in_it(
     expect(flash(page)).to_contain_text("ana@example.org")
     expect(html).to_have_attribute("lang", "es")
     check_page(page)
-    [(subject, body)] = _mail_to(app, inbox, "ana@example.org")[1:]
+    [(subject, body)] = received(app, inbox, "ana@example.org")[1:]
     assert subject == f"Está inscrito en “{CIRCLE}”"
     assert "Hola, Ana Visitante:" in body
