@@ -389,3 +389,28 @@ def test_only_admins_delete_other_people(factory, client, role, world):
     sign_in(factory, client, role)
     assert client.get(f"/admin/people/{world.lead}/delete").status_code == 403
     assert client.get("/admin/privacy").status_code == 403
+
+
+def test_a_deleted_account_cannot_be_given_an_address_or_a_role_again(app, world, pat):
+    admin = _admin_client(app, world)
+    confirm = admin.get(f"/admin/people/{pat.id}/delete")
+    admin.post(f"/admin/people/{pat.id}/delete", data={"csrf_token": csrf_token(confirm.text)})
+    form = admin.get(f"/admin/users/{pat.id}")
+    assert "Delete this account" not in form.text
+    response = admin.post(
+        f"/admin/users/{pat.id}",
+        data={
+            "csrf_token": csrf_token(form.text),
+            "name": "Patricia Quillfeather",
+            "email": EMAIL,
+            "timezone": "America/New_York",
+            "active": "y",
+            "is_admin": "y",
+        },
+    )
+    assert "This account is deleted and cannot be changed." in response.text
+    with app.app_context():
+        user = db.session.get(User, pat.id)
+        assert user.email == f"deleted-{pat.id}@invalid.example"
+        assert not user.active
+        assert not user.is_admin

@@ -40,6 +40,10 @@ def save_user(
     """Create or change an account. ``branch_ids``: the branches the person manages;
     ``home_branch_id``: where they work, which makes them that branch's managers' own staff
     (``app.auth.permissions.manages_person``)."""
+    if user is not None and user.anonymised_at is not None:
+        # Deleted (app/privacy/services.py): giving it an address or a role again would hand
+        # someone the anonymous history it keeps for the reports.
+        raise RuleViolation(_("This account is deleted and cannot be changed."), conflict=True)
     if user is acting and (not is_admin or not active):
         raise RuleViolation(
             _("You cannot remove your own administrator role or deactivate yourself."), "is_admin"
