@@ -133,3 +133,22 @@ def test_the_switch_chooses_a_guests_language_and_an_accounts_own_stays(app, wor
     ]
     assert _subjects(app, inbox, "pat@example.org") == ["Sign in to join “Grant writing circle”"]
     assert query(lambda: db.session.get(Circle, circle_id).enrolled_count) == 0
+
+
+def test_signing_up_again_in_another_language_changes_the_places(app, world, query, inbox):
+    """A guest already in the circle asks again from a Spanish page: the new link to their
+    place, and what follows, are in Spanish."""
+    circle_id = world.circle(audience="public", title="Grant writing circle")
+    english = _browser(app, "en")
+    assert guest_asks(english, circle_id, "Gus", "gus@example.org").status_code == 302
+    assert english.post(confirm_path(query, "gus@example.org")).status_code == 302
+    spanish = _browser(app, "es")
+    assert guest_asks(spanish, circle_id, "Gus", "gus@example.org").status_code == 302
+    assert spanish.post(confirm_path(query, "gus@example.org")).status_code == 302
+    assert _place(query, "gus@example.org") == ("es", "enrolled")
+    assert _subjects(app, inbox, "gus@example.org") == [
+        "Confirm your place in “Grant writing circle”",
+        "You are in “Grant writing circle”",
+        "Confirme su lugar en “Grant writing circle”",
+        "Su enlace a “Grant writing circle”",  # a new link to the place held
+    ]
