@@ -99,6 +99,7 @@ def test_a_token_made_on_the_page_is_shown_once_and_only_its_hash_is_kept(client
     )
     assert page.status_code == 200
     assert "you will not see it again" in page.text
+    assert "no-store" in page.headers["Cache-Control"]  # the secret is kept by no cache
     secret = SECRET.search(page.text).group(1)
     with app.app_context():
         token = db.session.scalar(sa.select(ApiToken))
