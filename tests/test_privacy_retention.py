@@ -9,6 +9,7 @@ a guest's unconfirmed for 8 days, one for 6 days, one confirmed long ago.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from dataclasses import dataclass
 
 import pytest
@@ -274,3 +275,39 @@ def test_the_roster_and_attendance_exports_leave_a_removed_address_empty(app, cl
         text = client.get(path).text
         assert "invalid.example" not in text
         assert "Pat," in text  # her name stays: only the address went
+
+
+def test_two_runs_at_once_change_each_place_once(app, scene):
+    """As from two hosts: each batch's UPDATE checks the conditions again, so a place the
+    other run took is not counted (nor changed) twice."""
+    with app.app_context():
+        db.session.add_all(
+            Enrollment(
+                circle_id=scene.old, name=f"G{i}", email=f"g{i}@example.org", status="completed"
+            )
+            for i in range(60)
+        )
+        db.session.commit()
+    start = threading.Barrier(2)
+    done: list[retention.Counts] = []
+
+    def run() -> None:
+        with app.app_context():
+            settings = retention.Settings.from_config(app.config)
+            start.wait(timeout=10)
+            done.append(retention.run(utcnow(), settings, size=7, after_batch=db.session.commit))
+            db.session.commit()
+            db.session.remove()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(done) == 2
+    assert sum(c.guests for c in done) == 61
+    assert sum(c.contacts for c in done) == 1
+    assert sum(c.signups + c.subscriptions for c in done) == 2
+    with app.app_context():
+        left = sa.select(sa.func.count()).where(Enrollment.anonymised_at.is_(None))
+        assert db.session.scalar(left.where(Enrollment.user_id.is_(None))) == 1  # recent's
