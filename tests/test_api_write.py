@@ -566,3 +566,23 @@ def test_deactivating_someone_revokes_their_tokens_for_good(client, world, app):
     assert admin.post(f"/admin/users/{world.manager}", data=again).status_code == 302
     assert_error(call(admin, "/api/v1/bookings", secret, slot(world.room, 0)), 401, "unauthorized")
     assert bookings_in(app, world.room) == []
+
+
+def test_an_admin_sees_and_revokes_anyones_tokens_and_nobody_else_may(client, world, app):
+    secret = make_token(app, world.manager, "bookings")
+    with app.app_context():
+        token_id = db.session.scalar(sa.select(ApiToken.id))
+    login(client, "lead@example.org")  # staff, not an admin
+    assert client.get(f"/admin/users/{world.manager}/tokens").status_code == 403
+    assert client.post(f"/account/tokens/{token_id}/revoke").status_code == 404
+    client = app.test_client()
+    login(client, "admin@example.org")
+    assert (
+        f"/admin/users/{world.manager}/tokens" in client.get(f"/admin/users/{world.manager}").text
+    )
+    listed = client.get(f"/admin/users/{world.manager}/tokens").text
+    assert "API tokens of Bo Boss" in listed
+    assert secret[:10] in listed
+    done = client.post(f"/account/tokens/{token_id}/revoke")
+    assert done.headers["Location"] == f"/admin/users/{world.manager}/tokens"
+    assert_error(call(client, "/api/v1/bookings", secret, slot(world.room, 0)), 401, "unauthorized")

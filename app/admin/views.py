@@ -169,4 +169,4 @@ def _import_preview(plan: imports.StaffPlan, token: str | None):
 
 
 # The area's other pages: imported for their routes (they import ``bp`` from here).
-from app.admin import embed_views  # noqa: E402, F401
+from app.admin import embed_views, token_views  # noqa: E402, F401

@@ -81,9 +81,12 @@ def index():
 @bp.route("/<int:token_id>/revoke", methods=["GET", "POST"])
 def revoke(token_id: int):
     token = db.session.get(ApiToken, token_id)
-    if token is None or token.user_id != current_user.id:
+    own = token is not None and token.user_id == current_user.id
+    if token is None or not (own or current_user.is_admin):  # admins: anyone's
         abort(404)
-    back = url_for("auth.tokens.index")
+    back = (
+        url_for("auth.tokens.index") if own else url_for("admin.user_tokens", user_id=token.user_id)
+    )
     form = ConfirmForm()
     if form.validate_on_submit():
         back_to(back)
