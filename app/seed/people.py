@@ -50,6 +50,7 @@ def _user(data: Dataset, now: dt.datetime, **row) -> int:
         password_hash=ONE_HASH,
         active=row.get("active", True),
         session_version=1,
+        anonymised_at=None,
         search_text=search_text(User, row),
         created_at=now,
         updated_at=now,

@@ -94,6 +94,9 @@ class Places:
                 "withdrawn_at": None,
                 "withdrawn_by_id": None,
                 "manage_token_hash": None,
+                "locale": None,
+                "anonymised_at": None,
+                "contact_removed_at": None,
                 "created_at": at,
                 "updated_at": at,
             }
