@@ -65,7 +65,7 @@ def index():
             )
         if saved:  # the one time the secret is shown: on this answer, never stored
             form = _form(me)
-            form.name.data = ""
+            form.name.data, form.scopes.data = "", []
         status = saved.status
     return render_template(
         "auth/tokens.html",
