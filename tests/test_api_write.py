@@ -586,3 +586,12 @@ def test_an_admin_sees_and_revokes_anyones_tokens_and_nobody_else_may(client, wo
     done = client.post(f"/account/tokens/{token_id}/revoke")
     assert done.headers["Location"] == f"/admin/users/{world.manager}/tokens"
     assert_error(call(client, "/api/v1/bookings", secret, slot(world.room, 0)), 401, "unauthorized")
+
+
+def test_a_token_request_sets_no_cookie(client, world, app):
+    secret = make_token(app, world.manager, "bookings")
+    made = call(client, "/api/v1/bookings", secret, slot(world.room, 0))
+    assert made.status_code == 201, made.text
+    assert "Set-Cookie" not in made.headers
+    refused = call(client, "/api/v1/bookings", None, slot(world.room, 1))
+    assert "Set-Cookie" not in refused.headers
