@@ -6,6 +6,8 @@ a finished circle with attendance, a completion and a confirmed CHIS credential,
 follows, a self-paced course, interest, a needs-survey answer, an end-of-circle survey answer,
 a guest place joined with her address before she had an account, and the things that only
 serve her: a feed link, an API token, a digest subscription, an email waiting, a sign-up.
+Her circles are over: a seat in a circle to come is given up at deletion (it goes to the
+waitlist, so its open seats rightly change), which is tested on its own.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from app.models import (
     ApiToken,
     Attendance,
     AuditEvent,
+    Circle,
     DigestSubscription,
     Enrollment,
     FeedToken,
@@ -90,8 +93,9 @@ def pat(app, world) -> Pat:
     # Before she had an account she joined another circle as a guest, with her address.
     guest_circle = world.circle(audience="public", first_date=dt.date.today() + dt.timedelta(60))
     with app.app_context():
-        meetings = _meetings(circle)
+        meetings, earlier = _meetings(circle), _meetings(guest_circle)
     set_times(app, meetings, past=4)
+    set_times(app, earlier, past=4)  # over too: a seat in a circle to come would be given up
     complete(app, place)
     pathway_id, chis = build_pathway(app, world, members=[world.participant])
     outcome(app, place, chis, OutcomeStatus.confirmed)
@@ -109,6 +113,7 @@ def pat(app, world) -> Pat:
         )
         survey = NeedsSurvey(year=2026, closes_on=dt.date(2026, 3, 1))
         db.session.add_all([guest, survey])
+        db.session.get(Circle, guest_circle).enrolled_count += 1  # the seat her place holds
         db.session.flush()
         for meeting_id, marks in zip(
             meetings,
@@ -414,3 +419,17 @@ def test_a_deleted_account_cannot_be_given_an_address_or_a_role_again(app, world
         assert user.email == f"deleted-{pat.id}@invalid.example"
         assert not user.active
         assert not user.is_admin
+
+
+def test_her_seat_in_a_circle_to_come_goes_to_the_first_on_the_waitlist(app, world, client, pat):
+    upcoming = world.circle(world.co, audience="public", capacity=1)
+    seat = enroll(app, upcoming, NAME, EMAIL)
+    waiting = enroll(app, upcoming, "Wes Waiting", "wes@example.org")
+    login(client, EMAIL)
+    _delete_own_account(client, EMAIL)
+    with app.app_context():
+        assert db.session.get(Enrollment, seat).status == "withdrawn"
+        assert db.session.get(Enrollment, waiting).status == "enrolled"
+        assert db.session.get(Enrollment, pat.place).status == "completed"  # a finished one stays
+        told = sa.select(OutboxMessage.subject).where(OutboxMessage.to == "wes@example.org")
+        assert len(db.session.scalars(told).all()) == 2  # on the waitlist, then the seat

@@ -25,7 +25,12 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import Circle, DigestSubscription, Enrollment, GuestSignup, Meeting
-from app.privacy.services import anonymous_place_values, clear_place_texts, contact_removed_values
+from app.privacy.services import (
+    anonymous_place_values,
+    circles_ending,
+    clear_place_texts,
+    contact_removed_values,
+)
 
 BATCH = 500
 CIRCLES_SHOWN = 50
@@ -69,21 +74,11 @@ class Counts:
         return self.guests + self.contacts + self.signups + self.subscriptions
 
 
-def _ended_before(cutoff: dt.datetime) -> sa.Select:
-    """Circles whose last meeting ended before ``cutoff`` (a circle without meetings never
-    ends)."""
-    return (
-        sa.select(Meeting.circle_id)
-        .group_by(Meeting.circle_id)
-        .having(sa.func.max(Meeting.ends_at) < cutoff)
-    )
-
-
 def _guests(now: dt.datetime, s: Settings) -> list[sa.ColumnElement[bool]]:
     return [
         Enrollment.user_id.is_(None),
         Enrollment.anonymised_at.is_(None),
-        Enrollment.circle_id.in_(_ended_before(now - dt.timedelta(days=s.guest_days))),
+        Enrollment.circle_id.in_(circles_ending(before=now - dt.timedelta(days=s.guest_days))),
     ]
 
 
@@ -92,7 +87,7 @@ def _contacts(now: dt.datetime, s: Settings) -> list[sa.ColumnElement[bool]]:
         Enrollment.user_id.is_not(None),
         Enrollment.anonymised_at.is_(None),
         Enrollment.contact_removed_at.is_(None),
-        Enrollment.circle_id.in_(_ended_before(now - dt.timedelta(days=s.contact_days))),
+        Enrollment.circle_id.in_(circles_ending(before=now - dt.timedelta(days=s.contact_days))),
     ]
 
 

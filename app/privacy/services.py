@@ -26,6 +26,7 @@ from app.models import (
     FacilitatorDigest,
     FeedToken,
     GuestSignup,
+    Meeting,
     NeedsAnswer,
     OutboxMessage,
     Outcome,
@@ -33,6 +34,7 @@ from app.models import (
     SurveyAnswer,
     User,
 )
+from app.participation import services as participation
 from app.rules import RuleViolation
 
 DELETED_NAME = "Deleted account"
@@ -75,6 +77,29 @@ def clear_place_texts(place_ids: sa.Select) -> None:
     _clear(Outcome, Outcome.enrollment_id.in_(place_ids), evidence_url="")
 
 
+def circles_ending(*, before: dt.datetime | None = None, after: dt.datetime | None = None):
+    """Circles whose last meeting ends before or after a time (one without meetings: none)."""
+    last = sa.func.max(Meeting.ends_at)
+    ends = sa.select(Meeting.circle_id).group_by(Meeting.circle_id)
+    return ends.having(last < before) if before is not None else ends.having(last > after)
+
+
+def _leave_circles_not_over(theirs: sa.ColumnElement[bool], actor: User | None, now) -> None:
+    """Seats and waitlist places in circles to come or under way go to the next in line, as
+    if the person had withdrawn: a deleted account holds no place someone else could use."""
+    places = db.session.scalars(
+        sa.select(Enrollment)
+        .where(
+            theirs,
+            Enrollment.status.in_(["enrolled", "waitlisted"]),
+            Enrollment.circle_id.in_(circles_ending(after=now)),
+        )
+        .order_by(Enrollment.id)
+    ).all()
+    for place in places:
+        participation.withdraw(place, by=actor, now=now)
+
+
 def _active_admins() -> int:
     return db.session.scalar(
         sa.select(sa.func.count()).where(User.is_admin, User.active, User.anonymised_at.is_(None))
@@ -102,6 +127,7 @@ def anonymise_user(user: User, *, actor: User | None, now: dt.datetime) -> None:
         sa.and_(Enrollment.user_id.is_(None), sa.func.lower(Enrollment.email) == email),
     )
     db.session.flush()
+    _leave_circles_not_over(theirs, actor, now)
     db.session.execute(
         sa.update(Enrollment).where(theirs).values(user_id=user.id, **anonymous_place_values(now)),
         execution_options={"synchronize_session": False},
