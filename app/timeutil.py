@@ -7,7 +7,7 @@ from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
 import sqlalchemy as sa
-from babel.dates import format_date, format_time, get_timezone_name
+from babel.dates import format_date, format_time, get_timezone_location, get_timezone_name
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from wtforms.fields.choices import SelectChoice
@@ -146,7 +146,8 @@ def _zone_options(locale: str) -> tuple[SelectChoice, ...]:
             continue
         region, _slash, place = name.partition("/")
         group = str(REGIONS.get(region, _l("Other")))
-        city = (place.rsplit("/", 1)[-1] or region).replace("_", " ")
+        # The city as the language writes it ("Ciudad de México", "Londres"), not the zone id's.
+        city = get_timezone_location(name, locale=locale, return_city=True)
         label = f"{city} ({zone_name(name)})" if place else zone_name(name)
         rest.setdefault(group, []).append(SelectChoice(name, label, optgroup=group))
     for group in [*map(str, REGIONS.values()), str(_l("Other"))]:

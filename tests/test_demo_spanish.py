@@ -154,6 +154,9 @@ def test_no_label_of_the_code_is_english_on_the_spanish_demo(app, demo, query):
     login(admin, "admin@example.org", DEMO_PASSWORD)
     assert _labels_on(admin, pages, labels, least=30) == {}
     assert '<html lang="es">' in admin.get("/").text
+    account = admin.get("/account").text  # the zones' cities, as Spanish writes them
+    assert ">Ciudad de México (hora central)</option>" in account
+    assert "Mexico City" not in account
     # The control: the same walk in English finds them (the test can see them).
     english = app.test_client()
     login(english, "manager@example.org", DEMO_PASSWORD)
