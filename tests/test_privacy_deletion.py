@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import pytest
 import sqlalchemy as sa
 
+from app.auth import sso_accounts
 from app.extensions import db
 from app.models import (
     ApiToken,
@@ -322,6 +323,24 @@ def test_a_deleted_account_cannot_sign_in_reset_its_password_or_come_back(app, c
     with app.app_context():
         to_her = sa.select(sa.func.count()).where(OutboxMessage.to == EMAIL)
         assert db.session.scalar(to_her) == 0
+
+
+def test_single_sign_on_with_her_address_makes_a_new_account_not_the_deleted_one(app, client, pat):
+    login(client, EMAIL)
+    _delete_own_account(client, EMAIL)
+    claims = {"email": EMAIL.upper(), "email_verified": True, "name": NAME}
+    with app.test_request_context():
+        fresh = sso_accounts.account_for(claims, sso_accounts.Settings())
+        assert fresh.id != pat.id
+        # Nothing of the old account comes back with the address: no place is hers by it.
+        places = sa.select(sa.func.count()).where(
+            sa.or_(Enrollment.user_id == fresh.id, Enrollment.email == EMAIL)
+        )
+        assert db.session.scalar(places) == 0
+        deleted = db.session.get(User, pat.id)
+        assert deleted.name == "Deleted account"
+        assert deleted.anonymised_at is not None
+        assert not deleted.active
 
 
 def test_the_confirmation_must_be_her_own_address(app, client, pat):
