@@ -23,6 +23,7 @@ from app.models import (
     ApiToken,
     DigestSubscription,
     Enrollment,
+    EnrollmentStatus,
     FacilitatorDigest,
     FeedToken,
     GuestSignup,
@@ -40,11 +41,6 @@ from app.rules import RuleViolation
 DELETED_NAME = "Deleted account"
 ANONYMOUS_NAME = "Anonymous participant"
 PLACEHOLDER_DOMAIN = "invalid.example"
-
-
-def is_placeholder(email: str) -> bool:
-    """An address put in place of a removed one (shown as "contact removed", never mailed)."""
-    return email.endswith("@" + PLACEHOLDER_DOMAIN)
 
 
 def place_email() -> sa.ColumnElement[str]:
@@ -84,14 +80,16 @@ def circles_ending(*, before: dt.datetime | None = None, after: dt.datetime | No
     return ends.having(last < before) if before is not None else ends.having(last > after)
 
 
-def _leave_circles_not_over(theirs: sa.ColumnElement[bool], actor: User | None, now) -> None:
+def _leave_circles_not_over(
+    theirs: sa.ColumnElement[bool], actor: User | None, now: dt.datetime
+) -> None:
     """Seats and waitlist places in circles to come or under way go to the next in line, as
     if the person had withdrawn: a deleted account holds no place someone else could use."""
     places = db.session.scalars(
         sa.select(Enrollment)
         .where(
             theirs,
-            Enrollment.status.in_(["enrolled", "waitlisted"]),
+            Enrollment.status.in_([EnrollmentStatus.enrolled, EnrollmentStatus.waitlisted]),
             Enrollment.circle_id.in_(circles_ending(after=now)),
         )
         .order_by(Enrollment.id)
