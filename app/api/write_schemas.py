@@ -144,7 +144,7 @@ class OutcomeOut(BaseModel):
 class RuleDetail(BaseModel):
     code: str = Field(description="`conflict` (409) or `unprocessable_content` (422).")
     message: str = Field(description="What the page would say, naming the clash if any.")
-    field: str | None = Field(description="The field it concerns, if one.")
+    field: str | None = Field(None, description="The field it concerns, if one.")
 
 
 class RuleError(BaseModel):
