@@ -242,7 +242,7 @@ def test_the_compose_file_runs_the_commands_the_tests_run(tmp_path):
     loop = services["jobs"]["command"][-1]
     lines += [shlex.split(part) for part in re.findall(r"flask [^;]+", loop)]
     flask_commands = _flask_commands(lines)
-    assert len(flask_commands) == 7
+    assert len(flask_commands) == 8
     _assert_commands_exist(flask_commands)
 
 
