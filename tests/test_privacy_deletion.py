@@ -452,3 +452,14 @@ def test_her_seat_in_a_circle_to_come_goes_to_the_first_on_the_waitlist(app, wor
         assert db.session.get(Enrollment, pat.place).status == "completed"  # a finished one stays
         told = sa.select(OutboxMessage.subject).where(OutboxMessage.to == "wes@example.org")
         assert len(db.session.scalars(told).all()) == 2  # on the waitlist, then the seat
+
+
+def test_the_placeholders_are_shown_in_the_readers_language(app, world, client, pat):
+    login(client, EMAIL)
+    _delete_own_account(client, EMAIL)
+    with app.app_context():
+        db.session.get(User, world.admin).locale = "es"
+        db.session.commit()
+    admin = _admin_client(app, world)
+    assert "Cuenta eliminada" in admin.get("/admin/users").text
+    assert "Participante anónimo" in admin.get(f"/circles/{pat.circle}/roster").text
