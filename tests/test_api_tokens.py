@@ -234,3 +234,12 @@ def test_a_token_request_sets_no_cookie(client, world, app):
     assert "Set-Cookie" not in made.headers
     refused = call(client, "/api/v1/bookings", None, slot(world.room, 1))
     assert "Set-Cookie" not in refused.headers
+
+
+def test_guessing_tokens_from_one_address_meets_the_apis_limit_per_address(client, world, app):
+    app.config["API_LIMITS"] = "3 per minute"  # each guess is its own token: this one counts
+    statuses = [
+        call(client, "/api/v1/bookings", f"lc_guess{n}", slot(world.room, 0)).status_code
+        for n in range(4)
+    ]
+    assert statuses == [401, 401, 401, 429]
