@@ -62,47 +62,55 @@ class Factory:
         self._n += 1
         return self._n
 
-    def user(self, email: str | None = None, *, manages: list[int] | None = None, **fields) -> int:
+    # new_*: the row, not yet added (for builders that make many rows and commit once);
+    # user/branch/room: the row added and committed, its id returned.
+    def new_user(self, email: str | None = None, *, manages: list = (), **fields) -> User:
+        """``manages``: branch ids (looked up in the current session) or Branch rows."""
         n = self._next()
+        return User(
+            email=email or f"user{n}@example.org",
+            name=fields.pop("name", f"User {n}"),
+            password_hash=self.password_hash,
+            managed_branches=[
+                b if isinstance(b, Branch) else db.session.get(Branch, b) for b in manages
+            ],
+            **fields,
+        )
+
+    def new_branch(self, name: str | None = None, **fields) -> Branch:
+        n = self._next()
+        return Branch(
+            name=name or f"Branch {n}",
+            slug=fields.pop("slug", f"branch-{n}"),
+            timezone=fields.pop("timezone", "America/New_York"),
+            **fields,
+        )
+
+    def new_room(self, branch: int | Branch, name: str | None = None, **fields) -> Room:
+        n = self._next()
+        return Room(
+            **({"branch": branch} if isinstance(branch, Branch) else {"branch_id": branch}),
+            name=name or f"Room {n}",
+            capacity=fields.pop("capacity", 10),
+            features=fields.pop("features", []),
+            **fields,
+        )
+
+    def _saved(self, make, *args, **fields) -> int:
         with self.app.app_context():
-            user = User(
-                email=email or f"user{n}@example.org",
-                name=fields.pop("name", f"User {n}"),
-                password_hash=self.password_hash,
-                **fields,
-            )
-            if manages:
-                user.managed_branches = [db.session.get(Branch, b) for b in manages]
-            db.session.add(user)
+            row = make(*args, **fields)
+            db.session.add(row)
             db.session.commit()
-            return user.id
+            return row.id
+
+    def user(self, email: str | None = None, *, manages: list[int] | None = None, **fields) -> int:
+        return self._saved(self.new_user, email, manages=manages or (), **fields)
 
     def branch(self, name: str | None = None, **fields) -> int:
-        n = self._next()
-        with self.app.app_context():
-            branch = Branch(
-                name=name or f"Branch {n}",
-                slug=fields.pop("slug", f"branch-{n}"),
-                timezone=fields.pop("timezone", "America/New_York"),
-                **fields,
-            )
-            db.session.add(branch)
-            db.session.commit()
-            return branch.id
+        return self._saved(self.new_branch, name, **fields)
 
     def room(self, branch_id: int, name: str | None = None, **fields) -> int:
-        n = self._next()
-        with self.app.app_context():
-            room = Room(
-                branch_id=branch_id,
-                name=name or f"Room {n}",
-                capacity=fields.pop("capacity", 10),
-                features=fields.pop("features", []),
-                **fields,
-            )
-            db.session.add(room)
-            db.session.commit()
-            return room.id
+        return self._saved(self.new_room, branch_id, name, **fields)
 
 
 # --- the world most tests start from --------------------------------------------------------
@@ -124,23 +132,27 @@ class World:
 
     def __init__(self, app, factory):
         self.app = app
-        self.branch = factory.branch("Main Library", slug="main")
-        self.other_branch = factory.branch("Kendall", slug="kendall")
-        self.room = factory.room(self.branch, "Lab", capacity=20)
-        self.small_room = factory.room(self.branch, "Study", capacity=4)
-        self.lead = factory.user("lead@example.org", name="Lena Lead", is_facilitator=True)
-        self.co = factory.user("co@example.org", name="Cole Co", is_facilitator=True)
-        self.manager = factory.user("boss@example.org", name="Bo Boss", manages=[self.branch])
-        self.other_manager = factory.user("far@example.org", manages=[self.other_branch])
-        self.participant = factory.user("pat@example.org", name="Pat")
-        self.admin = factory.user("admin@example.org", is_admin=True)
+        # One commit for all of it: most tests start here, and a commit per row was most of
+        # their set-up time.
         with app.app_context():
-            for weekday in range(6):
-                db.session.add(
-                    OpeningHours(
-                        branch_id=self.branch, weekday=weekday, opens=dt.time(9), closes=dt.time(21)
-                    )
-                )
+            main = factory.new_branch("Main Library", slug="main")
+            kendall = factory.new_branch("Kendall", slug="kendall")
+            rooms = [
+                factory.new_room(main, "Lab", capacity=20),
+                factory.new_room(main, "Study", capacity=4),
+            ]
+            people = [
+                factory.new_user("lead@example.org", name="Lena Lead", is_facilitator=True),
+                factory.new_user("co@example.org", name="Cole Co", is_facilitator=True),
+                factory.new_user("boss@example.org", name="Bo Boss", manages=[main]),
+                factory.new_user("far@example.org", manages=[kendall]),
+                factory.new_user("pat@example.org", name="Pat"),
+                factory.new_user("admin@example.org", is_admin=True),
+            ]
+            main.hours = [
+                OpeningHours(weekday=weekday, opens=dt.time(9), closes=dt.time(21))
+                for weekday in range(6)
+            ]
             course = Course(
                 title="Grant Writing Basics",
                 provider="NNLM",
@@ -155,8 +167,18 @@ class World:
                 skill_area="digital_literacy",
                 language="es",
             )
-            db.session.add_all([course, spanish])
+            db.session.add_all([main, kendall, *rooms, *people, course, spanish])
             db.session.commit()
+            self.branch, self.other_branch = main.id, kendall.id
+            self.room, self.small_room = (r.id for r in rooms)
+            (
+                self.lead,
+                self.co,
+                self.manager,
+                self.other_manager,
+                self.participant,
+                self.admin,
+            ) = (p.id for p in people)
             self.course, self.spanish = course.id, spanish.id
 
     def circle(self, lead: int | None = None, *, book_room: bool = False, **overrides) -> int:
