@@ -27,6 +27,7 @@ from app.models import (
     Meeting,
     User,
 )
+from app.participation.places import held_by
 from app.privacy.contact import contact_email
 from app.rules import RuleViolation, unique_or_violation
 
@@ -270,20 +271,12 @@ class OwnRecord:
         return sum(status == AttendanceStatus.present for _m, status in self.meetings)
 
 
-def attendance_of(email: str, now: dt.datetime) -> list[OwnRecord]:
+def attendance_of(person: User, now: dt.datetime) -> list[OwnRecord]:
     """Per circle the person holds (or held to the end) a seat in, each meeting held so far
     and their mark (None: not recorded)."""
     places = db.session.scalars(
         sa.select(Enrollment)
-        .where(
-            # By the account with that address too: a finished circle's roster may have lost
-            # the address itself (the retention run, app/privacy/retention.py).
-            sa.or_(
-                Enrollment.email == email.lower(),
-                Enrollment.user_id.in_(sa.select(User.id).where(User.email == email.lower())),
-            ),
-            Enrollment.status.in_(ON_THE_SHEET),
-        )
+        .where(held_by(person), Enrollment.status.in_(ON_THE_SHEET))
         .order_by(Enrollment.created_at.desc())
     ).all()
     mine = dict(

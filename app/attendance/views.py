@@ -119,7 +119,7 @@ def checkin(meeting_id: int):
 @bp.get("/my/attendance")
 def mine():
     return render_template(
-        "attendance/mine.html", records=services.attendance_of(current_user.email, utcnow())
+        "attendance/mine.html", records=services.attendance_of(current_user, utcnow())
     )
 
 

@@ -6,7 +6,14 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import Circle, Enrollment, EnrollmentStatus
+from app.models import Circle, Enrollment, EnrollmentStatus, User
+
+
+def held_by(person: User) -> sa.ColumnElement[bool]:
+    """The person's places, whatever their status: by account, or by the email they joined
+    with (a guest place taken before the account existed). Both, because a finished circle's
+    roster may have lost the address (the retention run, app/privacy/retention.py)."""
+    return sa.or_(Enrollment.user_id == person.id, Enrollment.email == person.email.lower())
 
 
 def place_of(circle: Circle, email: str) -> Enrollment | None:

@@ -25,6 +25,7 @@ from app.forms import ConfirmForm
 from app.models import Circle, Enrollment, EnrollmentStatus, Meeting, MeetingStatus
 from app.participation import guests, overflow, services
 from app.participation.forms import GuestJoinForm, JoinForm
+from app.participation.places import held_by
 from app.timeutil import utcnow
 
 bp = Blueprint("participation", __name__)
@@ -150,8 +151,7 @@ def mine():
     enrollments = db.session.scalars(
         sa.select(Enrollment)
         .where(
-            # By account too: a finished circle's roster may have lost the address (retention).
-            sa.or_(Enrollment.email == current_user.email, Enrollment.user_id == current_user.id),
+            held_by(current_user),
             Enrollment.status != EnrollmentStatus.withdrawn,
         )
         .options(so.joinedload(Enrollment.circle))

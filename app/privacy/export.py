@@ -45,6 +45,7 @@ from app.models import (
     SurveyAnswer,
     User,
 )
+from app.participation.places import held_by
 from app.privacy.audit import person as person_subject
 
 
@@ -79,11 +80,6 @@ def _listing(name: str, query: sa.Select) -> Listing:
     )
 
 
-def _enrollments_of(person: User) -> sa.ColumnElement[bool]:
-    """The person's places, every status: by account, or by the email they joined with."""
-    return sa.or_(Enrollment.user_id == person.id, Enrollment.email == person.email.lower())
-
-
 def profile(person: User) -> dict:
     return {
         key: plain(value)
@@ -104,7 +100,7 @@ def profile(person: User) -> dict:
 
 def listings(person: User) -> list[Listing]:
     """Every list about the person, in the order the export gives them."""
-    places = sa.select(Enrollment.id).where(_enrollments_of(person))
+    places = sa.select(Enrollment.id).where(held_by(person))
     return [
         _listing("enrollments", _enrollments(person)),
         _listing("attendance", _attendance(places)),
@@ -143,7 +139,7 @@ def _enrollments(person: User) -> sa.Select:
         )
         .join(Circle, Enrollment.circle_id == Circle.id)
         .join(Course, Circle.course_id == Course.id)
-        .where(_enrollments_of(person))
+        .where(held_by(person))
         .order_by(Enrollment.created_at, Enrollment.id)
     )
 

@@ -45,6 +45,7 @@ from app.models import (
     SurveyAnswer,
     User,
 )
+from app.participation.places import held_by
 from app.pathways import self_paced
 from app.reports.services import CREDENTIAL_KINDS, PARTICIPATING
 from app.reports.sql import seconds_between
@@ -139,7 +140,7 @@ def exact(value) -> Decimal:
 def places_of(person: User) -> sa.ColumnElement[bool]:
     """The person's places that count: by account or by email, enrolled or completed."""
     return sa.and_(
-        sa.or_(Enrollment.user_id == person.id, Enrollment.email == person.email.lower()),
+        held_by(person),
         Enrollment.status.in_(PARTICIPATING),
     )
 
